@@ -1,0 +1,342 @@
+/* nbdcached: private declarations of the daemon.
+ *
+ * Threads.  The main thread runs the "main loop": it accepts clients,
+ * reads and answers their requests, splits cache requests into chunks
+ * and aggregates the chunks' results.  Each worker thread runs one
+ * loop that owns some of the pooled NBD connections (struct nbdconn):
+ * only that thread ever calls nbd_* on their handles.  Threads talk
+ * only by posting struct msg to each other's inbox (loop.c); nothing
+ * else is shared, so no other locks exist.
+ *
+ * Ownership.  Clients, requests, exports and chunks are created and
+ * freed by the main thread.  A chunk visits a worker between
+ * MSG_CHUNK_SUBMIT and MSG_CHUNK_DONE; during that time only the
+ * worker touches it.  Fields of struct nbdconn are split into a
+ * worker-owned part and a main-owned part, marked below.
+ */
+#ifndef NBDCACHED_DAEMON_INTERNAL_H
+#define NBDCACHED_DAEMON_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+#include <libnbd.h>
+
+#include "codec.h"
+#include "log.h"
+#include "strbuf.h"
+#include "vector.h"
+
+#define container_of(ptr, type, member) \
+  ((type *) ((char *) (ptr) - offsetof (type, member)))
+
+/* ------------------------------------------------------------------ */
+/* config.c */
+
+struct export_config {
+  char *name;
+  char *uri;
+  unsigned connections;         /* 0: the default (4, or 1) */
+  unsigned max_in_flight;
+  unsigned connect_timeout_ms;
+};
+DEFINE_VECTOR_TYPE (export_config_list, struct export_config)
+
+struct config {
+  char *socket_path;            /* NULL: the default */
+  char *pid_file;
+  unsigned threads;             /* 0: the default */
+  export_config_list exports;
+};
+
+#define DEFAULT_CONNECTIONS 4
+#define DEFAULT_MAX_IN_FLIGHT 64
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define MAX_CONNECTIONS 64
+#define MAX_IN_FLIGHT_LIMIT 4096
+#define MAX_THREADS 64
+
+extern int config_load_file (struct config *cfg, const char *path);
+extern int config_add_export_arg (struct config *cfg, const char *arg);
+extern int config_finish (struct config *cfg);
+extern void config_free (struct config *cfg);
+
+/* ------------------------------------------------------------------ */
+/* loop.c: an event_base plus an inbox other threads post to. */
+
+enum msg_type {
+  MSG_CHUNK_SUBMIT,             /* main -> worker: send this chunk */
+  MSG_CHUNK_DONE,               /* worker -> main: chunk finished */
+  MSG_CONN_START,               /* main -> worker: connect */
+  MSG_CONN_EVENT,               /* worker -> main: connection up/down */
+  MSG_LOOP_STOP,                /* main -> worker: close all, exit */
+};
+
+struct msg {
+  struct msg *next;
+  enum msg_type type;
+};
+
+struct loop {
+  char name[32];
+  struct event_base *base;
+  pthread_t thread;
+  int kick_fd;                  /* eventfd */
+  struct event *kick_ev;
+  void (*dispatch) (struct loop *loop, struct msg *msg);
+  void (*after_batch) (struct loop *loop);   /* may be NULL */
+
+  pthread_mutex_t lock;         /* protects the inbox only */
+  struct msg *inbox_head;
+  struct msg **inbox_tail;
+  bool kicked;
+};
+
+extern int loop_init (struct loop *loop, const char *name,
+                      void (*dispatch) (struct loop *, struct msg *));
+extern void loop_free (struct loop *loop);
+extern void loop_post (struct loop *loop, struct msg *msg);
+extern void loop_post_list (struct loop *loop, struct msg *head,
+                            struct msg **tail);
+extern void loop_drain (struct loop *loop);
+
+/* ------------------------------------------------------------------ */
+/* worker.c */
+
+struct chunk;
+
+struct worker {
+  struct loop loop;             /* first member */
+  unsigned id;
+  struct msg *done_head;        /* chunks to post back to main */
+  struct msg **done_tail;
+};
+
+extern struct worker *workers;
+extern unsigned nr_workers;
+extern struct loop main_loop;
+
+extern int workers_start (unsigned n);
+extern void workers_stop (void);
+extern void worker_chunk_done (struct worker *w, struct chunk *c);
+extern void worker_flush (struct worker *w);
+
+/* ------------------------------------------------------------------ */
+/* nbdconn.c: one pooled libnbd connection, driven by its worker. */
+
+/* What the first connection learns about the export. */
+struct export_info {
+  uint64_t size;
+  bool can_cache;
+  bool can_multi_conn;
+  bool block_advertised;
+  uint32_t block_min;           /* effective values, never 0 */
+  uint32_t block_pref;
+  uint32_t block_max;
+};
+
+enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_UP, CONN_DOWN };
+
+struct conn_event {
+  struct msg msg;
+  struct nbdconn *conn;
+  bool up;
+  struct export_info info;      /* when up */
+  char error[256];              /* when down */
+};
+
+struct nbdconn {
+  struct export *exp;           /* immutable */
+  unsigned index;               /* in exp->conns */
+  struct worker *worker;        /* the owning thread, immutable */
+  struct msg start_msg;
+
+  /* Worker-owned. */
+  struct nbd_handle *nbd;
+  struct event *ev;             /* socket readiness */
+  struct event *timer;          /* connect timeout */
+  int ev_fd;
+  short ev_flags;
+  enum conn_state state;
+  unsigned in_flight;           /* nbd_aio_cache calls outstanding */
+  struct msg *queue_head;       /* chunks waiting for a slot */
+  struct msg **queue_tail;
+
+  /* Main-owned. */
+  bool up;
+  unsigned outstanding;         /* chunks posted and not yet back */
+};
+
+extern void nbdconn_start (struct nbdconn *conn);
+extern void nbdconn_submit (struct nbdconn *conn, struct chunk *c);
+extern void nbdconn_stop (struct nbdconn *conn);
+
+/* ------------------------------------------------------------------ */
+/* export.c: exports and their pools, as the main thread sees them. */
+
+enum export_state { EXPORT_CONNECTING, EXPORT_UP, EXPORT_DOWN };
+
+struct request;
+
+struct export {
+  char *name;
+  char *uri;
+  unsigned connections_configured;
+  unsigned max_in_flight;
+  unsigned connect_timeout_ms;
+
+  enum export_state state;
+  bool have_info;
+  struct export_info info;
+  unsigned nr_conns;            /* connections in use: 1 without multi-conn */
+  unsigned nr_up;
+  struct nbdconn *conns;        /* connections_configured of them */
+  unsigned rr;                  /* round-robin start for picking */
+
+  TAILQ_HEAD (, request) pending; /* requests with chunks left to send */
+  bool pump_wanted;             /* run request_pump after this batch */
+
+  /* Counters for "stats". */
+  uint64_t st_requests;
+  uint64_t st_errors;
+  uint64_t st_chunks;
+  uint64_t st_bytes;
+  uint64_t in_flight;           /* requests not yet completed */
+  uint64_t chunks_out;          /* chunks posted to workers */
+};
+
+extern struct export *exports;
+extern size_t nr_exports;
+
+extern int exports_create (const struct config *cfg);
+extern void exports_start (void);
+extern bool exports_first_attempts_done (void);
+extern void exports_free (void);
+extern struct export *export_lookup (const char *name);
+extern void export_conn_event (struct conn_event *ev);
+extern const char *export_state_name (enum export_state state);
+
+/* ------------------------------------------------------------------ */
+/* normalise.c: the block-size rules, as pure functions. */
+
+/* Round [offset, offset+count) outward to INFO's minimum block size.
+ * Returns 0 and the rounded [*start, *end), or -1 with a reason in
+ * ERR when the range is empty or runs past the end of the export.
+ */
+extern int normalise_range (const struct export_info *info,
+                            uint64_t offset, uint64_t count,
+                            uint64_t *start, uint64_t *end,
+                            struct nbdc_error *err);
+
+/* The end of the chunk that starts at POS: at most the maximum block
+ * size long, ending on a multiple of the chunk step (a multiple of
+ * the preferred size), and never past END.
+ */
+extern uint64_t chunk_end (const struct export_info *info,
+                           uint64_t pos, uint64_t end);
+
+/* Fill in effective block sizes from what the server advertised (0 =
+ * not advertised).
+ */
+extern void set_block_sizes (struct export_info *info, int64_t min,
+                             int64_t pref, int64_t max);
+
+/* ------------------------------------------------------------------ */
+/* request.c: one client cache request, split into chunks. */
+
+struct chunk {
+  struct msg msg;               /* first member */
+  struct request *req;
+  struct nbdconn *conn;
+  uint64_t offset;
+  uint32_t count;
+  int error;                    /* errno, set by the worker */
+  bool nbd_called;              /* libnbd called the completion callback */
+};
+
+struct client;
+
+struct request {
+  struct client *client;        /* holds a reference */
+  TAILQ_ENTRY (request) pending_entry; /* in exp->pending */
+  bool pending;                 /* linked in exp->pending */
+  struct export *exp;
+  uint64_t id;                  /* the client's request id */
+  uint64_t cookie;
+  uint64_t next;                /* first byte not yet chunked */
+  uint64_t end;
+  unsigned outstanding;         /* chunks posted */
+  int error;                    /* first chunk error */
+  uint64_t error_offset;
+  uint64_t error_count;
+};
+
+extern int request_start (struct client *client, uint64_t id,
+                          struct export *exp, uint64_t start,
+                          uint64_t end, uint64_t *cookie);
+extern void request_pump (struct export *exp);
+extern void requests_pump_wanted (void);
+extern void request_chunk_done (struct chunk *c);
+extern void requests_fail_pending (struct export *exp, int error);
+extern void chunks_free_cache (void);
+
+/* ------------------------------------------------------------------ */
+/* client.c: one local client connection. */
+
+struct client {
+  uint64_t serial;              /* for log lines: "client N: " */
+  struct bufferevent *bev;      /* NULL once closed */
+  TAILQ_ENTRY (client) entry;   /* in the list of open clients */
+  pid_t pid;
+  uid_t uid;
+  gid_t gid;
+  char name[64];                /* from hello, for logs */
+  bool hello_done;
+  bool closing;                 /* flushing a final error, then close */
+  unsigned refs;                /* 1 while open + 1 per request */
+  uint64_t next_cookie;
+  uint64_t in_flight;           /* requests not yet completed */
+  uint64_t st_requests;
+};
+
+TAILQ_HEAD (client_list, client);
+extern unsigned nr_clients;
+extern struct client_list clients;
+
+extern void client_accept (int fd);
+extern strbuf *client_scratch (void);
+extern void client_send (struct client *client, const strbuf *msg);
+extern void client_close (struct client *client, const char *why);
+extern void client_close_after_flush (struct client *client);
+extern void client_unref (struct client *client);
+extern void clients_close_all (void);
+
+/* ------------------------------------------------------------------ */
+/* ops.c: the protocol operations. */
+
+extern void ops_handle_line (struct client *client, const char *line,
+                             size_t len);
+
+/* info.c: the "exports" and "stats" replies. */
+extern struct json_object *info_exports (void);
+extern struct json_object *info_stats (void);
+
+/* ------------------------------------------------------------------ */
+/* listener.c */
+
+extern int listener_open (const char *path);
+extern void listener_enable (void);
+extern void listener_close (void);
+
+/* main.c */
+extern bool daemon_stopping;
+extern uint64_t start_time_ns;
+extern uint64_t now_ns (void);
+extern void daemon_check_ready (void);
+
+#endif /* NBDCACHED_DAEMON_INTERNAL_H */

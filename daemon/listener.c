@@ -1,0 +1,141 @@
+/* nbdcached: the listening Unix socket.  Main thread only. */
+#include <config.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/listener.h>
+
+#include "cleanup.h"
+#include "internal.h"
+
+#define SOCKET_MODE 0660
+
+static struct evconnlistener *listener;
+static char *listen_path;
+
+static void
+on_accept (struct evconnlistener *l, evutil_socket_t fd,
+           struct sockaddr *addr, int len, void *opaque)
+{
+  client_accept (fd);
+}
+
+static void
+on_accept_error (struct evconnlistener *l, void *opaque)
+{
+  log_warn ("accept");
+}
+
+/* If PATH exists, remove it only when it is a socket nobody listens
+ * on (left behind by a crash).  Returns 0, or -1 (logged) when it is
+ * in use or not a socket.
+ */
+static int
+remove_stale_socket (const char *path, const struct sockaddr_un *addr)
+{
+  struct stat st;
+  int fd, r;
+
+  if (lstat (path, &st) == -1)
+    return errno == ENOENT ? 0 : (log_warn ("%s", path), -1);
+  if (!S_ISSOCK (st.st_mode)) {
+    log_warnx ("%s exists and is not a socket; not touching it", path);
+    return -1;
+  }
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd == -1)
+    return (log_warn ("socket"), -1);
+  r = connect (fd, (const struct sockaddr *) addr, sizeof *addr);
+  close (fd);
+  if (r == 0) {
+    log_warnx ("%s: another nbdcached is already listening there", path);
+    return -1;
+  }
+  log_info ("removing stale socket %s", path);
+  if (unlink (path) == -1)
+    return (log_warn ("unlink %s", path), -1);
+  return 0;
+}
+
+/* Create the directory holding the socket if it is missing. */
+static void
+make_parent_dir (const char *path)
+{
+  CLEANUP_FREE char *copy = strdup (path);
+
+  if (copy != NULL && mkdir (dirname (copy), 0755) == 0)
+    log_debug ("created %s", dirname (copy));
+}
+
+/* Bind and listen on PATH; accepting starts with listener_enable.
+ * Returns 0 or -1 (logged).
+ */
+int
+listener_open (const char *path)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd;
+
+  if (strlen (path) >= sizeof addr.sun_path) {
+    log_warnx ("socket path too long: %s", path);
+    return -1;
+  }
+  strcpy (addr.sun_path, path);
+  make_parent_dir (path);
+  if (remove_stale_socket (path, &addr) == -1)
+    return -1;
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd == -1)
+    return (log_warn ("socket"), -1);
+  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) == -1) {
+    log_warn ("bind %s", path);
+    close (fd);
+    return -1;
+  }
+  listen_path = strdup (path);
+  if (chmod (path, SOCKET_MODE) == -1)
+    log_warn ("chmod %s", path);
+  if (listen (fd, SOMAXCONN) == -1) {
+    log_warn ("listen %s", path);
+    close (fd);
+    return -1;
+  }
+  listener = evconnlistener_new (main_loop.base, on_accept, NULL,
+                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_DISABLED,
+                                 -1, fd);
+  if (listener == NULL) {
+    log_warn ("evconnlistener_new");
+    close (fd);
+    return -1;
+  }
+  evconnlistener_set_error_cb (listener, on_accept_error);
+  return 0;
+}
+
+void
+listener_enable (void)
+{
+  evconnlistener_enable (listener);
+}
+
+/* Stop accepting and remove the socket file we created. */
+void
+listener_close (void)
+{
+  if (listener) {
+    evconnlistener_free (listener);
+    listener = NULL;
+  }
+  if (listen_path) {
+    unlink (listen_path);
+    free (listen_path);
+    listen_path = NULL;
+  }
+}

@@ -1,0 +1,138 @@
+/* nbdcached: event loops with an inbox, after memcached's thread.c.
+ *
+ * Other threads hand work to a loop by appending struct msg to its
+ * inbox under the inbox lock and kicking its eventfd (only when the
+ * inbox was empty, so a burst costs one write).  The loop takes the
+ * whole inbox at once and dispatches it unlocked.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Take everything in the inbox and dispatch it, in order. */
+static void
+loop_run_inbox (struct loop *loop)
+{
+  struct msg *m, *next;
+
+  pthread_mutex_lock (&loop->lock);
+  m = loop->inbox_head;
+  loop->inbox_head = NULL;
+  loop->inbox_tail = &loop->inbox_head;
+  loop->kicked = false;
+  pthread_mutex_unlock (&loop->lock);
+
+  for (; m != NULL; m = next) {
+    next = m->next;
+    m->next = NULL;
+    loop->dispatch (loop, m);
+  }
+  if (loop->after_batch)
+    loop->after_batch (loop);
+}
+
+static void
+on_kick (evutil_socket_t fd, short what, void *opaque)
+{
+  struct loop *loop = opaque;
+  uint64_t n;
+
+  if (read (fd, &n, sizeof n) == -1 && errno != EAGAIN)
+    log_warn ("%s: read eventfd", loop->name);
+  loop_run_inbox (loop);
+}
+
+/* Set up LOOP with a new event_base.  Returns 0 or -1 (logged).  Call
+ * from the thread that will run it or before that thread starts.
+ */
+int
+loop_init (struct loop *loop, const char *name,
+           void (*dispatch) (struct loop *, struct msg *))
+{
+  struct event_config *cfg;
+
+  memset (loop, 0, sizeof *loop);
+  snprintf (loop->name, sizeof loop->name, "%s", name);
+  loop->dispatch = dispatch;
+  loop->inbox_tail = &loop->inbox_head;
+  pthread_mutex_init (&loop->lock, NULL);
+
+  /* Each base is only ever touched by its own thread. */
+  cfg = event_config_new ();
+  if (cfg == NULL)
+    goto fail;
+  event_config_set_flag (cfg, EVENT_BASE_FLAG_NOLOCK);
+  loop->base = event_base_new_with_config (cfg);
+  event_config_free (cfg);
+  if (loop->base == NULL)
+    goto fail;
+  loop->kick_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (loop->kick_fd == -1)
+    goto fail;
+  loop->kick_ev = event_new (loop->base, loop->kick_fd,
+                             EV_READ | EV_PERSIST, on_kick, loop);
+  if (loop->kick_ev == NULL || event_add (loop->kick_ev, NULL) == -1)
+    goto fail;
+  return 0;
+
+ fail:
+  log_warn ("%s: cannot create event loop", name);
+  return -1;
+}
+
+void
+loop_free (struct loop *loop)
+{
+  if (loop->kick_ev)
+    event_free (loop->kick_ev);
+  if (loop->kick_fd > 0)
+    close (loop->kick_fd);
+  if (loop->base)
+    event_base_free (loop->base);
+  pthread_mutex_destroy (&loop->lock);
+}
+
+/* Append the list HEAD..*TAIL to LOOP's inbox and wake it if needed.
+ * Any thread may call this.  The messages belong to LOOP from now on.
+ */
+void
+loop_post_list (struct loop *loop, struct msg *head, struct msg **tail)
+{
+  bool kick;
+  uint64_t one = 1;
+
+  if (head == NULL)
+    return;
+  pthread_mutex_lock (&loop->lock);
+  *loop->inbox_tail = head;
+  loop->inbox_tail = tail;
+  kick = !loop->kicked;
+  loop->kicked = true;
+  pthread_mutex_unlock (&loop->lock);
+
+  if (kick && write (loop->kick_fd, &one, sizeof one) == -1 &&
+      errno != EAGAIN)
+    log_warn ("%s: write eventfd", loop->name);
+}
+
+void
+loop_post (struct loop *loop, struct msg *msg)
+{
+  msg->next = NULL;
+  loop_post_list (loop, msg, &msg->next);
+}
+
+/* Dispatch whatever is in the inbox now, without the event loop.
+ * Used at shutdown after the other threads have stopped.
+ */
+void
+loop_drain (struct loop *loop)
+{
+  loop_run_inbox (loop);
+}

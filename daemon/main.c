@@ -1,0 +1,286 @@
+/* nbdcached: start-up, the main loop and shutdown. */
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/thread.h>
+
+#include "cleanup.h"
+#include "default-socket.h"
+#include "internal.h"
+
+struct loop main_loop;
+bool daemon_stopping;
+uint64_t start_time_ns;
+
+static struct config cfg;
+static bool ready;
+static char *pid_file;
+
+uint64_t
+now_ns (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+}
+
+static void
+usage (FILE *fp)
+{
+  fprintf (fp,
+"Usage: nbdcached [OPTIONS]\n"
+"Pool libnbd connections to NBD exports and warm ranges of them\n"
+"(NBD_CMD_CACHE) on behalf of local clients.\n"
+"\n"
+"  -c, --config FILE       read exports and settings from an INI file\n"
+"  -e, --export NAME=URI   serve an export (repeatable), e.g.\n"
+"                          -e disk=nbd+unix:///?socket=/run/disk.sock\n"
+"  -s, --socket PATH       listen here (default: $NBDCACHE_SOCKET, else\n"
+"                          " NBDCACHE_SYSTEM_SOCKET " for root,\n"
+"                          else $XDG_RUNTIME_DIR/" NBDCACHE_SOCKET_NAME ")\n"
+"  -t, --threads N         worker threads owning NBD connections\n"
+"                          (default: the number of CPUs, at most 8)\n"
+"  -P, --pid-file FILE     write the pid here once serving\n"
+"      --check-config      parse the configuration and exit\n"
+"  -v, --verbose           debug messages\n"
+"  -h, --help              this help\n"
+"  -V, --version           print the version\n"
+"\n"
+"nbdcached runs in the foreground; see nbdcached(8).\n");
+}
+
+/* Parse the command line into CFG.  Exits on --help and --version
+ * (status 0), usage errors (2) and configuration errors (1).
+ */
+static void
+parse_args (int argc, char **argv, bool *check_only)
+{
+  enum { OPT_CHECK_CONFIG = 256 };
+  static const struct option longopts[] = {
+    { "config", required_argument, NULL, 'c' },
+    { "export", required_argument, NULL, 'e' },
+    { "socket", required_argument, NULL, 's' },
+    { "threads", required_argument, NULL, 't' },
+    { "pid-file", required_argument, NULL, 'P' },
+    { "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
+    { "verbose", no_argument, NULL, 'v' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { NULL },
+  };
+  const char *config_file = NULL;
+  char *socket_arg = NULL, *pid_arg = NULL;
+  bool verbose = false;
+  long threads = 0;
+  char *end;
+  int c;
+
+  while ((c = getopt_long (argc, argv, "c:e:s:t:P:vhV", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'c': config_file = optarg; break;
+    case 'e':
+      if (config_add_export_arg (&cfg, optarg) == -1)
+        exit (2);
+      break;
+    case 's': socket_arg = optarg; break;
+    case 't':
+      errno = 0;
+      threads = strtol (optarg, &end, 10);
+      if (errno || *end || threads < 1 || threads > MAX_THREADS) {
+        fprintf (stderr, "nbdcached: --threads must be 1 to %d\n",
+                 MAX_THREADS);
+        exit (2);
+      }
+      break;
+    case 'P': pid_arg = optarg; break;
+    case OPT_CHECK_CONFIG: *check_only = true; break;
+    case 'v': verbose = true; break;
+    case 'h': usage (stdout); exit (0);
+    case 'V': printf ("nbdcached %s\n", PACKAGE_VERSION); exit (0);
+    default:
+      fprintf (stderr, "Try 'nbdcached --help' for more information.\n");
+      exit (2);
+    }
+  }
+  if (optind < argc) {
+    fprintf (stderr, "nbdcached: unexpected argument '%s'\n"
+             "Try 'nbdcached --help' for more information.\n", argv[optind]);
+    exit (2);
+  }
+  log_init ("nbdcached", verbose);
+  if (config_file && config_load_file (&cfg, config_file) == -1)
+    exit (1);
+  /* The command line wins over the file. */
+  if (socket_arg) {
+    free (cfg.socket_path);
+    cfg.socket_path = strdup (socket_arg);
+  }
+  if (pid_arg) {
+    free (cfg.pid_file);
+    cfg.pid_file = strdup (pid_arg);
+  }
+  if (threads > 0)
+    cfg.threads = (unsigned) threads;
+  if (config_finish (&cfg) == -1)
+    exit (1);
+}
+
+static unsigned
+default_threads (void)
+{
+  long n = sysconf (_SC_NPROCESSORS_ONLN);
+
+  return n < 1 ? 1 : n > 8 ? 8 : (unsigned) n;
+}
+
+static void
+write_pid_file (void)
+{
+  FILE *fp;
+
+  if (pid_file == NULL)
+    return;
+  fp = fopen (pid_file, "w");
+  if (fp == NULL || fprintf (fp, "%d\n", (int) getpid ()) < 0 ||
+      fclose (fp) == EOF)
+    fatal ("%s", pid_file);
+}
+
+/* Called whenever an export's first connection attempt ends: once all
+ * have, start serving.  Clients that connected early wait in the
+ * listen backlog, so they never see an export still connecting.
+ */
+void
+daemon_check_ready (void)
+{
+  if (ready || !exports_first_attempts_done ())
+    return;
+  ready = true;
+  listener_enable ();
+  write_pid_file ();
+  log_info ("ready: %zu export%s, %u worker thread%s",
+            nr_exports, nr_exports == 1 ? "" : "s",
+            nr_workers, nr_workers == 1 ? "" : "s");
+}
+
+static void
+main_dispatch (struct loop *loop, struct msg *m)
+{
+  switch (m->type) {
+  case MSG_CHUNK_DONE:
+    request_chunk_done (container_of (m, struct chunk, msg));
+    break;
+  case MSG_CONN_EVENT:
+    export_conn_event (container_of (m, struct conn_event, msg));
+    break;
+  default:
+    log_warnx ("main: unexpected message %d", m->type);
+  }
+}
+
+static void
+main_after_batch (struct loop *loop)
+{
+  requests_pump_wanted ();
+}
+
+static void
+on_stop_signal (evutil_socket_t sig, short what, void *opaque)
+{
+  log_info ("caught %s, shutting down", strsignal (sig));
+  event_base_loopbreak (main_loop.base);
+}
+
+/* Route libevent's own messages into our log. */
+static void
+on_libevent_log (int severity, const char *msg)
+{
+  if (severity == EVENT_LOG_DEBUG)
+    log_debug ("libevent: %s", msg);
+  else
+    log_warnx ("libevent: %s", msg);
+}
+
+/* Stop everything in an order that completes or drops every request
+ * exactly once and frees all memory.
+ */
+static void
+shutdown_daemon (void)
+{
+  daemon_stopping = true;
+  listener_close ();
+  clients_close_all ();
+  workers_stop ();
+  loop_drain (&main_loop);
+  for (size_t i = 0; i < nr_exports; i++)
+    requests_fail_pending (&exports[i], ESHUTDOWN);
+  exports_free ();
+  chunks_free_cache ();
+  if (pid_file)
+    unlink (pid_file);
+}
+
+int
+main (int argc, char **argv)
+{
+  CLEANUP_FREE char *socket_path = NULL;
+  struct event *sigint_ev, *sigterm_ev;
+  bool check_only = false;
+
+  parse_args (argc, argv, &check_only);
+  if (check_only) {
+    printf ("configuration OK: %zu export%s\n", cfg.exports.len,
+            cfg.exports.len == 1 ? "" : "s");
+    config_free (&cfg);
+    return 0;
+  }
+  socket_path = cfg.socket_path ? strdup (cfg.socket_path)
+                                : default_socket_path ();
+  if (socket_path == NULL)
+    fatalx ("no socket path: use -s PATH, or set NBDCACHE_SOCKET or "
+            "XDG_RUNTIME_DIR");
+  pid_file = cfg.pid_file;
+  start_time_ns = now_ns ();
+
+  signal (SIGPIPE, SIG_IGN);
+  event_set_log_callback (on_libevent_log);
+  if (evthread_use_pthreads () == -1)
+    fatalx ("evthread_use_pthreads failed");
+  if (loop_init (&main_loop, "main", main_dispatch) == -1)
+    exit (1);
+  main_loop.after_batch = main_after_batch;
+  sigint_ev = evsignal_new (main_loop.base, SIGINT, on_stop_signal, NULL);
+  sigterm_ev = evsignal_new (main_loop.base, SIGTERM, on_stop_signal, NULL);
+  if (!sigint_ev || !sigterm_ev ||
+      evsignal_add (sigint_ev, NULL) == -1 ||
+      evsignal_add (sigterm_ev, NULL) == -1)
+    fatalx ("cannot install signal handlers");
+
+  if (listener_open (socket_path) == -1)
+    exit (1);
+  if (workers_start (cfg.threads ? cfg.threads : default_threads ()) == -1 ||
+      exports_create (&cfg) == -1)
+    fatalx ("cannot start");
+  log_info ("listening on %s", socket_path);
+  exports_start ();
+  daemon_check_ready ();
+
+  event_base_loop (main_loop.base, EVLOOP_NO_EXIT_ON_EMPTY);
+
+  shutdown_daemon ();
+  event_free (sigint_ev);
+  event_free (sigterm_ev);
+  loop_free (&main_loop);
+  config_free (&cfg);
+  log_info ("stopped");
+  return 0;
+}

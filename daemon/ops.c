@@ -1,0 +1,164 @@
+/* nbdcached: the protocol operations (proto/PROTOCOL.md).  Main
+ * thread only.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "internal.h"
+
+/* Send an error reply to request ID. */
+static void
+reply_error (struct client *client, uint64_t id, int errnum,
+             const char *message)
+{
+  strbuf *sb = client_scratch ();
+
+  log_debug ("client %llu: request %llu: %s: %s",
+             (unsigned long long) client->serial, (unsigned long long) id,
+             nbdc_errno_name (errnum), message);
+  if (nbdc_encode_reply_error (sb, id, errnum, message) == 0)
+    client_send (client, sb);
+  else
+    client_close (client, "out of memory encoding an error");
+}
+
+/* Send an ok reply whose members are those of FIELDS (consumed). */
+static void
+reply_fields (struct client *client, uint64_t id, struct json_object *fields)
+{
+  strbuf *sb = client_scratch ();
+
+  if (fields != NULL && nbdc_encode_reply_fields (sb, id, fields) == 0)
+    client_send (client, sb);
+  else
+    reply_error (client, id, ENOMEM, "out of memory");
+  json_object_put (fields);
+}
+
+static void
+op_hello (struct client *client, const struct nbdc_request *req)
+{
+  struct json_object *fields;
+  uint64_t version = req->u.hello.version;
+
+  if (client->hello_done) {
+    reply_error (client, req->id, EPROTO, "hello was already done");
+    return;
+  }
+  if (version > NBDC_PROTO_VERSION)
+    version = NBDC_PROTO_VERSION;
+  if (version < NBDC_PROTO_VERSION_MIN) {
+    reply_error (client, req->id, EPROTONOSUPPORT,
+                 "no common protocol version: this daemon speaks "
+                 NBDC_STR (NBDC_PROTO_VERSION_MIN) " to "
+                 NBDC_STR (NBDC_PROTO_VERSION));
+    client_close_after_flush (client);
+    return;
+  }
+  client->hello_done = true;
+  if (req->u.hello.client)
+    snprintf (client->name, sizeof client->name, "%s", req->u.hello.client);
+  log_debug ("client %llu: hello from \"%s\", version %llu",
+             (unsigned long long) client->serial, client->name,
+             (unsigned long long) version);
+
+  fields = json_object_new_object ();
+  json_object_object_add (fields, "version",
+                          json_object_new_int64 ((int64_t) version));
+  json_object_object_add (fields, "server",
+                          json_object_new_string (PACKAGE_NAME " "
+                                                  PACKAGE_VERSION));
+  json_object_object_add (fields, "max_message",
+                          json_object_new_int (NBDC_MAX_MESSAGE));
+  reply_fields (client, req->id, fields);
+}
+
+static void
+op_cache (struct client *client, const struct nbdc_request *req)
+{
+  const char *name = req->u.cache.export;
+  struct export *exp = export_lookup (name);
+  struct nbdc_error err;
+  uint64_t start, end, cookie;
+  strbuf *sb;
+
+  if (exp == NULL) {
+    nbdc_set_error (&err, ENOENT, "no export named \"%.64s\"", name);
+    goto fail;
+  }
+  if (req->u.cache.flags & ~(uint64_t) NBDC_CACHE_FLAG_MASK) {
+    nbdc_set_error (&err, EINVAL, "unknown flags 0x%llx",
+                    (unsigned long long) req->u.cache.flags);
+    goto fail;
+  }
+  if (exp->state != EXPORT_UP) {
+    nbdc_set_error (&err, ENOTCONN, "export \"%s\" is %s", exp->name,
+                    export_state_name (exp->state));
+    goto fail;
+  }
+  if (!exp->info.can_cache) {
+    nbdc_set_error (&err, ENOTSUP, "the server of export \"%s\" does not "
+                    "support NBD_CMD_CACHE", exp->name);
+    goto fail;
+  }
+  if (normalise_range (&exp->info, req->u.cache.offset, req->u.cache.count,
+                       &start, &end, &err) == -1)
+    goto fail;
+  if (request_start (client, req->id, exp, start, end, &cookie) == -1) {
+    nbdc_set_error (&err, ENOMEM, "out of memory");
+    goto fail;
+  }
+  sb = client_scratch ();
+  if (nbdc_encode_reply_cookie (sb, req->id, cookie) == 0)
+    client_send (client, sb);
+  else
+    client_close (client, "out of memory encoding a reply");
+  exp->pump_wanted = true;
+  return;
+
+ fail:
+  reply_error (client, req->id, err.errnum, err.message);
+}
+
+/* Decode and run one request line from CLIENT. */
+void
+ops_handle_line (struct client *client, const char *line, size_t len)
+{
+  struct nbdc_request req;
+  struct nbdc_error err;
+
+  if (strspn (line, " \t\r") == len)
+    return;                     /* blank lines are allowed */
+  if (nbdc_decode_request (line, len, &req, &err) == -1) {
+    reply_error (client, req.id, err.errnum, err.message);
+    if (!client->hello_done)
+      client_close_after_flush (client);
+    return;
+  }
+  if (!client->hello_done && req.op != NBDC_OP_HELLO) {
+    reply_error (client, req.id, EPROTO,
+                 "the first request must be \"hello\"");
+    client_close_after_flush (client);
+    nbdc_request_free (&req);
+    return;
+  }
+  switch (req.op) {
+  case NBDC_OP_HELLO:
+    op_hello (client, &req);
+    break;
+  case NBDC_OP_EXPORTS:
+    reply_fields (client, req.id, info_exports ());
+    break;
+  case NBDC_OP_CACHE:
+    op_cache (client, &req);
+    break;
+  case NBDC_OP_STATS:
+    reply_fields (client, req.id, info_stats ());
+    break;
+  }
+  nbdc_request_free (&req);
+}

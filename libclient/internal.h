@@ -1,0 +1,107 @@
+/* libnbdcache: private declarations shared by the library's files.
+ *
+ * A handle is one connection to the daemon.  Its state is protected
+ * by h->lock.  At most one thread at a time reads the socket (the
+ * "reader", h->reading); it drops the lock while it sleeps in poll(2)
+ * and broadcasts h->progress after processing what arrived, so other
+ * threads waiting for their replies or completions re-check.
+ *
+ * Lock order: h->lock is the only lock.  Completion callbacks run
+ * with it held, which is why they must not call back into the handle.
+ */
+#ifndef LIBNBDCACHE_INTERNAL_H
+#define LIBNBDCACHE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nbdcache.h"
+#include "codec.h"
+#include "strbuf.h"
+#include "vector.h"
+
+/* One cache command, from nbdcache_aio_cache until it is retired. */
+struct command {
+  uint64_t cookie;              /* also the protocol request id */
+  nbdcache_completion_callback cb;
+  bool completed;
+  int error;                    /* errno once completed */
+  char *errmsg;                 /* the daemon's message, or NULL */
+};
+DEFINE_VECTOR_TYPE (command_list, struct command *)
+
+/* A synchronous request (hello, exports, stats) waiting for its reply.
+ * Lives on the waiting thread's stack.
+ */
+struct query {
+  struct query *next;
+  uint64_t id;
+  bool done;
+  int errnum;                   /* 0 when the reply was ok */
+  char errmsg[256];
+  struct nbdc_message reply;    /* when done && errnum == 0 */
+};
+
+struct nbdcache_handle {
+  pthread_mutex_t lock;         /* protects all fields below */
+  pthread_cond_t progress;      /* broadcast after each read pass */
+  bool reading;                 /* a thread is polling the socket */
+  uint64_t progress_seq;        /* bumped by every read pass */
+
+  int fd;                       /* socket, -1 when not connected */
+  int wake_fd;                  /* eventfd that interrupts the reader */
+  bool connected;               /* the hello handshake succeeded */
+  int dead_errno;               /* why the connection ended, or 0 */
+  uint64_t version;             /* negotiated protocol version */
+
+  char *export_name;            /* NULL until set */
+  int64_t export_size;          /* of export_name, -1 if not known */
+
+  uint64_t next_id;             /* request ids and cookies, from 1 */
+  strbuf wbuf;                  /* encoded requests not yet sent */
+  size_t wpos;                  /* bytes of wbuf already sent */
+  strbuf rbuf;                  /* received bytes not yet a full line */
+
+  command_list cmds;            /* ordered by cookie */
+  uint64_t in_flight;           /* commands not yet completed */
+  struct query *queries;        /* waiting synchronous requests */
+};
+
+/* errors.c */
+extern void enter_call (const char *name);
+extern void set_error (int errnum, const char *fmt, ...)
+  __attribute__ ((format (printf, 2, 3)));
+#define ENTER_CALL() enter_call (__func__)
+
+/* io.c */
+extern int queue_output (struct nbdcache_handle *h);
+extern int flush_output (struct nbdcache_handle *h);
+extern int read_input (struct nbdcache_handle *h);
+extern void connection_lost (struct nbdcache_handle *h, int errnum,
+                             const char *why);
+
+/* poll.c */
+extern int poll_locked (struct nbdcache_handle *h, int timeout);
+extern int check_connected (struct nbdcache_handle *h);
+
+/* commands.c */
+extern struct command *find_command (struct nbdcache_handle *h,
+                                     uint64_t cookie, size_t *index);
+extern void complete_command (struct nbdcache_handle *h,
+                              struct command *cmd, int error,
+                              const char *errmsg);
+extern void set_command_error (const struct command *cmd);
+extern void retire_command (struct nbdcache_handle *h, size_t index);
+extern void fail_all_commands (struct nbdcache_handle *h, int error);
+
+/* query.c */
+extern int run_query (struct nbdcache_handle *h, struct query *q);
+extern void finish_query (struct query *q, struct nbdc_message *msg);
+extern void fail_all_queries (struct nbdcache_handle *h, int errnum,
+                              const char *why);
+extern struct query *find_query (struct nbdcache_handle *h, uint64_t id);
+extern int64_t lookup_export_size (struct nbdcache_handle *h,
+                                   const char *name);
+
+#endif /* LIBNBDCACHE_INTERNAL_H */

@@ -1,0 +1,208 @@
+/* libnbdcache: moving bytes between the handle and the socket, and
+ * dispatching what the daemon sends.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Send as much of wbuf as the socket takes without blocking.  Returns
+ * 0 (possibly with data left over), or -1 after connection_lost.
+ * Lock held.
+ */
+int
+flush_output (struct nbdcache_handle *h)
+{
+  while (h->wpos < h->wbuf.len) {
+    ssize_t n = send (h->fd, h->wbuf.ptr + h->wpos, h->wbuf.len - h->wpos,
+                      MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n == -1) {
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        break;
+      connection_lost (h, ENOTCONN, strerror (errno));
+      return -1;
+    }
+    h->wpos += (size_t) n;
+  }
+  if (h->wpos == h->wbuf.len)
+    h->wbuf.len = h->wpos = 0;
+  else if (h->wpos > h->wbuf.len / 2) {
+    memmove (h->wbuf.ptr, h->wbuf.ptr + h->wpos, h->wbuf.len - h->wpos);
+    h->wbuf.len -= h->wpos;
+    h->wpos = 0;
+  }
+  return 0;
+}
+
+/* Called after a request was appended to wbuf: send it now if the
+ * socket allows; otherwise make sure a thread sleeping in poll(2)
+ * learns that it must also wait for POLLOUT.  Lock held.
+ */
+int
+queue_output (struct nbdcache_handle *h)
+{
+  if (flush_output (h) == -1)
+    return -1;
+  if (h->wbuf.len > 0 && h->reading) {
+    uint64_t one = 1;
+    if (write (h->wake_fd, &one, sizeof one) == -1 && errno != EAGAIN)
+      return -1;
+  }
+  return 0;
+}
+
+/* The connection is over: close the socket, fail every waiting query
+ * and complete every command with ERRNUM.  Idempotent.  Lock held.
+ */
+void
+connection_lost (struct nbdcache_handle *h, int errnum, const char *why)
+{
+  if (h->fd >= 0) {
+    close (h->fd);
+    h->fd = -1;
+  }
+  if (h->dead_errno == 0)
+    h->dead_errno = errnum;
+  h->connected = false;
+  h->wbuf.len = h->wpos = 0;
+  h->rbuf.len = 0;
+  fail_all_queries (h, errnum, why);
+  fail_all_commands (h, errnum);
+}
+
+/* Handle a reply to a cache request (id == cookie). */
+static int
+dispatch_cache_reply (struct nbdcache_handle *h, struct nbdc_message *msg)
+{
+  struct command *cmd = find_command (h, msg->id, NULL);
+
+  if (cmd == NULL || cmd->completed)
+    return -1;
+  if (!msg->ok)
+    complete_command (h, cmd, msg->errnum, msg->errmsg);
+  return 0;
+}
+
+/* Act on one decoded message.  Returns -1 on a protocol violation. */
+static int
+dispatch (struct nbdcache_handle *h, struct nbdc_message *msg)
+{
+  struct query *q;
+  struct command *cmd;
+
+  switch (msg->kind) {
+  case NBDC_MSG_EVENT_UNKNOWN:
+    return 0;                   /* from a newer daemon: ignored */
+  case NBDC_MSG_EVENT_COMPLETE:
+    cmd = find_command (h, msg->id, NULL);
+    if (cmd == NULL || cmd->completed)
+      return -1;
+    complete_command (h, cmd, msg->ok ? 0 : msg->errnum, msg->errmsg);
+    return 0;
+  case NBDC_MSG_REPLY:
+    q = find_query (h, msg->id);
+    if (q != NULL) {
+      finish_query (q, msg);
+      return 1;                 /* the query owns msg now */
+    }
+    return dispatch_cache_reply (h, msg);
+  }
+  return -1;
+}
+
+/* Decode and dispatch one line.  Returns 0, or -1 after
+ * connection_lost.
+ */
+static int
+process_line (struct nbdcache_handle *h, const char *line, size_t len)
+{
+  struct nbdc_message msg;
+  struct nbdc_error err;
+  int r;
+
+  if (nbdc_decode_message (line, len, &msg, &err) == -1) {
+    connection_lost (h, EPROTO, err.message);
+    return -1;
+  }
+  r = dispatch (h, &msg);
+  if (r == 0)
+    nbdc_message_free (&msg);
+  else if (r == -1) {
+    nbdc_message_free (&msg);
+    connection_lost (h, EPROTO, "daemon sent a message for an unknown id");
+    return -1;
+  }
+  return 0;
+}
+
+/* Split rbuf into lines and process each whole one. */
+static int
+process_input (struct nbdcache_handle *h)
+{
+  size_t start = 0;
+
+  while (h->fd >= 0) {
+    char *nl = memchr (h->rbuf.ptr + start, '\n', h->rbuf.len - start);
+    size_t len;
+
+    if (nl == NULL)
+      break;
+    len = (size_t) (nl - (h->rbuf.ptr + start));
+    if (process_line (h, h->rbuf.ptr + start, len) == -1)
+      return -1;
+    start += len + 1;
+  }
+  if (h->fd < 0)
+    return -1;
+  memmove (h->rbuf.ptr, h->rbuf.ptr + start, h->rbuf.len - start);
+  h->rbuf.len -= start;
+  if (h->rbuf.len >= NBDC_MAX_MESSAGE) {
+    connection_lost (h, EPROTO, "daemon sent an over-long message");
+    return -1;
+  }
+  return 0;
+}
+
+/* Read what is available without blocking and dispatch it.  Returns
+ * 1 if anything was read, 0 if nothing was ready, -1 after
+ * connection_lost.  Lock held.
+ */
+int
+read_input (struct nbdcache_handle *h)
+{
+  int progress = 0;
+
+  for (;;) {
+    ssize_t n;
+
+    if (strbuf_reserve (&h->rbuf, 65536) == -1) {
+      connection_lost (h, ENOMEM, "out of memory");
+      return -1;
+    }
+    n = recv (h->fd, h->rbuf.ptr + h->rbuf.len,
+              h->rbuf.cap - h->rbuf.len, MSG_DONTWAIT);
+    if (n == -1) {
+      if (errno == EINTR)
+        continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return progress;
+      connection_lost (h, ENOTCONN, strerror (errno));
+      return -1;
+    }
+    if (n == 0) {
+      connection_lost (h, ENOTCONN, "the daemon closed the connection");
+      return -1;
+    }
+    h->rbuf.len += (size_t) n;
+    progress = 1;
+    if (process_input (h) == -1)
+      return -1;
+  }
+}

@@ -1,0 +1,114 @@
+/* nbdcached: the one encoder/decoder of the client protocol, used by
+ * the daemon and by libnbdcache.  See proto/PROTOCOL.md.
+ *
+ * Decoders never trust their input: every failure fills a struct
+ * nbdc_error with an errno value and a message fit to send back.
+ * Encoders append one complete message, LF included, to a strbuf and
+ * return 0, or -1 with errno = ENOMEM (the strbuf is then unchanged
+ * in length).  All functions are thread-safe.
+ */
+#ifndef NBDCACHED_PROTO_CODEC_H
+#define NBDCACHED_PROTO_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "protocol.h"
+#include "strbuf.h"
+
+struct nbdc_error {
+  int errnum;                   /* an errno value */
+  char message[256];
+};
+
+void nbdc_set_error (struct nbdc_error *err, int errnum,
+                     const char *fmt, ...)
+  __attribute__ ((format (printf, 3, 4)));
+
+/* A decoded request.  String fields point into ROOT and live until
+ * nbdc_request_free.
+ */
+struct nbdc_request {
+  enum nbdc_op op;
+  uint64_t id;                  /* 0 if the id could not be read */
+  union {
+    struct {
+      uint64_t version;
+      const char *client;       /* may be NULL */
+    } hello;
+    struct {
+      const char *export;
+      uint64_t offset;
+      uint64_t count;
+      uint64_t flags;
+    } cache;
+  } u;
+  struct json_object *root;
+};
+
+/* Decode one request line (LEN bytes, without the LF).  On success
+ * returns 0 and the caller must call nbdc_request_free.  On failure
+ * returns -1, fills ERR, and sets req->id when the id was readable so
+ * that the error reply can name it; nothing needs freeing.
+ */
+int nbdc_decode_request (const char *line, size_t len,
+                         struct nbdc_request *req, struct nbdc_error *err);
+void nbdc_request_free (struct nbdc_request *req);
+
+/* A decoded daemon message.  ROOT holds the whole object so that a
+ * caller can read op-specific reply fields; free with
+ * nbdc_message_free.
+ */
+struct nbdc_message {
+  enum nbdc_msg_kind kind;
+  uint64_t id;                  /* 0 when the daemon sent "id": null */
+  uint64_t cookie;              /* completion events */
+  bool ok;
+  int errnum;                   /* when !ok */
+  const char *errmsg;           /* when !ok; points into ROOT */
+  struct json_object *root;
+};
+
+int nbdc_decode_message (const char *line, size_t len,
+                         struct nbdc_message *msg, struct nbdc_error *err);
+void nbdc_message_free (struct nbdc_message *msg);
+
+/* Read an integer field of a reply (0 .. 2^63-1).  Returns 0 or -1
+ * with ERR filled.
+ */
+int nbdc_get_u64 (struct json_object *obj, const char *key,
+                  uint64_t *val, struct nbdc_error *err);
+
+/* Requests (client side). */
+int nbdc_encode_hello (strbuf *sb, uint64_t id, uint64_t version,
+                       const char *client);
+int nbdc_encode_simple_op (strbuf *sb, uint64_t id, enum nbdc_op op);
+int nbdc_encode_cache (strbuf *sb, uint64_t id, const char *export,
+                       uint64_t offset, uint64_t count, uint32_t flags);
+
+/* Replies and events (daemon side).  ID 0 encodes "id": null. */
+int nbdc_encode_reply_cookie (strbuf *sb, uint64_t id, uint64_t cookie);
+int nbdc_encode_reply_fields (strbuf *sb, uint64_t id,
+                              struct json_object *fields);
+int nbdc_encode_reply_error (strbuf *sb, uint64_t id, int errnum,
+                             const char *message);
+int nbdc_encode_complete (strbuf *sb, uint64_t cookie, uint64_t id,
+                          int errnum, const char *message);
+
+/* Append S as a JSON string literal, quotes included. */
+int nbdc_append_json_string (strbuf *sb, const char *s);
+
+/* The protocol's name for an op ("cache"), or NULL. */
+const char *nbdc_op_name (enum nbdc_op op);
+
+/* errno <-> protocol name ("EIO").  An errno with no name encodes as
+ * "EIO"; a name this build does not know decodes as EINVAL, as the NBD
+ * protocol does for unknown error values.
+ */
+const char *nbdc_errno_name (int errnum);
+int nbdc_errno_from_name (const char *name);
+
+#endif /* NBDCACHED_PROTO_CODEC_H */

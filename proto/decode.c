@@ -1,0 +1,359 @@
+/* nbdcached: decoding protocol messages.
+ *
+ * Every request is checked against a table of the fields its op
+ * allows, so that a missing, unknown or mistyped field gets the same
+ * precise error whichever op it arrives in.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "codec.h"
+
+void
+nbdc_set_error (struct nbdc_error *err, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+
+  err->errnum = errnum;
+  va_start (ap, fmt);
+  vsnprintf (err->message, sizeof err->message, fmt, ap);
+  va_end (ap);
+}
+
+enum field_type { FIELD_U64, FIELD_STRING };
+
+struct field_spec {
+  const char *name;
+  enum field_type type;
+  bool required;
+  size_t offset;                /* in struct nbdc_request */
+};
+
+#define REQ_OFF(member) offsetof (struct nbdc_request, member)
+
+static const struct field_spec hello_fields[] = {
+  { "version", FIELD_U64, true, REQ_OFF (u.hello.version) },
+  { "client", FIELD_STRING, false, REQ_OFF (u.hello.client) },
+  { NULL },
+};
+static const struct field_spec cache_fields[] = {
+  { "export", FIELD_STRING, true, REQ_OFF (u.cache.export) },
+  { "offset", FIELD_U64, true, REQ_OFF (u.cache.offset) },
+  { "count", FIELD_U64, true, REQ_OFF (u.cache.count) },
+  { "flags", FIELD_U64, false, REQ_OFF (u.cache.flags) },
+  { NULL },
+};
+static const struct field_spec no_fields[] = { { NULL } };
+
+static const struct {
+  const char *name;
+  enum nbdc_op op;
+  const struct field_spec *fields;
+} ops[] = {
+  { "hello", NBDC_OP_HELLO, hello_fields },
+  { "exports", NBDC_OP_EXPORTS, no_fields },
+  { "cache", NBDC_OP_CACHE, cache_fields },
+  { "stats", NBDC_OP_STATS, no_fields },
+};
+
+const char *
+nbdc_op_name (enum nbdc_op op)
+{
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+    if (ops[i].op == op)
+      return ops[i].name;
+  return NULL;
+}
+
+/* Parse LINE as exactly one JSON object.  Returns the object (caller
+ * puts it) or NULL with ERR filled.
+ */
+static struct json_object *
+parse_object (const char *line, size_t len, struct nbdc_error *err)
+{
+  struct json_tokener *tok;
+  struct json_object *obj;
+  enum json_tokener_error jerr;
+  size_t used;
+
+  if (len >= NBDC_MAX_MESSAGE) {
+    nbdc_set_error (err, EMSGSIZE, "message longer than %d bytes",
+                    NBDC_MAX_MESSAGE - 1);
+    return NULL;
+  }
+  if (memchr (line, '\0', len) != NULL) {
+    nbdc_set_error (err, EINVAL, "message contains a NUL byte");
+    return NULL;
+  }
+  tok = json_tokener_new_ex (NBDC_MAX_DEPTH);
+  if (tok == NULL) {
+    nbdc_set_error (err, ENOMEM, "out of memory");
+    return NULL;
+  }
+  json_tokener_set_flags (tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+  obj = json_tokener_parse_ex (tok, line, (int) len);
+  jerr = json_tokener_get_error (tok);
+  used = json_tokener_get_parse_end (tok);
+  json_tokener_free (tok);
+
+  if (obj == NULL) {
+    if (jerr == json_tokener_continue)
+      nbdc_set_error (err, EINVAL, "malformed JSON: message ends early");
+    else if (jerr == json_tokener_error_depth)
+      nbdc_set_error (err, EINVAL, "JSON nested deeper than %d levels",
+                      NBDC_MAX_DEPTH);
+    else
+      nbdc_set_error (err, EINVAL, "malformed JSON: %s",
+                      json_tokener_error_desc (jerr));
+    return NULL;
+  }
+  for (; used < len; used++) {
+    if (strchr (" \t\r", line[used]) == NULL) {
+      json_object_put (obj);
+      nbdc_set_error (err, EINVAL,
+                      "malformed JSON: text after the object at byte %zu",
+                      used);
+      return NULL;
+    }
+  }
+  if (!json_object_is_type (obj, json_type_object)) {
+    json_object_put (obj);
+    nbdc_set_error (err, EINVAL, "message is not a JSON object");
+    return NULL;
+  }
+  return obj;
+}
+
+/* Read VAL as an integer in 0 .. NBDC_MAX_INTEGER. */
+static int
+get_u64 (struct json_object *val, const char *key, uint64_t *out,
+         struct nbdc_error *err)
+{
+  if (json_object_is_type (val, json_type_double)) {
+    nbdc_set_error (err, EINVAL, "field \"%s\" must be an integer", key);
+    return -1;
+  }
+  if (!json_object_is_type (val, json_type_int)) {
+    nbdc_set_error (err, EINVAL, "field \"%s\" must be a number", key);
+    return -1;
+  }
+  if (json_object_get_int64 (val) < 0) {
+    nbdc_set_error (err, EINVAL, "field \"%s\" must not be negative", key);
+    return -1;
+  }
+  /* json-c saturates values past 2^64 - 1 at 2^64 - 1, which is also
+   * above our limit, so one comparison catches both.
+   */
+  *out = json_object_get_uint64 (val);
+  if (*out > NBDC_MAX_INTEGER) {
+    nbdc_set_error (err, ERANGE, "field \"%s\" is larger than 2^63-1", key);
+    return -1;
+  }
+  return 0;
+}
+
+int
+nbdc_get_u64 (struct json_object *obj, const char *key, uint64_t *val,
+              struct nbdc_error *err)
+{
+  struct json_object *v;
+
+  if (!json_object_object_get_ex (obj, key, &v) || v == NULL) {
+    nbdc_set_error (err, EPROTO, "missing field \"%s\"", key);
+    return -1;
+  }
+  return get_u64 (v, key, val, err);
+}
+
+static const struct field_spec *
+find_field (const struct field_spec *fields, const char *name)
+{
+  for (; fields->name != NULL; fields++)
+    if (strcmp (fields->name, name) == 0)
+      return fields;
+  return NULL;
+}
+
+/* Check every member of OBJ against FIELDS and store the values into
+ * REQ.  "op" and "id" were handled by the caller.
+ */
+static int
+decode_fields (struct json_object *obj, const struct field_spec *fields,
+               const char *opname, struct nbdc_request *req,
+               struct nbdc_error *err)
+{
+  const struct field_spec *f;
+
+  json_object_object_foreach (obj, key, val) {
+    if (strcmp (key, "op") == 0 || strcmp (key, "id") == 0)
+      continue;
+    f = find_field (fields, key);
+    if (f == NULL) {
+      nbdc_set_error (err, EINVAL, "unknown field \"%.64s\" in \"%s\"",
+                      key, opname);
+      return -1;
+    }
+    if (f->type == FIELD_U64) {
+      if (get_u64 (val, key, (uint64_t *) ((char *) req + f->offset),
+                   err) == -1)
+        return -1;
+    }
+    else {
+      if (!json_object_is_type (val, json_type_string)) {
+        nbdc_set_error (err, EINVAL, "field \"%s\" must be a string", key);
+        return -1;
+      }
+      *(const char **) ((char *) req + f->offset) =
+        json_object_get_string (val);
+    }
+  }
+  for (f = fields; f->name != NULL; f++) {
+    if (f->required && !json_object_object_get_ex (obj, f->name, NULL)) {
+      nbdc_set_error (err, EINVAL, "\"%s\" needs field \"%s\"",
+                      opname, f->name);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int
+nbdc_decode_request (const char *line, size_t len,
+                     struct nbdc_request *req, struct nbdc_error *err)
+{
+  struct json_object *obj, *v;
+  const char *opname;
+  size_t i;
+
+  memset (req, 0, sizeof *req);
+  obj = parse_object (line, len, err);
+  if (obj == NULL)
+    return -1;
+
+  if (!json_object_object_get_ex (obj, "id", &v)) {
+    nbdc_set_error (err, EINVAL, "request needs field \"id\"");
+    goto fail;
+  }
+  if (get_u64 (v, "id", &req->id, err) == -1)
+    goto fail;
+  if (req->id == 0) {
+    nbdc_set_error (err, EINVAL, "field \"id\" must be at least 1");
+    goto fail;
+  }
+  if (!json_object_object_get_ex (obj, "op", &v)) {
+    nbdc_set_error (err, EINVAL, "request needs field \"op\"");
+    goto fail;
+  }
+  if (!json_object_is_type (v, json_type_string)) {
+    nbdc_set_error (err, EINVAL, "field \"op\" must be a string");
+    goto fail;
+  }
+  opname = json_object_get_string (v);
+  for (i = 0; i < sizeof ops / sizeof ops[0]; i++)
+    if (strcmp (ops[i].name, opname) == 0)
+      break;
+  if (i == sizeof ops / sizeof ops[0]) {
+    nbdc_set_error (err, ENOSYS, "unknown op \"%.64s\"", opname);
+    goto fail;
+  }
+  req->op = ops[i].op;
+  if (decode_fields (obj, ops[i].fields, ops[i].name, req, err) == -1)
+    goto fail;
+  req->root = obj;
+  return 0;
+
+ fail:
+  json_object_put (obj);
+  return -1;
+}
+
+void
+nbdc_request_free (struct nbdc_request *req)
+{
+  json_object_put (req->root);
+  req->root = NULL;
+}
+
+/* Fill msg->ok, errnum and errmsg from the "ok" and "error" members. */
+static int
+decode_outcome (struct json_object *obj, struct nbdc_message *msg,
+                struct nbdc_error *err)
+{
+  struct json_object *v, *e;
+
+  if (!json_object_object_get_ex (obj, "ok", &v) ||
+      !json_object_is_type (v, json_type_boolean)) {
+    nbdc_set_error (err, EPROTO, "message lacks a boolean \"ok\"");
+    return -1;
+  }
+  msg->ok = json_object_get_boolean (v);
+  if (msg->ok)
+    return 0;
+  if (!json_object_object_get_ex (obj, "error", &e) ||
+      !json_object_is_type (e, json_type_object) ||
+      !json_object_object_get_ex (e, "errno", &v) ||
+      !json_object_is_type (v, json_type_string)) {
+    nbdc_set_error (err, EPROTO, "failed message lacks \"error.errno\"");
+    return -1;
+  }
+  msg->errnum = nbdc_errno_from_name (json_object_get_string (v));
+  msg->errmsg = "";
+  if (json_object_object_get_ex (e, "message", &v) &&
+      json_object_is_type (v, json_type_string))
+    msg->errmsg = json_object_get_string (v);
+  return 0;
+}
+
+int
+nbdc_decode_message (const char *line, size_t len,
+                     struct nbdc_message *msg, struct nbdc_error *err)
+{
+  struct json_object *obj, *v;
+
+  memset (msg, 0, sizeof *msg);
+  obj = parse_object (line, len, err);
+  if (obj == NULL)
+    return -1;
+
+  if (json_object_object_get_ex (obj, "event", &v)) {
+    if (!json_object_is_type (v, json_type_string) ||
+        strcmp (json_object_get_string (v), "complete") != 0) {
+      msg->kind = NBDC_MSG_EVENT_UNKNOWN;
+      msg->root = obj;
+      return 0;
+    }
+    msg->kind = NBDC_MSG_EVENT_COMPLETE;
+    if (nbdc_get_u64 (obj, "cookie", &msg->cookie, err) == -1 ||
+        nbdc_get_u64 (obj, "id", &msg->id, err) == -1)
+      goto fail;
+  }
+  else {
+    msg->kind = NBDC_MSG_REPLY;
+    if (!json_object_object_get_ex (obj, "id", &v)) {
+      nbdc_set_error (err, EPROTO, "reply lacks \"id\"");
+      goto fail;
+    }
+    if (v != NULL && get_u64 (v, "id", &msg->id, err) == -1)
+      goto fail;
+  }
+  if (decode_outcome (obj, msg, err) == -1)
+    goto fail;
+  msg->root = obj;
+  return 0;
+
+ fail:
+  json_object_put (obj);
+  return -1;
+}
+
+void
+nbdc_message_free (struct nbdc_message *msg)
+{
+  json_object_put (msg->root);
+  msg->root = NULL;
+}

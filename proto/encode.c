@@ -1,0 +1,200 @@
+/* nbdcached: encoding protocol messages.
+ *
+ * The messages on the hot path (cache requests, cookie replies and
+ * completion events) are written directly into the caller's strbuf;
+ * only the rare, structured replies go through json-c.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+
+#include "codec.h"
+
+int
+nbdc_append_json_string (strbuf *sb, const char *s)
+{
+  static const char hex[] = "0123456789abcdef";
+  size_t start = sb->len;
+  const unsigned char *p;
+
+  if (strbuf_append_mem (sb, "\"", 1) == -1)
+    goto fail;
+  for (p = (const unsigned char *) s; *p; p++) {
+    char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+    int r;
+
+    if (*p == '"' || *p == '\\') {
+      esc[1] = (char) *p;
+      r = strbuf_append_mem (sb, esc, 2);
+    }
+    else if (*p < 0x20) {
+      esc[4] = hex[*p >> 4];
+      esc[5] = hex[*p & 15];
+      r = strbuf_append_mem (sb, esc, 6);
+    }
+    else
+      r = strbuf_append_mem (sb, p, 1);
+    if (r == -1)
+      goto fail;
+  }
+  if (strbuf_append_mem (sb, "\"", 1) == -1)
+    goto fail;
+  return 0;
+
+ fail:
+  sb->len = start;
+  return -1;
+}
+
+/* Append "KEY":N, (with the comma) for integer members. */
+static int
+append_u64_member (strbuf *sb, const char *key, uint64_t n)
+{
+  if (strbuf_append_str (sb, "\"") == -1 ||
+      strbuf_append_str (sb, key) == -1 ||
+      strbuf_append_str (sb, "\":") == -1 ||
+      strbuf_append_u64 (sb, n) == -1 ||
+      strbuf_append_str (sb, ",") == -1)
+    return -1;
+  return 0;
+}
+
+/* Append "id":N, or "id":null, */
+static int
+append_id (strbuf *sb, uint64_t id)
+{
+  if (id == 0)
+    return strbuf_append_str (sb, "\"id\":null,");
+  return append_u64_member (sb, "id", id);
+}
+
+/* Append the outcome members that end every reply and event:
+ * "ok":true}\n  or  "ok":false,"error":{"errno":..,"message":..}}\n
+ */
+static int
+append_outcome (strbuf *sb, int errnum, const char *message)
+{
+  if (errnum == 0)
+    return strbuf_append_str (sb, "\"ok\":true}\n");
+  if (strbuf_append_str (sb, "\"ok\":false,\"error\":{\"errno\":\"") == -1 ||
+      strbuf_append_str (sb, nbdc_errno_name (errnum)) == -1 ||
+      strbuf_append_str (sb, "\",\"message\":") == -1 ||
+      nbdc_append_json_string (sb, message ? message : "") == -1 ||
+      strbuf_append_str (sb, "}}\n") == -1)
+    return -1;
+  return 0;
+}
+
+/* Run the appends in BODY; on failure put the buffer back as it was. */
+#define ENCODE(sb, body)                        \
+  do {                                          \
+    size_t start_ = (sb)->len;                  \
+    if (!(body)) {                              \
+      (sb)->len = start_;                       \
+      errno = ENOMEM;                           \
+      return -1;                                \
+    }                                           \
+    return 0;                                   \
+  } while (0)
+
+int
+nbdc_encode_hello (strbuf *sb, uint64_t id, uint64_t version,
+                   const char *client)
+{
+  ENCODE (sb,
+          strbuf_append_str (sb, "{\"op\":\"hello\",") == 0 &&
+          append_id (sb, id) == 0 &&
+          (client == NULL ||
+           (strbuf_append_str (sb, "\"client\":") == 0 &&
+            nbdc_append_json_string (sb, client) == 0 &&
+            strbuf_append_str (sb, ",") == 0)) &&
+          strbuf_append_str (sb, "\"version\":") == 0 &&
+          strbuf_append_u64 (sb, version) == 0 &&
+          strbuf_append_str (sb, "}\n") == 0);
+}
+
+int
+nbdc_encode_simple_op (strbuf *sb, uint64_t id, enum nbdc_op op)
+{
+  ENCODE (sb,
+          strbuf_append_str (sb, "{\"op\":\"") == 0 &&
+          strbuf_append_str (sb, nbdc_op_name (op)) == 0 &&
+          strbuf_append_str (sb, "\",\"id\":") == 0 &&
+          strbuf_append_u64 (sb, id) == 0 &&
+          strbuf_append_str (sb, "}\n") == 0);
+}
+
+int
+nbdc_encode_cache (strbuf *sb, uint64_t id, const char *export,
+                   uint64_t offset, uint64_t count, uint32_t flags)
+{
+  ENCODE (sb,
+          strbuf_append_str (sb, "{\"op\":\"cache\",") == 0 &&
+          append_id (sb, id) == 0 &&
+          strbuf_append_str (sb, "\"export\":") == 0 &&
+          nbdc_append_json_string (sb, export) == 0 &&
+          strbuf_append_str (sb, ",") == 0 &&
+          append_u64_member (sb, "offset", offset) == 0 &&
+          append_u64_member (sb, "count", count) == 0 &&
+          strbuf_append_str (sb, "\"flags\":") == 0 &&
+          strbuf_append_u64 (sb, flags) == 0 &&
+          strbuf_append_str (sb, "}\n") == 0);
+}
+
+int
+nbdc_encode_reply_cookie (strbuf *sb, uint64_t id, uint64_t cookie)
+{
+  ENCODE (sb,
+          strbuf_append_str (sb, "{") == 0 &&
+          append_id (sb, id) == 0 &&
+          append_u64_member (sb, "cookie", cookie) == 0 &&
+          append_outcome (sb, 0, NULL) == 0);
+}
+
+int
+nbdc_encode_reply_fields (strbuf *sb, uint64_t id,
+                          struct json_object *fields)
+{
+  const char *s;
+  size_t n;
+
+  /* Serialise FIELDS and splice its members in after "id" and before
+   * "ok", so every reply has the same shape.
+   */
+  s = json_object_to_json_string_length (fields, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
+  if (s == NULL || n < 2) {
+    errno = ENOMEM;
+    return -1;
+  }
+  ENCODE (sb,
+          strbuf_append_str (sb, "{") == 0 &&
+          append_id (sb, id) == 0 &&
+          (n == 2 ||
+           (strbuf_append_mem (sb, s + 1, n - 2) == 0 &&
+            strbuf_append_str (sb, ",") == 0)) &&
+          append_outcome (sb, 0, NULL) == 0);
+}
+
+int
+nbdc_encode_reply_error (strbuf *sb, uint64_t id, int errnum,
+                         const char *message)
+{
+  if (errnum == 0)
+    errnum = EIO;
+  ENCODE (sb,
+          strbuf_append_str (sb, "{") == 0 &&
+          append_id (sb, id) == 0 &&
+          append_outcome (sb, errnum, message) == 0);
+}
+
+int
+nbdc_encode_complete (strbuf *sb, uint64_t cookie, uint64_t id,
+                      int errnum, const char *message)
+{
+  ENCODE (sb,
+          strbuf_append_str (sb, "{\"event\":\"complete\",") == 0 &&
+          append_u64_member (sb, "cookie", cookie) == 0 &&
+          append_u64_member (sb, "id", id) == 0 &&
+          append_outcome (sb, errnum, message) == 0);
+}
