@@ -1,0 +1,72 @@
+/* nbdcachectl: parsing the arguments and options of subcommands. */
+#include <config.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "ctl.h"
+#include "human-size.h"
+
+/* Parse STR, the argument WHAT of CMD, as a size with an optional
+ * K/M/G/T/P/E suffix.  Returns 0, or reports a usage error and
+ * returns -1.
+ */
+int
+parse_size_arg (const struct command *cmd, const char *what,
+                const char *str, uint64_t *size)
+{
+  const char *error;
+
+  if (parse_human_size (str, size, &error) == -1) {
+    usage_error (cmd, "%s '%s': %s", what, str, error);
+    return -1;
+  }
+  return 0;
+}
+
+/* Parse STR, the argument WHAT of CMD, as a decimal integer in
+ * [MIN, MAX].  Returns 0, or reports a usage error and returns -1.
+ */
+int
+parse_count_arg (const struct command *cmd, const char *what,
+                 const char *str, unsigned min, unsigned max, unsigned *n)
+{
+  char *end = NULL;
+  unsigned long v = 0;
+
+  /* strtoul alone would take " 8", "+8" and "-8". */
+  errno = 0;
+  if (isdigit ((unsigned char) str[0]))
+    v = strtoul (str, &end, 10);
+  if (end == NULL || *end != '\0' || errno != 0 || v < min || v > max) {
+    usage_error (cmd, "%s '%s': expected a number from %u to %u",
+                 what, str, min, max);
+    return -1;
+  }
+  *n = (unsigned) v;
+  return 0;
+}
+
+/* Parse the options of a subcommand that has none but --help.
+ * Returns KEEP_GOING with optind at the first operand, or an exit
+ * status.  The caller has reset optind.
+ */
+int
+parse_no_options (const struct command *cmd, int argc, char **argv)
+{
+  static const struct option long_options[] = {
+    { "help", no_argument, NULL, 'h' },
+    { NULL, 0, NULL, 0 }
+  };
+  int c;
+
+  while ((c = getopt_long (argc, argv, "h", long_options, NULL)) != -1) {
+    if (c != 'h')
+      return try_help (cmd);
+    command_help (cmd);
+    return EXIT_SUCCESS;
+  }
+  return KEEP_GOING;
+}

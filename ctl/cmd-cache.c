@@ -1,0 +1,43 @@
+/* nbdcachectl: the "cache" command, warming one range synchronously. */
+#include <config.h>
+
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "ctl.h"
+
+static int
+run_cache (const struct command *cmd, int argc, char **argv)
+{
+  struct nbdcache_handle *h;
+  const char *export_name;
+  uint64_t offset, count;
+  int r;
+
+  r = parse_no_options (cmd, argc, argv);
+  if (r != KEEP_GOING)
+    return r;
+  if (argc - optind != 3)
+    return usage_error (cmd, "expected EXPORT OFFSET COUNT");
+  export_name = argv[optind];
+  if (parse_size_arg (cmd, "OFFSET", argv[optind + 1], &offset) == -1 ||
+      parse_size_arg (cmd, "COUNT", argv[optind + 2], &count) == -1)
+    return EXIT_USAGE;
+
+  h = connect_daemon (export_name);
+  if (h == NULL)
+    return EXIT_FAILURE;
+  r = EXIT_SUCCESS;
+  if (nbdcache_cache (h, count, offset, 0) == -1)
+    r = library_error ();
+  nbdcache_close (h);
+  return r;
+}
+
+const struct command cache_command = {
+  .name = "cache",
+  .synopsis = "EXPORT OFFSET COUNT",
+  .summary = "Warm COUNT bytes from OFFSET and wait until done",
+  .options = "  -h, --help   print this help and exit\n",
+  .run = run_cache,
+};

@@ -1,0 +1,168 @@
+/* nbdcachectl: the command-line client of nbdcached.
+ *
+ * Private header of ctl/.  Each section lists what one source file
+ * exports.  The program is single-threaded: everything here runs in
+ * the main thread, including the completion callbacks, which
+ * libnbdcache calls from inside nbdcache_poll and nbdcache_close.
+ */
+#ifndef NBDCACHED_CTL_CTL_H
+#define NBDCACHED_CTL_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include "nbdcache.h"
+#include "vector.h"
+
+#define PROGRAM_NAME "nbdcachectl"
+
+/* Exit statuses; EXIT_SUCCESS and EXIT_FAILURE (1) come from stdlib.h. */
+#define EXIT_USAGE 2
+
+/* Room for any format_human_size string or 64-bit decimal. */
+#define HUMAN_SIZE_LEN 32
+
+/* What option parsers return when the subcommand should go on; any
+ * other value is the exit status to stop with.
+ */
+#define KEEP_GOING (-1)
+
+DEFINE_VECTOR_TYPE (string_vector, char *)
+
+/* One subcommand.  RUN gets the subcommand's own arguments: argv[0]
+ * is "nbdcachectl: NAME" (so that getopt's messages read well) and
+ * the rest follow it.  RUN returns the exit status.
+ */
+struct command {
+  const char *name;
+  const char *synopsis;         /* arguments, after the name */
+  const char *summary;          /* one line for the main --help */
+  const char *options;          /* the options part of NAME --help, or NULL */
+  int (*run) (const struct command *cmd, int argc, char **argv);
+};
+
+/* main.c */
+extern const char *socket_path;
+extern void command_help (const struct command *cmd);
+
+/* errors.c */
+extern int try_help (const struct command *cmd);
+extern int usage_error (const struct command *cmd, const char *fs, ...)
+  __attribute__ ((format (printf, 2, 3)));
+extern void error_msg (const char *fs, ...)
+  __attribute__ ((format (printf, 1, 2)));
+extern const char *library_error_text (void);
+extern int library_error (void);
+extern void out_of_memory (void) __attribute__ ((noreturn));
+
+/* args.c */
+extern int parse_size_arg (const struct command *cmd, const char *what,
+                           const char *str, uint64_t *size);
+extern int parse_count_arg (const struct command *cmd, const char *what,
+                            const char *str, unsigned min, unsigned max,
+                            unsigned *n);
+extern int parse_no_options (const struct command *cmd,
+                             int argc, char **argv);
+
+/* connect.c */
+extern struct nbdcache_handle *connect_daemon (const char *export_name);
+
+/* table.c */
+struct table {
+  size_t ncols;
+  string_vector cells;          /* row-major, each cell owned */
+  bool *right;                  /* per column: align to the right */
+};
+extern void table_init (struct table *t, size_t ncols);
+extern void table_align_right (struct table *t, size_t col);
+extern void table_add (struct table *t, const char *cell);
+extern void table_add_owned (struct table *t, char *cell);
+extern void table_addf (struct table *t, const char *fs, ...)
+  __attribute__ ((format (printf, 2, 3)));
+extern void table_print (const struct table *t, FILE *fp);
+extern void table_free (struct table *t);
+
+/* json-util.c */
+extern struct json_object *json_member (struct json_object *obj,
+                                        const char *key);
+extern const char *json_member_string (struct json_object *obj,
+                                       const char *key);
+extern bool json_member_u64 (struct json_object *obj, const char *key,
+                             uint64_t *v);
+extern bool json_member_bool (struct json_object *obj, const char *key,
+                              bool *v);
+extern bool json_is_number (struct json_object *v);
+extern char *json_value_text (struct json_object *v, bool human);
+extern void print_json_pretty (struct json_object *v, FILE *fp);
+
+/* json-cmd.c */
+struct json_command {
+  char *(*fetch) (struct nbdcache_handle *h);
+  json_type type;               /* what the reply must be */
+  int (*render) (struct json_object *reply);
+};
+extern int run_json_command (const struct command *cmd,
+                             const struct json_command *jc,
+                             int argc, char **argv);
+
+/* flatten.c */
+struct leaf {
+  char *key;                    /* "a.b.c", owned */
+  struct json_object *value;    /* borrowed from the parsed reply */
+};
+DEFINE_VECTOR_TYPE (leaves, struct leaf)
+extern void flatten_member (leaves *out, const char *prefix,
+                            const char *key, struct json_object *v);
+extern void flatten_object (leaves *out, const char *prefix,
+                            struct json_object *obj);
+extern struct json_object *leaves_find (const leaves *l,
+                                        const char *key);
+extern void leaves_free (leaves *l);
+
+/* progress.c */
+struct progress {
+  bool enabled;
+  uint64_t total;
+  double last_draw;             /* elapsed seconds at the last draw, or < 0 */
+  int last_len;                 /* visible length of the last line drawn */
+};
+extern void progress_init (struct progress *p, bool enabled, uint64_t total);
+extern void progress_update (struct progress *p, uint64_t done,
+                             double elapsed);
+extern void progress_finish (struct progress *p, uint64_t done,
+                             double elapsed);
+
+/* warm.c */
+struct warm {
+  /* Set by the caller before warm_run. */
+  uint64_t size;
+  uint64_t request_size;
+  unsigned max_in_flight;
+
+  /* Progress, updated by warm_run and the completion callback. */
+  uint64_t next_offset;         /* first byte not yet submitted */
+  uint64_t done;                /* bytes completed successfully */
+  unsigned in_flight;
+  char *error;                  /* first error, owned, or NULL */
+  double elapsed;               /* seconds, set when warm_run returns */
+};
+extern int warm_run (struct nbdcache_handle *h, struct warm *w,
+                     struct progress *p);
+extern void warm_free (struct warm *w);
+
+/* cmd-cache.c */
+extern const struct command cache_command;
+
+/* cmd-exports.c */
+extern const struct command exports_command;
+
+/* cmd-stats.c */
+extern const struct command stats_command;
+
+/* cmd-warm.c */
+extern const struct command warm_command;
+
+#endif /* NBDCACHED_CTL_CTL_H */

@@ -1,0 +1,114 @@
+/* nbdcachectl: the common shape of "exports" and "stats".
+ *
+ * Both fetch one JSON document from the daemon, then print it either
+ * as it is (--json, for scripts) or rendered for a human.
+ */
+#include <config.h>
+
+#include <getopt.h>
+#include <stdlib.h>
+
+#include "cleanup.h"
+#include "ctl.h"
+
+/* Parse [--json] [--help].  Returns KEEP_GOING with optind after the
+ * options, or an exit status.
+ */
+static int
+parse_json_options (const struct command *cmd, int argc, char **argv,
+                    bool *json)
+{
+  static const struct option long_options[] = {
+    { "help", no_argument, NULL, 'h' },
+    { "json", no_argument, NULL, 'j' },
+    { NULL, 0, NULL, 0 }
+  };
+  int c;
+
+  while ((c = getopt_long (argc, argv, "h", long_options, NULL)) != -1) {
+    switch (c) {
+    case 'h':
+      command_help (cmd);
+      return EXIT_SUCCESS;
+    case 'j':
+      *json = true;
+      break;
+    default:
+      return try_help (cmd);
+    }
+  }
+  if (optind < argc)
+    return usage_error (cmd, "unexpected argument '%s'", argv[optind]);
+  return KEEP_GOING;
+}
+
+/* Ask the daemon with JC->fetch.  Returns the JSON text, which the
+ * caller frees, or reports the error and returns NULL.
+ */
+static char *
+fetch_reply (const struct json_command *jc)
+{
+  struct nbdcache_handle *h;
+  char *text;
+
+  h = connect_daemon (NULL);
+  if (h == NULL)
+    return NULL;
+  text = jc->fetch (h);
+  if (text == NULL)
+    library_error ();
+  nbdcache_close (h);
+  return text;
+}
+
+/* Parse TEXT.  Returns a new json-c reference, or reports the error
+ * and returns NULL.
+ */
+static struct json_object *
+parse_reply (const struct command *cmd, const char *text)
+{
+  enum json_tokener_error jerr;
+  struct json_object *reply;
+
+  reply = json_tokener_parse_verbose (text, &jerr);
+  if (reply == NULL)
+    error_msg ("%s: the daemon sent invalid JSON: %s",
+               cmd->name, json_tokener_error_desc (jerr));
+  return reply;
+}
+
+/* Run CMD, a command with JSON output described by JC, with the
+ * subcommand arguments ARGC, ARGV.  Returns the exit status.
+ */
+int
+run_json_command (const struct command *cmd, const struct json_command *jc,
+                  int argc, char **argv)
+{
+  CLEANUP_FREE char *text = NULL;
+  CLEANUP_JSON_PUT struct json_object *reply = NULL;
+  bool json = false;
+  int r;
+
+  r = parse_json_options (cmd, argc, argv, &json);
+  if (r != KEEP_GOING)
+    return r;
+
+  text = fetch_reply (jc);
+  if (text == NULL)
+    return EXIT_FAILURE;
+  reply = parse_reply (cmd, text);
+  if (reply == NULL)
+    return EXIT_FAILURE;
+
+  /* --json passes on whatever the daemon said, newer shapes too. */
+  if (json) {
+    print_json_pretty (reply, stdout);
+    return EXIT_SUCCESS;
+  }
+  if (!json_object_is_type (reply, jc->type)) {
+    error_msg ("%s: the daemon's reply is not a JSON %s",
+               cmd->name, json_type_to_name (jc->type));
+    return EXIT_FAILURE;
+  }
+  return jc->render (reply);
+}
