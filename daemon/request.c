@@ -190,6 +190,11 @@ request_pump (struct export *exp)
 
   while ((req = TAILQ_FIRST (&exp->pending)) != NULL &&
          (conn = pick_conn (exp)) != NULL) {
+    if (req->client->bev == NULL) {
+      /* The client has gone: send nothing more on its behalf. */
+      request_fail (req, ECANCELED, req->next, req->end - req->next);
+      continue;
+    }
     c = chunk_alloc ();
     if (c == NULL) {
       log_warn ("export %s: allocating a chunk", exp->name);
