@@ -20,10 +20,14 @@ cleanup () {
 trap cleanup EXIT INT TERM
 
 echo "== starting nbdkit: a 1 GiB memory disk, logging every request"
+# --exit-with-parent keeps nbdkit in the foreground, so background it.
 nbdkit --exit-with-parent -U "$dir/nbd.sock" -P "$dir/nbdkit.pid" \
-    --filter=log memory 1G logfile="$dir/nbdkit.log"
-while [ ! -s "$dir/nbdkit.pid" ]; do sleep 0.1; done
-nbdkit_pid="$(cat "$dir/nbdkit.pid")"
+    --filter=log memory 1G logfile="$dir/nbdkit.log" &
+nbdkit_pid=$!
+while [ ! -s "$dir/nbdkit.pid" ]; do
+    kill -0 "$nbdkit_pid" || { echo "nbdkit failed to start" >&2; exit 1; }
+    sleep 0.1
+done
 
 echo "== starting nbdcached"
 daemon/nbdcached -s "$dir/nbdcached.sock" -P "$dir/nbdcached.pid" \
