@@ -52,10 +52,50 @@ client_unref (struct client *client)
 void
 client_send (struct client *client, const strbuf *msg)
 {
+  size_t unread;
+
   if (client->bev == NULL)
     return;
-  if (bufferevent_write (client->bev, msg->ptr, msg->len) == -1)
+  if (bufferevent_write (client->bev, msg->ptr, msg->len) == -1) {
     client_close (client, "out of memory queueing a reply");
+    return;
+  }
+  /* A client that does not read what we send must not make us buffer
+   * without bound.
+   */
+  unread = evbuffer_get_length (bufferevent_get_output (client->bev));
+  if (unread > cfg.max_client_output) {
+    client_log (log_warnx, client, "disconnecting: %zu bytes of replies "
+                "unread (max-client-output)", unread);
+    client_close (client, "not reading its replies");
+  }
+}
+
+/* Is CLIENT at its limit of requests or bytes in flight?  Then we stop
+ * reading from it until some complete (backpressure).
+ */
+bool
+client_over_limits (const struct client *client)
+{
+  return client->in_flight >= cfg.max_client_requests ||
+    client->bytes_in_flight >= cfg.max_client_bytes;
+}
+
+/* One of CLIENT's requests, of BYTES bytes, has completed. */
+void
+client_request_done (struct client *client, uint64_t bytes)
+{
+  client->in_flight--;
+  client->bytes_in_flight -= bytes;
+  if (client->throttled && client->bev != NULL &&
+      !client_over_limits (client)) {
+    client->throttled = false;
+    bufferevent_enable (client->bev, EV_READ);
+    /* Lines may already be buffered: run the read callback soon. */
+    bufferevent_trigger (client->bev, EV_READ,
+                         BEV_TRIG_IGNORE_WATERMARKS |
+                         BEV_TRIG_DEFER_CALLBACKS);
+  }
 }
 
 void
@@ -110,11 +150,20 @@ on_read (struct bufferevent *bev, void *opaque)
   struct client *client = opaque;
   struct evbuffer *in = bufferevent_get_input (bev);
 
+  /* Any reply below may close the client; keep the struct alive. */
+  client->refs++;
+
   while (client->bev != NULL && !client->closing) {
     struct evbuffer_ptr eol;
+
+    if (client_over_limits (client)) {
+      client->throttled = true;
+      bufferevent_disable (bev, EV_READ);
+      break;
+    }
+
     size_t eol_len, len;
     const char *line;
-
     eol = evbuffer_search_eol (in, NULL, &eol_len, EVBUFFER_EOL_LF);
     if (eol.pos == -1) {
       if (evbuffer_get_length (in) >= NBDC_MAX_MESSAGE)
@@ -134,6 +183,7 @@ on_read (struct bufferevent *bev, void *opaque)
       evbuffer_drain (in, len + 1);
   }
   requests_pump_wanted ();
+  client_unref (client);
 }
 
 static void
@@ -169,6 +219,16 @@ client_accept (int fd)
     client->uid = cred.uid;
     client->gid = cred.gid;
   }
+  else {
+    /* Without credentials we cannot apply access lists: refuse. */
+    log_warn ("accept: SO_PEERCRED");
+    evutil_closesocket (fd);
+    free (client);
+    return;
+  }
+  len = sizeof client->groups;
+  if (getsockopt (fd, SOL_SOCKET, SO_PEERGROUPS, client->groups, &len) == 0)
+    client->nr_groups = len / sizeof client->groups[0];
   evutil_make_socket_nonblocking (fd);
   client->bev = bufferevent_socket_new (main_loop.base, fd,
                                         BEV_OPT_CLOSE_ON_FREE);

@@ -1,61 +1,294 @@
 /* nbdcached: the configuration, from an INI file (inih) and from the
- * command line.  See nbdcached(8), "CONFIGURATION FILE".
- *
- *   [daemon]
- *   socket = PATH
- *   threads = N
- *   pid-file = PATH
- *
- *   [export NAME]
- *   uri = nbd+unix:///?socket=/run/disk.sock
- *   connections = 4
- *   max-in-flight = 64
- *   connect-timeout = 10        (seconds)
+ * command line.  nbdcached(8), "CONFIGURATION FILE", documents every
+ * key; the tables below are the single list of them.
  */
 #include <config.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <ini.h>
+#include <math.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "human-size.h"
 #include "internal.h"
 
 struct parse_state {
   struct config *cfg;
-  const char *path;
   char error[512];
 };
 
-/* Parse VALUE as an integer in [MIN, MAX]. */
+/* Each value parser returns NULL on success or a reason. */
+typedef const char *(*value_parser) (const char *value, void *field,
+                                     long min, long max);
+
+static const char *
+parse_uint (const char *value, void *field, long min, long max)
+{
+  char *end;
+  long n;
+
+  errno = 0;
+  n = strtol (value, &end, 0);
+  if (errno != 0 || end == value || *end != '\0' || n < min || n > max)
+    return "out of range or not a number";
+  *(unsigned *) field = (unsigned) n;
+  return NULL;
+}
+
+/* Seconds, possibly fractional ("0.1"), stored as milliseconds. */
+static const char *
+parse_seconds (const char *value, void *field, long min_ms, long max_ms)
+{
+  char *end;
+  double d;
+
+  errno = 0;
+  d = strtod (value, &end);
+  if (errno != 0 || end == value || *end != '\0' || !isfinite (d) ||
+      d * 1000 < (double) min_ms || d * 1000 > (double) max_ms)
+    return "out of range or not a number of seconds";
+  *(unsigned *) field = (unsigned) lround (d * 1000);
+  return NULL;
+}
+
+static const char *
+parse_size (const char *value, void *field, long min, long max)
+{
+  const char *why;
+  uint64_t n;
+
+  if (parse_human_size (value, &n, &why) == -1)
+    return why;
+  if (n < (uint64_t) min)
+    return "too small";
+  *(uint64_t *) field = n;
+  return NULL;
+}
+
+static const char *
+parse_string (const char *value, void *field, long min, long max)
+{
+  char **p = field;
+
+  free (*p);
+  *p = strdup (value);
+  return *p ? NULL : "out of memory";
+}
+
+static const char *
+parse_bool (const char *value, void *field, long min, long max)
+{
+  if (strcasecmp (value, "true") == 0 || strcasecmp (value, "yes") == 0 ||
+      strcmp (value, "1") == 0 || strcasecmp (value, "on") == 0)
+    *(bool *) field = true;
+  else if (strcasecmp (value, "false") == 0 || strcasecmp (value, "no") == 0 ||
+           strcmp (value, "0") == 0 || strcasecmp (value, "off") == 0)
+    *(bool *) field = false;
+  else
+    return "expected true or false";
+  return NULL;
+}
+
+static const char *
+parse_fallback (const char *value, void *field, long min, long max)
+{
+  if (strcmp (value, "error") == 0)
+    *(enum fallback_mode *) field = FALLBACK_ERROR;
+  else if (strcmp (value, "read") == 0)
+    *(enum fallback_mode *) field = FALLBACK_READ;
+  else
+    return "expected error or read";
+  return NULL;
+}
+
+static const char *
+parse_tls (const char *value, void *field, long min, long max)
+{
+  if (strcmp (value, "off") == 0)
+    *(int *) field = LIBNBD_TLS_DISABLE;
+  else if (strcmp (value, "allow") == 0)
+    *(int *) field = LIBNBD_TLS_ALLOW;
+  else if (strcmp (value, "require") == 0)
+    *(int *) field = LIBNBD_TLS_REQUIRE;
+  else
+    return "expected off, allow or require";
+  return NULL;
+}
+
+/* "tcp, unix" -> LIBNBD_ALLOW_TRANSPORT_TCP | LIBNBD_ALLOW_TRANSPORT_UNIX */
+static const char *
+parse_transports (const char *value, void *field, long min, long max)
+{
+  char *copy = strdup (value), *tok, *save = NULL;
+  uint32_t mask = 0;
+  const char *why = NULL;
+
+  if (copy == NULL)
+    return "out of memory";
+  for (tok = strtok_r (copy, ", ", &save); tok && !why;
+       tok = strtok_r (NULL, ", ", &save)) {
+    if (strcmp (tok, "tcp") == 0)
+      mask |= LIBNBD_ALLOW_TRANSPORT_TCP;
+    else if (strcmp (tok, "unix") == 0)
+      mask |= LIBNBD_ALLOW_TRANSPORT_UNIX;
+    else if (strcmp (tok, "vsock") == 0)
+      mask |= LIBNBD_ALLOW_TRANSPORT_VSOCK;
+    else
+      why = "expected a list of tcp, unix, vsock";
+  }
+  free (copy);
+  if (why == NULL && mask == 0)
+    why = "no transport listed";
+  if (why == NULL)
+    *(uint32_t *) field = mask;
+  return why;
+}
+
+/* Resolve a user or group NAME (or a number) to an id. */
 static int
-parse_uint (const char *value, unsigned min, unsigned max, unsigned *out)
+lookup_id (const char *name, bool group, unsigned *id)
 {
   char *end;
   unsigned long n;
 
   errno = 0;
-  n = strtoul (value, &end, 10);
-  if (errno != 0 || end == value || *end != '\0' || value[0] == '-' ||
-      n < min || n > max)
-    return -1;
-  *out = (unsigned) n;
+  n = strtoul (name, &end, 10);
+  if (errno == 0 && end != name && *end == '\0') {
+    *id = (unsigned) n;
+    return 0;
+  }
+  if (group) {
+    struct group *gr = getgrnam (name);
+    if (gr == NULL)
+      return -1;
+    *id = gr->gr_gid;
+  }
+  else {
+    struct passwd *pw = getpwnam (name);
+    if (pw == NULL)
+      return -1;
+    *id = pw->pw_uid;
+  }
   return 0;
 }
 
-static struct export_config *
-find_export (struct config *cfg, const char *name)
+/* "alice, bob, 1000" -> uids (MAX != 0 means groups). */
+static const char *
+parse_id_list (const char *value, void *field, long min, long max)
 {
-  for (size_t i = 0; i < cfg->exports.len; i++)
-    if (strcmp (cfg->exports.ptr[i].name, name) == 0)
-      return &cfg->exports.ptr[i];
+  id_list *list = field;
+  char *copy = strdup (value), *tok, *save = NULL;
+  const char *why = NULL;
+  unsigned id;
+
+  if (copy == NULL)
+    return "out of memory";
+  for (tok = strtok_r (copy, ", ", &save); tok && !why;
+       tok = strtok_r (NULL, ", ", &save)) {
+    if (lookup_id (tok, max != 0, &id) == -1)
+      why = max ? "unknown group" : "unknown user";
+    else if (id_list_append (list, id) == -1)
+      why = "out of memory";
+  }
+  free (copy);
+  return why;
+}
+
+static const char *
+parse_owner (const char *value, void *field, long min, long max)
+{
+  unsigned id;
+
+  if (lookup_id (value, max != 0, &id) == -1)
+    return max ? "unknown group" : "unknown user";
+  *(unsigned *) field = id;
   return NULL;
 }
 
-/* Check NAME can be used as an export name: 1 to 255 bytes, no
- * control characters.
+struct key {
+  const char *name;
+  value_parser parse;
+  size_t offset;
+  long min, max;
+};
+
+#define DKEY(n, p, member, lo, hi) \
+  { n, p, offsetof (struct config, member), lo, hi }
+static const struct key daemon_keys[] = {
+  DKEY ("socket", parse_string, socket_path, 0, 0),
+  DKEY ("pid-file", parse_string, pid_file, 0, 0),
+  DKEY ("threads", parse_uint, threads, 1, MAX_THREADS),
+  DKEY ("socket-mode", parse_uint, socket_mode, 0, 0777),
+  DKEY ("socket-owner", parse_owner, socket_owner, 0, 0),
+  DKEY ("socket-group", parse_owner, socket_group, 0, 1),
+  DKEY ("max-client-requests", parse_uint, max_client_requests, 1, 1 << 20),
+  DKEY ("max-client-bytes", parse_size, max_client_bytes, 1, 0),
+  DKEY ("max-client-output", parse_size, max_client_output, 65536, 0),
+  { NULL },
+};
+
+#define EKEY(n, p, member, lo, hi) \
+  { n, p, offsetof (struct export_config, member), lo, hi }
+static const struct key export_keys[] = {
+  EKEY ("uri", parse_string, uri, 0, 0),
+  EKEY ("connections", parse_uint, connections, 1, MAX_CONNECTIONS),
+  EKEY ("max-in-flight", parse_uint, max_in_flight, 1, MAX_IN_FLIGHT_LIMIT),
+  EKEY ("connect-timeout", parse_seconds, connect_timeout_ms, 100, 3600000),
+  EKEY ("request-timeout", parse_seconds, request_timeout_ms, 100, 86400000),
+  EKEY ("reconnect-delay", parse_seconds, reconnect_min_ms, 10, 3600000),
+  EKEY ("reconnect-max-delay", parse_seconds, reconnect_max_ms, 10, 3600000),
+  EKEY ("fallback", parse_fallback, fallback, 0, 0),
+  EKEY ("allow-users", parse_id_list, allow_uids, 0, 0),
+  EKEY ("allow-groups", parse_id_list, allow_gids, 0, 1),
+  EKEY ("uri-allow-local-file", parse_bool, uri_allow_local_file, 0, 0),
+  EKEY ("allow-transports", parse_transports, allow_transports, 0, 0),
+  EKEY ("tls", parse_tls, tls, 0, 0),
+  EKEY ("tls-certificates", parse_string, tls_certificates, 0, 0),
+  EKEY ("tls-psk-file", parse_string, tls_psk_file, 0, 0),
+  EKEY ("tls-username", parse_string, tls_username, 0, 0),
+  { NULL },
+};
+
+/* Find KEY in KEYS and parse VALUE into the struct at BASE.  Returns
+ * 0, or -1 with a message in ps->error.
  */
+static int
+set_key (struct parse_state *ps, const struct key *keys, void *base,
+         const char *section, const char *key, const char *value)
+{
+  const char *why;
+
+  for (; keys->name; keys++) {
+    if (strcmp (keys->name, key) != 0)
+      continue;
+    why = keys->parse (value, (char *) base + keys->offset,
+                       keys->min, keys->max);
+    if (why == NULL)
+      return 0;
+    snprintf (ps->error, sizeof ps->error, "[%s] %s = %s: %s",
+              section, key, value, why);
+    return -1;
+  }
+  snprintf (ps->error, sizeof ps->error, "[%s]: unknown key \"%s\"",
+            section, key);
+  return -1;
+}
+
+static struct export_config *
+find_export (struct config *c, const char *name)
+{
+  for (size_t i = 0; i < c->exports.len; i++)
+    if (strcmp (c->exports.ptr[i].name, name) == 0)
+      return &c->exports.ptr[i];
+  return NULL;
+}
+
+/* An export name is 1 to 255 bytes without control characters. */
 static const char *
 check_export_name (const char *name)
 {
@@ -71,129 +304,82 @@ check_export_name (const char *name)
   return NULL;
 }
 
-/* Add a new export named NAME with defaults.  Returns it or NULL with
- * a reason in *WHY.
+/* Add an export named NAME with every default set.  Returns it, or
+ * NULL with a reason in *WHY.
  */
 static struct export_config *
-add_export (struct config *cfg, const char *name, const char **why)
+add_export (struct config *c, const char *name, const char **why)
 {
   struct export_config ec = {
     .max_in_flight = DEFAULT_MAX_IN_FLIGHT,
     .connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS,
+    .request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS,
+    .reconnect_min_ms = DEFAULT_RECONNECT_MIN_MS,
+    .reconnect_max_ms = DEFAULT_RECONNECT_MAX_MS,
+    .fallback = FALLBACK_ERROR,
+    .allow_transports = LIBNBD_ALLOW_TRANSPORT_MASK,
+    .tls = -1,
   };
 
   *why = check_export_name (name);
   if (*why != NULL)
     return NULL;
-  if (find_export (cfg, name) != NULL) {
+  if (find_export (c, name) != NULL) {
     *why = "export is defined twice";
     return NULL;
   }
   ec.name = strdup (name);
-  if (ec.name == NULL || export_config_list_append (&cfg->exports, ec) == -1) {
+  if (ec.name == NULL || export_config_list_append (&c->exports, ec) == -1) {
     free (ec.name);
     *why = "out of memory";
     return NULL;
   }
-  return &cfg->exports.ptr[cfg->exports.len - 1];
-}
-
-static int
-set_string (char **field, const char *value)
-{
-  free (*field);
-  *field = strdup (value);
-  return *field != NULL;
-}
-
-static int
-daemon_key (struct parse_state *ps, const char *key, const char *value)
-{
-  struct config *cfg = ps->cfg;
-
-  if (strcmp (key, "socket") == 0)
-    return set_string (&cfg->socket_path, value);
-  if (strcmp (key, "pid-file") == 0)
-    return set_string (&cfg->pid_file, value);
-  if (strcmp (key, "threads") == 0) {
-    if (parse_uint (value, 1, MAX_THREADS, &cfg->threads) == -1) {
-      snprintf (ps->error, sizeof ps->error,
-                "threads must be 1 to %d", MAX_THREADS);
-      return 0;
-    }
-    return 1;
-  }
-  snprintf (ps->error, sizeof ps->error,
-            "unknown key \"%s\" in [daemon]", key);
-  return 0;
-}
-
-static int
-export_key (struct parse_state *ps, const char *name, const char *key,
-            const char *value)
-{
-  struct export_config *ec = find_export (ps->cfg, name);
-  const char *why;
-  unsigned n;
-
-  if (ec == NULL && (ec = add_export (ps->cfg, name, &why)) == NULL) {
-    snprintf (ps->error, sizeof ps->error, "[export %s]: %s", name, why);
-    return 0;
-  }
-  if (strcmp (key, "uri") == 0)
-    return set_string (&ec->uri, value);
-  if (strcmp (key, "connections") == 0) {
-    if (parse_uint (value, 1, MAX_CONNECTIONS, &ec->connections) == 0)
-      return 1;
-    snprintf (ps->error, sizeof ps->error,
-              "[export %s]: connections must be 1 to %d",
-              name, MAX_CONNECTIONS);
-    return 0;
-  }
-  if (strcmp (key, "max-in-flight") == 0) {
-    if (parse_uint (value, 1, MAX_IN_FLIGHT_LIMIT, &ec->max_in_flight) == 0)
-      return 1;
-    snprintf (ps->error, sizeof ps->error,
-              "[export %s]: max-in-flight must be 1 to %d",
-              name, MAX_IN_FLIGHT_LIMIT);
-    return 0;
-  }
-  if (strcmp (key, "connect-timeout") == 0) {
-    if (parse_uint (value, 1, 3600, &n) == 0) {
-      ec->connect_timeout_ms = n * 1000;
-      return 1;
-    }
-    snprintf (ps->error, sizeof ps->error,
-              "[export %s]: connect-timeout must be 1 to 3600 seconds", name);
-    return 0;
-  }
-  snprintf (ps->error, sizeof ps->error,
-            "[export %s]: unknown key \"%s\"", name, key);
-  return 0;
+  return &c->exports.ptr[c->exports.len - 1];
 }
 
 /* inih's callback: returns 1 to go on, 0 to stop with an error. */
 static int
 config_ini_handler (void *opaque, const char *section, const char *key,
-             const char *value)
+                    const char *value)
 {
   struct parse_state *ps = opaque;
+  struct export_config *ec;
+  const char *why;
 
   if (strcmp (section, "daemon") == 0)
-    return daemon_key (ps, key, value);
-  if (strncmp (section, "export ", 7) == 0)
-    return export_key (ps, section + 7, key, value);
+    return set_key (ps, daemon_keys, ps->cfg, section, key, value) == 0;
+  if (strncmp (section, "export ", 7) == 0) {
+    ec = find_export (ps->cfg, section + 7);
+    if (ec == NULL && (ec = add_export (ps->cfg, section + 7, &why)) == NULL) {
+      snprintf (ps->error, sizeof ps->error, "[%s]: %s", section, why);
+      return 0;
+    }
+    return set_key (ps, export_keys, ec, section, key, value) == 0;
+  }
   snprintf (ps->error, sizeof ps->error, "unknown section [%s]", section);
   return 0;
 }
 
-/* Read PATH into CFG.  Returns 0, or -1 after logging the file, line
+/* Set the daemon-wide defaults.  Call once before anything else. */
+void
+config_init (struct config *c)
+{
+  memset (c, 0, sizeof *c);
+  c->socket_mode = DEFAULT_SOCKET_MODE;
+  c->socket_owner = (uid_t) -1;
+  c->socket_group = (gid_t) -1;
+  c->max_client_requests = DEFAULT_MAX_CLIENT_REQUESTS;
+  c->max_client_bytes = DEFAULT_MAX_CLIENT_BYTES;
+  c->max_client_output = DEFAULT_MAX_CLIENT_OUTPUT;
+}
+
+/* Read PATH into C.  Returns 0, or -1 after logging the file, line
  * and reason.
  */
 int
-config_load_file (struct config *cfg, const char *path)
+config_load_file (struct config *c, const char *path)
 {
-  struct parse_state ps = { .cfg = cfg, .path = path };
+  struct parse_state ps = { .cfg = c };
   FILE *fp = fopen (path, "r");
   int r;
 
@@ -216,7 +402,7 @@ config_load_file (struct config *cfg, const char *path)
 
 /* -e NAME=URI */
 int
-config_add_export_arg (struct config *cfg, const char *arg)
+config_add_export_arg (struct config *c, const char *arg)
 {
   const char *eq = strchr (arg, '=');
   struct export_config *ec;
@@ -230,41 +416,57 @@ config_add_export_arg (struct config *cfg, const char *arg)
   name = strndup (arg, (size_t) (eq - arg));
   if (name == NULL)
     return (log_warn ("strndup"), -1);
-  ec = add_export (cfg, name, &why);
+  ec = add_export (c, name, &why);
   if (ec == NULL) {
     log_warnx ("--export %s: %s", name, why);
     free (name);
     return -1;
   }
   free (name);
-  if (!set_string (&ec->uri, eq + 1))
+  ec->uri = strdup (eq + 1);
+  if (ec->uri == NULL)
     return (log_warn ("strdup"), -1);
   return 0;
 }
 
 /* Check the whole configuration once everything is read. */
 int
-config_finish (struct config *cfg)
+config_finish (struct config *c)
 {
-  for (size_t i = 0; i < cfg->exports.len; i++) {
-    if (cfg->exports.ptr[i].uri == NULL) {
-      log_warnx ("export %s has no uri", cfg->exports.ptr[i].name);
+  for (size_t i = 0; i < c->exports.len; i++) {
+    struct export_config *ec = &c->exports.ptr[i];
+
+    if (ec->uri == NULL) {
+      log_warnx ("export %s has no uri", ec->name);
       return -1;
     }
+    if (ec->reconnect_max_ms < ec->reconnect_min_ms) {
+      log_warnx ("export %s: reconnect-max-delay is below reconnect-delay",
+                 ec->name);
+      return -1;
+    }
+    ec->restricted = ec->allow_uids.len > 0 || ec->allow_gids.len > 0;
   }
-  if (cfg->exports.len == 0)
+  if (c->exports.len == 0)
     log_warnx ("no exports are configured: use -e NAME=URI or -c FILE");
   return 0;
 }
 
 void
-config_free (struct config *cfg)
+config_free (struct config *c)
 {
-  for (size_t i = 0; i < cfg->exports.len; i++) {
-    free (cfg->exports.ptr[i].name);
-    free (cfg->exports.ptr[i].uri);
+  for (size_t i = 0; i < c->exports.len; i++) {
+    struct export_config *ec = &c->exports.ptr[i];
+
+    free (ec->name);
+    free (ec->uri);
+    free (ec->tls_certificates);
+    free (ec->tls_psk_file);
+    free (ec->tls_username);
+    id_list_reset (&ec->allow_uids);
+    id_list_reset (&ec->allow_gids);
   }
-  export_config_list_reset (&cfg->exports);
-  free (cfg->socket_path);
-  free (cfg->pid_file);
+  export_config_list_reset (&c->exports);
+  free (c->socket_path);
+  free (c->pid_file);
 }

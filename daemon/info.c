@@ -38,15 +38,16 @@ export_json (const struct export *exp)
   return e;
 }
 
-/* { "exports": [ ... ] } */
+/* { "exports": [ ... ] }, listing only what CLIENT may use. */
 struct json_object *
-info_exports (void)
+info_exports (const struct client *client)
 {
   struct json_object *list = json_object_new_array ();
   struct json_object *fields = json_object_new_object ();
 
   for (size_t i = 0; i < nr_exports; i++)
-    json_object_array_add (list, export_json (&exports[i]));
+    if (export_allowed (&exports[i], client))
+      json_object_array_add (list, export_json (&exports[i]));
   ADD (fields, "exports", list);
   return fields;
 }
@@ -63,14 +64,17 @@ export_stats_json (const struct export *exp)
   ADD (e, "chunks", U64 (exp->st_chunks));
   ADD (e, "bytes", U64 (exp->st_bytes));
   ADD (e, "in_flight", U64 (exp->in_flight));
+  ADD (e, "retries", U64 (exp->st_retries));
+  ADD (e, "timeouts", U64 (exp->st_timeouts));
+  ADD (e, "reconnects", U64 (exp->st_reconnects));
   ADD (e, "chunks_in_flight", U64 (exp->chunks_out));
   ADD (e, "connections_up", U64 (exp->nr_up));
   return e;
 }
 
-/* The daemon-wide counters and one object per export. */
+/* The daemon-wide counters and one object per export CLIENT may use. */
 struct json_object *
-info_stats (void)
+info_stats (const struct client *client)
 {
   struct json_object *fields = json_object_new_object ();
   struct json_object *list = json_object_new_array ();
@@ -79,7 +83,8 @@ info_stats (void)
   for (size_t i = 0; i < nr_exports; i++) {
     requests += exports[i].st_requests;
     in_flight += exports[i].in_flight;
-    json_object_array_add (list, export_stats_json (&exports[i]));
+    if (export_allowed (&exports[i], client))
+      json_object_array_add (list, export_stats_json (&exports[i]));
   }
   ADD (fields, "uptime_seconds", U64 ((now_ns () - start_time_ns) / 1000000000));
   ADD (fields, "threads", U64 (nr_workers));

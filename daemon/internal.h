@@ -38,12 +38,38 @@
 /* ------------------------------------------------------------------ */
 /* config.c */
 
+DEFINE_VECTOR_TYPE (id_list, unsigned)
+
+enum fallback_mode {
+  FALLBACK_ERROR,               /* no cache support: fail with ENOTSUP */
+  FALLBACK_READ,                /* emulate cache with reads */
+};
+
 struct export_config {
   char *name;
   char *uri;
   unsigned connections;         /* 0: the default (4, or 1) */
   unsigned max_in_flight;
   unsigned connect_timeout_ms;
+  unsigned request_timeout_ms;  /* deadline of each request */
+  unsigned reconnect_min_ms;    /* first reconnect delay, doubling ... */
+  unsigned reconnect_max_ms;    /* ... up to this */
+  enum fallback_mode fallback;
+
+  /* Who may use the export.  When neither list is set, everyone who
+   * can reach the socket may; root always may.
+   */
+  bool restricted;
+  id_list allow_uids;
+  id_list allow_gids;
+
+  /* URI hardening and TLS (libnbd's nbd_set_uri_allow_*, nbd_set_tls*). */
+  bool uri_allow_local_file;
+  uint32_t allow_transports;    /* LIBNBD_ALLOW_TRANSPORT_* */
+  int tls;                      /* -1: as the URI says, else LIBNBD_TLS_* */
+  char *tls_certificates;
+  char *tls_psk_file;
+  char *tls_username;
 };
 DEFINE_VECTOR_TYPE (export_config_list, struct export_config)
 
@@ -51,16 +77,33 @@ struct config {
   char *socket_path;            /* NULL: the default */
   char *pid_file;
   unsigned threads;             /* 0: the default */
+  unsigned socket_mode;
+  uid_t socket_owner;           /* (uid_t) -1: unchanged */
+  gid_t socket_group;           /* (gid_t) -1: unchanged */
+  unsigned max_client_requests; /* per client, in flight */
+  uint64_t max_client_bytes;    /* per client, in flight */
+  uint64_t max_client_output;   /* unread replies before disconnecting */
   export_config_list exports;
 };
 
 #define DEFAULT_CONNECTIONS 4
 #define DEFAULT_MAX_IN_FLIGHT 64
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define DEFAULT_REQUEST_TIMEOUT_MS 60000
+#define DEFAULT_RECONNECT_MIN_MS 100
+#define DEFAULT_RECONNECT_MAX_MS 10000
+#define DEFAULT_SOCKET_MODE 0660
+#define DEFAULT_MAX_CLIENT_REQUESTS 1024
+#define DEFAULT_MAX_CLIENT_BYTES (UINT64_C (1) << 40)
+#define DEFAULT_MAX_CLIENT_OUTPUT (4 * 1024 * 1024)
 #define MAX_CONNECTIONS 64
 #define MAX_IN_FLIGHT_LIMIT 4096
 #define MAX_THREADS 64
 
+/* The configuration in force; lives until exit. */
+extern struct config cfg;
+
+extern void config_init (struct config *c);
 extern int config_load_file (struct config *cfg, const char *path);
 extern int config_add_export_arg (struct config *cfg, const char *arg);
 extern int config_finish (struct config *cfg);
@@ -74,6 +117,7 @@ enum msg_type {
   MSG_CHUNK_DONE,               /* worker -> main: chunk finished */
   MSG_CONN_START,               /* main -> worker: connect */
   MSG_CONN_EVENT,               /* worker -> main: connection up/down */
+  MSG_CONN_RESET,               /* main -> worker: drop a hung connection */
   MSG_LOOP_STOP,                /* main -> worker: close all, exit */
 };
 
@@ -155,25 +199,39 @@ struct nbdconn {
   unsigned index;               /* in exp->conns */
   struct worker *worker;        /* the owning thread, immutable */
   struct msg start_msg;
+  struct msg reset_msg;
 
   /* Worker-owned. */
   struct nbd_handle *nbd;
   struct event *ev;             /* socket readiness */
   struct event *timer;          /* connect timeout */
+  struct event *retry_timer;    /* reconnect after a delay */
   int ev_fd;
   short ev_flags;
   enum conn_state state;
-  unsigned in_flight;           /* nbd_aio_cache calls outstanding */
+  bool stopped;                 /* shutting down: never reconnect */
+  bool shutdown_wanted;         /* the server sent ESHUTDOWN */
+  bool use_read;                /* emulate cache with pread */
+  char *scratch;                /* pread target when use_read */
+  unsigned backoff_ms;          /* next reconnect delay */
+  unsigned in_flight;           /* NBD commands outstanding */
   struct msg *queue_head;       /* chunks waiting for a slot */
   struct msg **queue_tail;
 
   /* Main-owned. */
   bool up;
+  bool ever_up;
+  bool reset_posted;            /* a MSG_CONN_RESET is on its way */
   unsigned outstanding;         /* chunks posted and not yet back */
+  uint64_t last_progress_ns;    /* last chunk back, or start of busy */
 };
+
+/* Reads of at most this size emulate cache when the server lacks it. */
+#define FALLBACK_READ_MAX (4U * 1024 * 1024)
 
 extern void nbdconn_start (struct nbdconn *conn);
 extern void nbdconn_submit (struct nbdconn *conn, struct chunk *c);
+extern void nbdconn_reset (struct nbdconn *conn);
 extern void nbdconn_stop (struct nbdconn *conn);
 
 /* ------------------------------------------------------------------ */
@@ -182,13 +240,12 @@ extern void nbdconn_stop (struct nbdconn *conn);
 enum export_state { EXPORT_CONNECTING, EXPORT_UP, EXPORT_DOWN };
 
 struct request;
+struct client;
 
 struct export {
-  char *name;
-  char *uri;
+  const struct export_config *cfg; /* in the global cfg */
+  const char *name;             /* cfg->name */
   unsigned connections_configured;
-  unsigned max_in_flight;
-  unsigned connect_timeout_ms;
 
   enum export_state state;
   bool have_info;
@@ -198,7 +255,10 @@ struct export {
   struct nbdconn *conns;        /* connections_configured of them */
   unsigned rr;                  /* round-robin start for picking */
 
-  TAILQ_HEAD (, request) pending; /* requests with chunks left to send */
+  TAILQ_HEAD (, request) pending; /* requests with chunks left to cut */
+  TAILQ_HEAD (, request) live;  /* incomplete requests, oldest first */
+  struct msg *retry_head;       /* chunks to send again */
+  struct msg **retry_tail;
   bool pump_wanted;             /* run request_pump after this batch */
 
   /* Counters for "stats". */
@@ -206,6 +266,9 @@ struct export {
   uint64_t st_errors;
   uint64_t st_chunks;
   uint64_t st_bytes;
+  uint64_t st_retries;          /* chunks sent again after a lost connection */
+  uint64_t st_timeouts;         /* requests past their deadline */
+  uint64_t st_reconnects;
   uint64_t in_flight;           /* requests not yet completed */
   uint64_t chunks_out;          /* chunks posted to workers */
 };
@@ -219,6 +282,9 @@ extern bool exports_first_attempts_done (void);
 extern void exports_free (void);
 extern struct export *export_lookup (const char *name);
 extern void export_conn_event (struct conn_event *ev);
+extern bool export_allowed (const struct export *exp,
+                            const struct client *client);
+extern void exports_janitor (uint64_t now);
 extern const char *export_state_name (enum export_state state);
 
 /* ------------------------------------------------------------------ */
@@ -257,6 +323,7 @@ struct chunk {
   uint32_t count;
   int error;                    /* errno, set by the worker */
   bool nbd_called;              /* libnbd called the completion callback */
+  bool retry;                   /* lost with its connection: send again */
 };
 
 struct client;
@@ -264,13 +331,17 @@ struct client;
 struct request {
   struct client *client;        /* holds a reference */
   TAILQ_ENTRY (request) pending_entry; /* in exp->pending */
+  TAILQ_ENTRY (request) live_entry;    /* in exp->live until completed */
   bool pending;                 /* linked in exp->pending */
+  bool completed;               /* its event was sent (or dropped) */
+  uint64_t deadline_ns;
+  uint64_t bytes;               /* counted in client->bytes_in_flight */
   struct export *exp;
   uint64_t id;                  /* the client's request id */
   uint64_t cookie;
   uint64_t next;                /* first byte not yet chunked */
   uint64_t end;
-  unsigned outstanding;         /* chunks posted */
+  unsigned outstanding;         /* chunks cut and not yet finished */
   int error;                    /* first chunk error */
   uint64_t error_offset;
   uint64_t error_count;
@@ -282,7 +353,10 @@ extern int request_start (struct client *client, uint64_t id,
 extern void request_pump (struct export *exp);
 extern void requests_pump_wanted (void);
 extern void request_chunk_done (struct chunk *c);
-extern void requests_fail_pending (struct export *exp, int error);
+extern void requests_fail_all (struct export *exp, int error,
+                               const char *why);
+extern void request_complete (struct request *req, int error,
+                              const char *why);
 extern void chunks_free_cache (void);
 
 /* ------------------------------------------------------------------ */
@@ -296,11 +370,15 @@ struct client {
   uid_t uid;
   gid_t gid;
   char name[64];                /* from hello, for logs */
+  gid_t groups[64];             /* supplementary groups (SO_PEERGROUPS) */
+  unsigned nr_groups;
   bool hello_done;
   bool closing;                 /* flushing a final error, then close */
+  bool throttled;               /* over its limits: not reading */
   unsigned refs;                /* 1 while open + 1 per request */
   uint64_t next_cookie;
   uint64_t in_flight;           /* requests not yet completed */
+  uint64_t bytes_in_flight;     /* bytes of those requests */
   uint64_t st_requests;
 };
 
@@ -315,6 +393,8 @@ extern void client_close (struct client *client, const char *why);
 extern void client_close_after_flush (struct client *client);
 extern void client_unref (struct client *client);
 extern void clients_close_all (void);
+extern bool client_over_limits (const struct client *client);
+extern void client_request_done (struct client *client, uint64_t bytes);
 
 /* ------------------------------------------------------------------ */
 /* ops.c: the protocol operations. */
@@ -323,8 +403,8 @@ extern void ops_handle_line (struct client *client, const char *line,
                              size_t len);
 
 /* info.c: the "exports" and "stats" replies. */
-extern struct json_object *info_exports (void);
-extern struct json_object *info_stats (void);
+extern struct json_object *info_exports (const struct client *client);
+extern struct json_object *info_stats (const struct client *client);
 
 /* ------------------------------------------------------------------ */
 /* listener.c */

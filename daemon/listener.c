@@ -15,9 +15,13 @@
 #include "cleanup.h"
 #include "internal.h"
 
-#define SOCKET_MODE 0660
+/* After EMFILE or ENFILE, stop accepting for this long rather than
+ * spin on a listening socket that stays readable.
+ */
+#define ACCEPT_PAUSE_MS 250
 
 static struct evconnlistener *listener;
+static struct event *resume_ev;
 static char *listen_path;
 
 static void
@@ -28,9 +32,29 @@ on_accept (struct evconnlistener *l, evutil_socket_t fd,
 }
 
 static void
+on_resume (evutil_socket_t fd, short what, void *opaque)
+{
+  evconnlistener_enable (listener);
+}
+
+static void
 on_accept_error (struct evconnlistener *l, void *opaque)
 {
-  log_warn ("accept");
+  int err = EVUTIL_SOCKET_ERROR ();
+  struct timeval tv = { 0, ACCEPT_PAUSE_MS * 1000 };
+
+  errno = err;
+  if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+    log_warn ("accept");
+    return;
+  }
+  log_warn ("accept (pausing for %d ms; %u clients connected)",
+            ACCEPT_PAUSE_MS, nr_clients);
+  evconnlistener_disable (listener);
+  if (resume_ev == NULL)
+    resume_ev = evtimer_new (main_loop.base, on_resume, NULL);
+  if (resume_ev == NULL || evtimer_add (resume_ev, &tv) == -1)
+    fatal ("evtimer_new");
 }
 
 /* If PATH exists, remove it only when it is a socket nobody listens
@@ -100,8 +124,13 @@ listener_open (const char *path)
     return -1;
   }
   listen_path = strdup (path);
-  if (chmod (path, SOCKET_MODE) == -1)
-    log_warn ("chmod %s", path);
+  if (chmod (path, cfg.socket_mode) == -1 ||
+      ((cfg.socket_owner != (uid_t) -1 || cfg.socket_group != (gid_t) -1) &&
+       chown (path, cfg.socket_owner, cfg.socket_group) == -1)) {
+    log_warn ("setting the mode or owner of %s", path);
+    close (fd);
+    return -1;
+  }
   if (listen (fd, SOMAXCONN) == -1) {
     log_warn ("listen %s", path);
     close (fd);
@@ -132,6 +161,10 @@ listener_close (void)
   if (listener) {
     evconnlistener_free (listener);
     listener = NULL;
+  }
+  if (resume_ev) {
+    event_free (resume_ev);
+    resume_ev = NULL;
   }
   if (listen_path) {
     unlink (listen_path);

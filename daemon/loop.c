@@ -55,7 +55,7 @@ int
 loop_init (struct loop *loop, const char *name,
            void (*dispatch) (struct loop *, struct msg *))
 {
-  struct event_config *cfg;
+  struct event_config *ecfg;
 
   memset (loop, 0, sizeof *loop);
   snprintf (loop->name, sizeof loop->name, "%s", name);
@@ -64,12 +64,12 @@ loop_init (struct loop *loop, const char *name,
   pthread_mutex_init (&loop->lock, NULL);
 
   /* Each base is only ever touched by its own thread. */
-  cfg = event_config_new ();
-  if (cfg == NULL)
+  ecfg = event_config_new ();
+  if (ecfg == NULL)
     goto fail;
-  event_config_set_flag (cfg, EVENT_BASE_FLAG_NOLOCK);
-  loop->base = event_base_new_with_config (cfg);
-  event_config_free (cfg);
+  event_config_set_flag (ecfg, EVENT_BASE_FLAG_NOLOCK);
+  loop->base = event_base_new_with_config (ecfg);
+  event_config_free (ecfg);
   if (loop->base == NULL)
     goto fail;
   loop->kick_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);

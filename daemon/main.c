@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include <event2/thread.h>
 
@@ -20,7 +21,7 @@ struct loop main_loop;
 bool daemon_stopping;
 uint64_t start_time_ns;
 
-static struct config cfg;
+struct config cfg;
 static bool ready;
 static char *pid_file;
 
@@ -84,6 +85,7 @@ parse_args (int argc, char **argv, bool *check_only)
   char *end;
   int c;
 
+  config_init (&cfg);
   while ((c = getopt_long (argc, argv, "c:e:s:t:P:vhV", longopts, NULL)) != -1) {
     switch (c) {
     case 'c': config_file = optarg; break;
@@ -193,6 +195,30 @@ main_after_batch (struct loop *loop)
   requests_pump_wanted ();
 }
 
+/* Every JANITOR_MS: deadlines and hung connections. */
+#define JANITOR_MS 100
+
+static void
+on_janitor (evutil_socket_t fd, short what, void *opaque)
+{
+  exports_janitor (now_ns ());
+}
+
+/* Each client and each NBD connection costs a descriptor: allow as
+ * many as the hard limit does.
+ */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit rl;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit (RLIMIT_NOFILE, &rl) == -1)
+      log_warn ("setrlimit RLIMIT_NOFILE");
+  }
+}
+
 static void
 on_stop_signal (evutil_socket_t sig, short what, void *opaque)
 {
@@ -222,7 +248,7 @@ shutdown_daemon (void)
   workers_stop ();
   loop_drain (&main_loop);
   for (size_t i = 0; i < nr_exports; i++)
-    requests_fail_pending (&exports[i], ESHUTDOWN);
+    requests_fail_all (&exports[i], ESHUTDOWN, "the daemon is stopping");
   exports_free ();
   chunks_free_cache ();
   if (pid_file)
@@ -233,7 +259,8 @@ int
 main (int argc, char **argv)
 {
   CLEANUP_FREE char *socket_path = NULL;
-  struct event *sigint_ev, *sigterm_ev;
+  struct event *sigint_ev, *sigterm_ev, *janitor_ev;
+  struct timeval janitor_tv = { 0, JANITOR_MS * 1000 };
   bool check_only = false;
 
   parse_args (argc, argv, &check_only);
@@ -252,6 +279,7 @@ main (int argc, char **argv)
   start_time_ns = now_ns ();
 
   signal (SIGPIPE, SIG_IGN);
+  raise_fd_limit ();
   event_set_log_callback (on_libevent_log);
   if (evthread_use_pthreads () == -1)
     fatalx ("evthread_use_pthreads failed");
@@ -264,6 +292,9 @@ main (int argc, char **argv)
       evsignal_add (sigint_ev, NULL) == -1 ||
       evsignal_add (sigterm_ev, NULL) == -1)
     fatalx ("cannot install signal handlers");
+  janitor_ev = event_new (main_loop.base, -1, EV_PERSIST, on_janitor, NULL);
+  if (janitor_ev == NULL || event_add (janitor_ev, &janitor_tv) == -1)
+    fatalx ("cannot start the janitor timer");
 
   if (listener_open (socket_path) == -1)
     exit (1);
@@ -277,6 +308,7 @@ main (int argc, char **argv)
   event_base_loop (main_loop.base, EVLOOP_NO_EXIT_ON_EMPTY);
 
   shutdown_daemon ();
+  event_free (janitor_ev);
   event_free (sigint_ev);
   event_free (sigterm_ev);
   loop_free (&main_loop);

@@ -6,7 +6,12 @@
  * libnbd calls exactly once per command in every case: after the
  * completion callback, when the handle dies, when it is closed, and
  * when the submit itself fails.  So no chunk can be lost or finished
- * twice, whatever happens to the connection.
+ * twice, whatever happens to the connection.  Chunks lost with their
+ * connection are marked for retry: NBD_CMD_CACHE is advisory and
+ * idempotent, so main sends them again once a connection is up.
+ *
+ * A dead connection is closed and, after a delay that doubles from
+ * reconnect-delay to reconnect-max-delay, opened again.
  */
 #include <config.h>
 
@@ -48,7 +53,10 @@ post_conn_event (struct nbdconn *conn, bool up, const char *why)
   loop_post (&main_loop, &ev->msg);
 }
 
-/* libnbd's completion callback: remember the server's answer. */
+/* libnbd's completion callback: remember the server's answer.  It
+ * runs with the handle lock held, so it only records: an ESHUTDOWN is
+ * acted on after the libnbd call returns.
+ */
 static int
 chunk_completed (void *user_data, int *error)
 {
@@ -56,6 +64,8 @@ chunk_completed (void *user_data, int *error)
 
   c->error = *error;
   c->nbd_called = true;
+  if (*error == ESHUTDOWN)
+    c->conn->shutdown_wanted = true;
   return 1;
 }
 
@@ -68,6 +78,10 @@ chunk_freed (void *user_data)
 
   if (!c->nbd_called)
     c->error = ENOTCONN;
+  /* Lost with the connection, or refused because the server is going
+   * away: worth sending again elsewhere or later.
+   */
+  c->retry = c->error == ENOTCONN || c->error == ESHUTDOWN;
   conn->in_flight--;
   worker_chunk_done (conn->worker, c);
 }
@@ -81,15 +95,26 @@ issue_chunk (struct nbdconn *conn, struct chunk *c)
     .user_data = c,
     .free = chunk_freed,
   };
+  int64_t r;
 
   c->nbd_called = false;
   conn->in_flight++;
-  if (nbd_aio_cache (conn->nbd, c->count, c->offset, cb, 0) == -1) {
+  if (conn->use_read)
+    /* Every read lands in the same scratch buffer: the data is thrown
+     * away, only the server's work of fetching it matters.
+     */
+    r = nbd_aio_pread (conn->nbd, conn->scratch, c->count, c->offset,
+                       cb, 0);
+  else
+    r = nbd_aio_cache (conn->nbd, c->count, c->offset, cb, 0);
+  if (r == -1) {
     /* chunk_freed has run and queued C as done; give it the real
      * reason.  C is still ours until the next flush.
      */
     c->error = nbd_get_errno () ? nbd_get_errno () : EIO;
-    conn_log (log_debug, conn, "nbd_aio_cache: %s", nbd_get_error ());
+    c->retry = !nbd_aio_is_ready (conn->nbd) &&
+      !nbd_aio_is_processing (conn->nbd);
+    conn_log (log_debug, conn, "submit: %s", nbd_get_error ());
   }
 }
 
@@ -97,8 +122,9 @@ issue_chunk (struct nbdconn *conn, struct chunk *c)
 static void
 issue_queued (struct nbdconn *conn)
 {
-  while (conn->state == CONN_UP && conn->queue_head != NULL &&
-         conn->in_flight < conn->exp->max_in_flight) {
+  while (conn->state == CONN_UP && !conn->shutdown_wanted &&
+         conn->queue_head != NULL &&
+         conn->in_flight < conn->exp->cfg->max_in_flight) {
     struct msg *m = conn->queue_head;
 
     conn->queue_head = m->next;
@@ -108,23 +134,47 @@ issue_queued (struct nbdconn *conn)
   }
 }
 
-/* Finish every queued chunk with ERROR. */
+/* Hand every queued chunk back for retry. */
 static void
-fail_queued (struct nbdconn *conn, int error)
+return_queued (struct nbdconn *conn)
 {
   while (conn->queue_head != NULL) {
     struct msg *m = conn->queue_head;
     struct chunk *c = container_of (m, struct chunk, msg);
 
     conn->queue_head = m->next;
-    c->error = error;
+    c->error = ENOTCONN;
+    c->retry = true;
     worker_chunk_done (conn->worker, c);
   }
   conn->queue_tail = &conn->queue_head;
 }
 
-/* After any libnbd call: notice death, notice readiness, fill slots,
- * and re-arm the socket event for the direction libnbd wants now.
+/* The connection has just become ready. */
+static void
+conn_ready (struct nbdconn *conn)
+{
+  conn->state = CONN_UP;
+  conn->backoff_ms = conn->exp->cfg->reconnect_min_ms;
+  if (conn->timer)
+    event_del (conn->timer);
+  conn->use_read = conn->exp->cfg->fallback == FALLBACK_READ &&
+    nbd_can_cache (conn->nbd) != 1;
+  if (conn->use_read && conn->scratch == NULL) {
+    conn->scratch = malloc (FALLBACK_READ_MAX);
+    if (conn->scratch == NULL) {
+      conn_down (conn, "out of memory for the read buffer");
+      return;
+    }
+  }
+  conn_log (log_debug, conn, "connected%s",
+            conn->use_read ? " (emulating cache with reads)" : "");
+  post_conn_event (conn, true, NULL);
+}
+
+/* After any libnbd call: notice readiness, fill slots, act on
+ * ESHUTDOWN, notice death, and re-arm the socket event for the
+ * direction libnbd wants now.
  */
 static void
 conn_after_nbd_call (struct nbdconn *conn)
@@ -132,16 +182,21 @@ conn_after_nbd_call (struct nbdconn *conn)
   if (conn->nbd == NULL)
     return;
   if (conn->state == CONN_CONNECTING && nbd_aio_is_ready (conn->nbd)) {
-    conn->state = CONN_UP;
-    if (conn->timer)
-      event_del (conn->timer);
-    conn_log (log_debug, conn, "connected");
-    post_conn_event (conn, true, NULL);
+    conn_ready (conn);
+    if (conn->nbd == NULL)
+      return;
   }
   issue_queued (conn);
+  if (conn->shutdown_wanted && nbd_aio_is_ready (conn->nbd)) {
+    /* NBD: on ESHUTDOWN the client starts a soft disconnect. */
+    conn_log (log_info, conn, "server is shutting down; disconnecting");
+    if (nbd_shutdown (conn->nbd, 0) == -1)
+      conn_log (log_debug, conn, "nbd_shutdown: %s", nbd_get_error ());
+  }
   if (nbd_aio_is_dead (conn->nbd) || nbd_aio_is_closed (conn->nbd)) {
     const char *err = nbd_get_error ();
-    conn_down (conn, err ? err : "connection closed by the server");
+    conn_down (conn, conn->shutdown_wanted ? "server shut down"
+               : err ? err : "connection closed by the server");
     return;
   }
   conn_rearm (conn);
@@ -175,6 +230,17 @@ on_connect_timeout (evutil_socket_t fd, short what, void *opaque)
   }
 }
 
+static void
+on_retry_timer (evutil_socket_t fd, short what, void *opaque)
+{
+  struct nbdconn *conn = opaque;
+
+  if (!conn->stopped && conn->state == CONN_DOWN) {
+    nbdconn_start (conn);
+    worker_flush (conn->worker);
+  }
+}
+
 /* Point the socket event at libnbd's current fd and direction. */
 static void
 conn_rearm (struct nbdconn *conn)
@@ -202,13 +268,28 @@ conn_rearm (struct nbdconn *conn)
     fatal ("event_new");
 }
 
-/* Close the handle and report the connection down.  Chunks still in
- * libnbd come back through chunk_freed; queued ones fail here.
+static void
+add_timer (struct event **ev, struct nbdconn *conn,
+           event_callback_fn fn, unsigned ms)
+{
+  struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+  if (*ev == NULL)
+    *ev = evtimer_new (conn->worker->loop.base, fn, conn);
+  if (*ev == NULL || evtimer_add (*ev, &tv) == -1)
+    fatal ("evtimer_new");
+}
+
+/* Close the handle (its in-flight chunks come back through
+ * chunk_freed for retry), report the connection down, and schedule
+ * the next attempt.
  */
 static void
 conn_down (struct nbdconn *conn, const char *why)
 {
   bool was_up = conn->state == CONN_UP;
+  unsigned delay = conn->backoff_ms;
+  const struct export_config *ec = conn->exp->cfg;
 
   if (conn->ev) {
     event_free (conn->ev);
@@ -223,51 +304,87 @@ conn_down (struct nbdconn *conn, const char *why)
     conn->nbd = NULL;
   }
   conn->state = CONN_DOWN;
-  fail_queued (conn, ENOTCONN);
+  conn->shutdown_wanted = false;
+  return_queued (conn);
   if (was_up)
-    conn_log (log_warnx, conn, "lost: %s", why);
+    conn_log (log_warnx, conn, "lost: %s; reconnecting in %.1f s",
+              why, delay / 1000.0);
   else
-    conn_log (log_warnx, conn, "cannot connect: %s", why);
+    conn_log (log_debug, conn, "cannot connect: %s; retrying in %.1f s",
+              why, delay / 1000.0);
   post_conn_event (conn, false, why);
+  if (!conn->stopped) {
+    add_timer (&conn->retry_timer, conn, on_retry_timer, delay);
+    conn->backoff_ms = delay * 2 > ec->reconnect_max_ms ?
+      ec->reconnect_max_ms : delay * 2;
+  }
 }
 
-/* MSG_CONN_START: begin connecting to the export's URI. */
+/* Apply the export's URI restrictions and TLS settings to a new
+ * handle.  Returns 0 or -1 (nbd_get_error says why).
+ */
+static int
+conn_configure (struct nbdconn *conn)
+{
+  const struct export_config *ec = conn->exp->cfg;
+  struct nbd_handle *h = conn->nbd;
+
+  if (nbd_set_handle_name (h, ec->name) == -1 ||
+      nbd_set_uri_allow_local_file (h, ec->uri_allow_local_file) == -1 ||
+      nbd_set_uri_allow_transports (h, ec->allow_transports) == -1)
+    return -1;
+  if (ec->tls >= 0) {
+    if (nbd_set_tls (h, ec->tls) == -1)
+      return -1;
+    /* With tls = require a plain nbd:// URI is refused, not downgraded. */
+    if (ec->tls == LIBNBD_TLS_REQUIRE &&
+        nbd_set_uri_allow_tls (h, LIBNBD_TLS_REQUIRE) == -1)
+      return -1;
+  }
+  if (ec->tls_certificates &&
+      nbd_set_tls_certificates (h, ec->tls_certificates) == -1)
+    return -1;
+  if (ec->tls_psk_file && nbd_set_tls_psk_file (h, ec->tls_psk_file) == -1)
+    return -1;
+  if (ec->tls_username && nbd_set_tls_username (h, ec->tls_username) == -1)
+    return -1;
+  return 0;
+}
+
+/* MSG_CONN_START, and each reconnect: begin connecting. */
 void
 nbdconn_start (struct nbdconn *conn)
 {
-  struct timeval tv;
-
-  conn->queue_tail = &conn->queue_head;
+  if (conn->queue_tail == NULL) {
+    conn->queue_tail = &conn->queue_head;
+    conn->backoff_ms = conn->exp->cfg->reconnect_min_ms;
+  }
   conn->ev_fd = -1;
+  conn->state = CONN_CONNECTING;
   conn->nbd = nbd_create ();
   if (conn->nbd == NULL) {
     conn_down (conn, nbd_get_error ());
     return;
   }
-  nbd_set_handle_name (conn->nbd, conn->exp->name);
-  conn->state = CONN_CONNECTING;
-  if (nbd_aio_connect_uri (conn->nbd, conn->exp->uri) == -1) {
+  if (conn_configure (conn) == -1 ||
+      nbd_aio_connect_uri (conn->nbd, conn->exp->cfg->uri) == -1) {
     conn_down (conn, nbd_get_error ());
     return;
   }
-  if (conn->timer == NULL)
-    conn->timer = evtimer_new (conn->worker->loop.base,
-                               on_connect_timeout, conn);
-  tv.tv_sec = conn->exp->connect_timeout_ms / 1000;
-  tv.tv_usec = (conn->exp->connect_timeout_ms % 1000) * 1000;
-  if (conn->timer == NULL || evtimer_add (conn->timer, &tv) == -1)
-    fatal ("evtimer_new");
+  add_timer (&conn->timer, conn, on_connect_timeout,
+             conn->exp->cfg->connect_timeout_ms);
   conn_after_nbd_call (conn);
 }
 
 /* MSG_CHUNK_SUBMIT: send C on this connection, or queue it for a
- * free slot, or fail it if the connection is not up.
+ * free slot, or give it back for retry if the connection is not up.
  */
 void
 nbdconn_submit (struct nbdconn *conn, struct chunk *c)
 {
   if (conn->state != CONN_UP) {
     c->error = ENOTCONN;
+    c->retry = true;
     worker_chunk_done (conn->worker, c);
     return;
   }
@@ -277,20 +394,36 @@ nbdconn_submit (struct nbdconn *conn, struct chunk *c)
   conn_after_nbd_call (conn);
 }
 
-/* MSG_LOOP_STOP: drop the connection at shutdown. */
+/* MSG_CONN_RESET: main saw no progress for too long; drop the
+ * connection (libnbd has no cancel) and start again.
+ */
+void
+nbdconn_reset (struct nbdconn *conn)
+{
+  if (conn->state == CONN_UP || conn->state == CONN_CONNECTING)
+    conn_down (conn, "no reply from the server within the request timeout");
+}
+
+/* MSG_LOOP_STOP: drop the connection at shutdown, for good. */
 void
 nbdconn_stop (struct nbdconn *conn)
 {
+  conn->stopped = true;
   if (conn->ev)
     event_free (conn->ev);
   conn->ev = NULL;
   if (conn->timer)
     event_free (conn->timer);
   conn->timer = NULL;
+  if (conn->retry_timer)
+    event_free (conn->retry_timer);
+  conn->retry_timer = NULL;
   if (conn->nbd) {
     nbd_close (conn->nbd);
     conn->nbd = NULL;
   }
   conn->state = CONN_DOWN;
-  fail_queued (conn, ESHUTDOWN);
+  return_queued (conn);
+  free (conn->scratch);
+  conn->scratch = NULL;
 }

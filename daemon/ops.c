@@ -90,6 +90,14 @@ op_cache (struct client *client, const struct nbdc_request *req)
     nbdc_set_error (&err, ENOENT, "no export named \"%.64s\"", name);
     goto fail;
   }
+  if (!export_allowed (exp, client)) {
+    log_info ("client %llu (uid %u): denied export %s",
+              (unsigned long long) client->serial, (unsigned) client->uid,
+              exp->name);
+    nbdc_set_error (&err, EPERM, "not allowed to use export \"%.64s\"",
+                    name);
+    goto fail;
+  }
   if (req->u.cache.flags & ~(uint64_t) NBDC_CACHE_FLAG_MASK) {
     nbdc_set_error (&err, EINVAL, "unknown flags 0x%llx",
                     (unsigned long long) req->u.cache.flags);
@@ -100,7 +108,7 @@ op_cache (struct client *client, const struct nbdc_request *req)
                     export_state_name (exp->state));
     goto fail;
   }
-  if (!exp->info.can_cache) {
+  if (!exp->info.can_cache && exp->cfg->fallback != FALLBACK_READ) {
     nbdc_set_error (&err, ENOTSUP, "the server of export \"%s\" does not "
                     "support NBD_CMD_CACHE", exp->name);
     goto fail;
@@ -117,7 +125,6 @@ op_cache (struct client *client, const struct nbdc_request *req)
     client_send (client, sb);
   else
     client_close (client, "out of memory encoding a reply");
-  exp->pump_wanted = true;
   return;
 
  fail:
@@ -151,13 +158,13 @@ ops_handle_line (struct client *client, const char *line, size_t len)
     op_hello (client, &req);
     break;
   case NBDC_OP_EXPORTS:
-    reply_fields (client, req.id, info_exports ());
+    reply_fields (client, req.id, info_exports (client));
     break;
   case NBDC_OP_CACHE:
     op_cache (client, &req);
     break;
   case NBDC_OP_STATS:
-    reply_fields (client, req.id, info_stats ());
+    reply_fields (client, req.id, info_stats (client));
     break;
   }
   nbdc_request_free (&req);

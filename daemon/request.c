@@ -2,11 +2,17 @@
  * over an export's pool.  Main thread only.
  *
  * A request does not become all its chunks at once: each export keeps
- * a queue of requests with bytes left to send, and request_pump cuts
+ * a queue of requests with bytes left to cut, and request_pump cuts
  * the next chunk from the request at the head whenever a connection
  * has a free slot, then moves that request to the tail.  So memory
  * stays bounded by the pool's depth however large the request, and
- * concurrent requests share the pool fairly.
+ * concurrent requests share the pool fairly.  Chunks lost with a
+ * connection wait in the export's retry queue, which the pump serves
+ * first.
+ *
+ * A request is *completed* once: its event is sent (all chunks done,
+ * or the first error, or its deadline).  It is *released* (freed)
+ * when, in addition, no chunk of it is outstanding anywhere.
  */
 #include <config.h>
 
@@ -57,8 +63,8 @@ chunks_free_cache (void)
 
 /* Queue a cache request for [START, END) of EXP (already normalised)
  * on behalf of CLIENT.  Returns 0 and the cookie, or -1 on ENOMEM.
- * The caller sends the cookie reply and then calls request_pump, so
- * the reply always precedes the completion.
+ * The caller sends the cookie reply before pumping, so the reply
+ * always precedes the completion.
  */
 int
 request_start (struct client *client, uint64_t id, struct export *exp,
@@ -74,70 +80,95 @@ request_start (struct client *client, uint64_t id, struct export *exp,
   req->cookie = *cookie = client->next_cookie++;
   req->next = start;
   req->end = end;
+  req->bytes = end - start;
+  req->deadline_ns = now_ns () +
+    (uint64_t) exp->cfg->request_timeout_ms * 1000000;
   client->refs++;
   client->in_flight++;
+  client->bytes_in_flight += req->bytes;
   client->st_requests++;
   exp->st_requests++;
   exp->in_flight++;
   TAILQ_INSERT_TAIL (&exp->pending, req, pending_entry);
+  TAILQ_INSERT_TAIL (&exp->live, req, live_entry);
   req->pending = true;
+  exp->pump_wanted = true;
   return 0;
 }
 
-/* Send the completion event (if the client is still there) and free. */
+/* Free REQ once it is completed and nothing of it is outstanding. */
 static void
-request_finish (struct request *req)
+request_maybe_release (struct request *req)
 {
   struct client *client = req->client;
-  struct export *exp = req->exp;
 
+  if (!req->completed || req->outstanding > 0)
+    return;
+  free (req);
+  client_unref (client);
+}
+
+/* Send REQ's completion event with ERROR (0 for success; ignored if
+ * an earlier chunk already failed), exactly once.  WHY explains an
+ * error that no chunk reported.
+ */
+void
+request_complete (struct request *req, int error, const char *why)
+{
+  struct export *exp = req->exp;
+  struct client *client = req->client;
+  char msg[256] = "";
+
+  if (req->completed)
+    return;
+  req->completed = true;
+  /* Messages do not repeat strerror: the errno travels beside them. */
+  if (req->error == 0 && error != 0) {
+    req->error = error;
+    snprintf (msg, sizeof msg, "%s", why ? why : "");
+  }
+  else if (req->error != 0)
+    snprintf (msg, sizeof msg, "the server failed the chunk at offset "
+              "%llu, %llu bytes", (unsigned long long) req->error_offset,
+              (unsigned long long) req->error_count);
+  if (req->pending) {
+    TAILQ_REMOVE (&exp->pending, req, pending_entry);
+    req->pending = false;
+  }
+  TAILQ_REMOVE (&exp->live, req, live_entry);
   exp->in_flight--;
   if (req->error != 0)
     exp->st_errors++;
   if (client->bev != NULL) {
     strbuf *sb = client_scratch ();
-    char msg[200] = "";
 
-    if (req->error != 0)
-      snprintf (msg, sizeof msg, "%s (chunk at offset %llu, %llu bytes)",
-                strerror (req->error),
-                (unsigned long long) req->error_offset,
-                (unsigned long long) req->error_count);
     if (nbdc_encode_complete (sb, req->cookie, req->id, req->error,
                               msg) == 0)
       client_send (client, sb);
     else
       client_close (client, "out of memory encoding a completion");
   }
-  client->in_flight--;
-  free (req);
-  client_unref (client);
+  client_request_done (client, req->bytes);
+  request_maybe_release (req);
 }
 
+/* A chunk failed for good: the request fails with the first such
+ * error, at once if nothing else of it is outstanding.
+ */
 static void
-unlink_pending (struct request *req)
+request_chunk_failed (struct request *req, struct chunk *c)
 {
+  if (req->error == 0) {
+    req->error = c->error;
+    req->error_offset = c->offset;
+    req->error_count = c->count;
+  }
   if (req->pending) {
     TAILQ_REMOVE (&req->exp->pending, req, pending_entry);
     req->pending = false;
   }
-}
-
-/* Record ERROR as the request's result unless it already has one,
- * and stop cutting chunks from it.
- */
-static void
-request_fail (struct request *req, int error, uint64_t offset,
-              uint64_t count)
-{
-  if (req->error == 0) {
-    req->error = error;
-    req->error_offset = offset;
-    req->error_count = count;
-  }
-  unlink_pending (req);
   if (req->outstanding == 0)
-    request_finish (req);
+    request_complete (req, c->error, NULL);
 }
 
 /* Choose the up connection with the fewest chunks outstanding and a
@@ -151,7 +182,8 @@ pick_conn (struct export *exp)
   for (unsigned k = 0; k < exp->nr_conns; k++) {
     struct nbdconn *conn = &exp->conns[(exp->rr + k) % exp->nr_conns];
 
-    if (conn->up && conn->outstanding < exp->max_in_flight &&
+    if (conn->up && !conn->reset_posted &&
+        conn->outstanding < exp->cfg->max_in_flight &&
         (best == NULL || conn->outstanding < best->outstanding))
       best = conn;
   }
@@ -165,99 +197,145 @@ struct batch {
   struct msg **tail;
 };
 
-/* Cut chunks from the pending requests of EXP while its pool has free
- * slots, and post them to the workers, one post per worker.
- */
-void
-request_pump (struct export *exp)
+/* Put C on CONN's worker's batch. */
+static void
+batch_add (struct batch *batches, struct nbdconn *conn, struct chunk *c)
 {
-  struct batch batches[MAX_THREADS];
+  struct export *exp = conn->exp;
+
+  c->conn = conn;
+  c->msg.type = MSG_CHUNK_SUBMIT;
+  c->msg.next = NULL;
+  c->error = 0;
+  c->retry = false;
+  if (conn->outstanding++ == 0)
+    conn->last_progress_ns = now_ns ();
+  exp->chunks_out++;
+  exp->st_chunks++;
+  exp->st_bytes += c->count;
+  *batches[conn->worker->id].tail = &c->msg;
+  batches[conn->worker->id].tail = &c->msg.next;
+}
+
+/* The next chunk to send: a retry, or a new cut from the request at
+ * the head of the queue.  Drops chunks of requests that no longer
+ * need them.  Returns NULL when there is nothing to send.
+ */
+static struct chunk *
+next_chunk (struct export *exp)
+{
   struct request *req;
-  struct nbdconn *conn;
   struct chunk *c;
 
-  exp->pump_wanted = false;
-  if (daemon_stopping) {
-    requests_fail_pending (exp, ESHUTDOWN);
-    return;
+  while (exp->retry_head != NULL) {
+    c = container_of (exp->retry_head, struct chunk, msg);
+    exp->retry_head = c->msg.next;
+    if (exp->retry_head == NULL)
+      exp->retry_tail = &exp->retry_head;
+    if (!c->req->completed && c->req->client->bev != NULL) {
+      exp->st_retries++;
+      return c;
+    }
+    c->req->outstanding--;
+    request_maybe_release (c->req);
+    chunk_free (c);
   }
-  if (exp->state == EXPORT_DOWN) {
-    requests_fail_pending (exp, ENOTCONN);
-    return;
-  }
-  for (unsigned i = 0; i < nr_workers; i++)
-    batches[i].tail = &batches[i].head;
-
-  while ((req = TAILQ_FIRST (&exp->pending)) != NULL &&
-         (conn = pick_conn (exp)) != NULL) {
+  while ((req = TAILQ_FIRST (&exp->pending)) != NULL) {
     if (req->client->bev == NULL) {
       /* The client has gone: send nothing more on its behalf. */
-      request_fail (req, ECANCELED, req->next, req->end - req->next);
+      request_complete (req, ECANCELED, "client disconnected");
       continue;
     }
     c = chunk_alloc ();
     if (c == NULL) {
       log_warn ("export %s: allocating a chunk", exp->name);
-      request_fail (req, ENOMEM, req->next, 0);
+      request_complete (req, ENOMEM, "out of memory");
       continue;
     }
     c->req = req;
-    c->conn = conn;
     c->offset = req->next;
     c->count = (uint32_t) (chunk_end (&exp->info, req->next, req->end) -
                            req->next);
-    c->msg.type = MSG_CHUNK_SUBMIT;
     req->next += c->count;
     req->outstanding++;
-    conn->outstanding++;
-    exp->chunks_out++;
-    exp->st_chunks++;
-    exp->st_bytes += c->count;
-
-    *batches[conn->worker->id].tail = &c->msg;
-    batches[conn->worker->id].tail = &c->msg.next;
-
     TAILQ_REMOVE (&exp->pending, req, pending_entry);
     if (req->next < req->end)
       TAILQ_INSERT_TAIL (&exp->pending, req, pending_entry);
     else
       req->pending = false;
+    return c;
   }
+  return NULL;
+}
+
+/* Hand chunks to the pool while it has free slots, one post per
+ * worker.
+ */
+void
+request_pump (struct export *exp)
+{
+  struct batch batches[MAX_THREADS];
+  struct nbdconn *conn;
+  struct chunk *c;
+
+  exp->pump_wanted = false;
+  if (daemon_stopping) {
+    requests_fail_all (exp, ESHUTDOWN, "the daemon is stopping");
+    return;
+  }
+  for (unsigned i = 0; i < nr_workers; i++)
+    batches[i].tail = &batches[i].head;
+
+  while ((conn = pick_conn (exp)) != NULL && (c = next_chunk (exp)) != NULL)
+    batch_add (batches, conn, c);
+
   for (unsigned i = 0; i < nr_workers; i++) {
-    *batches[i].tail = NULL;
     if (batches[i].tail != &batches[i].head)
       loop_post_list (&workers[i].loop, batches[i].head, batches[i].tail);
   }
 }
 
-/* MSG_CHUNK_DONE: account for C and finish its request when it was
- * the last one.  Frees C.
+/* MSG_CHUNK_DONE: account for C; queue it for retry if its connection
+ * was lost, else finish it and maybe its request.
  */
 void
 request_chunk_done (struct chunk *c)
 {
   struct request *req = c->req;
   struct export *exp = req->exp;
+  uint64_t now = now_ns ();
 
   c->conn->outstanding--;
+  c->conn->last_progress_ns = now;
   exp->chunks_out--;
   exp->pump_wanted = true;
+  if (c->retry && !req->completed) {
+    c->msg.next = NULL;
+    *exp->retry_tail = &c->msg;
+    exp->retry_tail = &c->msg.next;
+    return;
+  }
   req->outstanding--;
-  if (c->error != 0)
-    request_fail (req, c->error, c->offset, c->count);
-  else if (req->outstanding == 0 && !req->pending)
-    request_finish (req);
+  if (c->error != 0 && !req->completed)
+    request_chunk_failed (req, c);
+  else if (!req->completed && req->outstanding == 0 && !req->pending)
+    request_complete (req, 0, NULL);
+  else
+    request_maybe_release (req);
   chunk_free (c);
 }
 
-/* Fail every request of EXP that still has chunks to cut. */
+/* Complete every request of EXP with ERROR (at shutdown). */
 void
-requests_fail_pending (struct export *exp, int error)
+requests_fail_all (struct export *exp, int error, const char *why)
 {
   struct request *req;
 
-  while ((req = TAILQ_FIRST (&exp->pending)) != NULL)
-    request_fail (req, error, req->next, req->end - req->next);
+  while ((req = TAILQ_FIRST (&exp->live)) != NULL)
+    request_complete (req, error, why);
+  /* Their retry chunks are no longer wanted. */
+  while (next_chunk (exp) != NULL)
+    ;
 }
 
 /* After a batch of messages on the main loop: refill the pools. */

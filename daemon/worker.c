@@ -59,6 +59,10 @@ worker_dispatch (struct loop *loop, struct msg *m)
     conn = container_of (m, struct nbdconn, start_msg);
     nbdconn_start (conn);
     break;
+  case MSG_CONN_RESET:
+    conn = container_of (m, struct nbdconn, reset_msg);
+    nbdconn_reset (conn);
+    break;
   case MSG_LOOP_STOP:
     for (size_t i = 0; i < nr_exports; i++)
       for (unsigned j = 0; j < exports[i].connections_configured; j++)

@@ -87,9 +87,13 @@ retire_command (struct nbdcache_handle *h, size_t index)
 void
 set_command_error (const struct command *cmd)
 {
-  set_error (cmd->error, "cache command %llu failed: %s",
-             (unsigned long long) cmd->cookie,
-             cmd->errmsg ? cmd->errmsg : strerror (cmd->error));
+  if (cmd->errmsg)
+    set_error (cmd->error, "cache command %llu failed: %s: %s",
+               (unsigned long long) cmd->cookie, strerror (cmd->error),
+               cmd->errmsg);
+  else
+    set_error (cmd->error, "cache command %llu failed: %s",
+               (unsigned long long) cmd->cookie, strerror (cmd->error));
 }
 
 /* Complete every command still in flight with ERROR.  Iterates by

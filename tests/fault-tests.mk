@@ -1,0 +1,23 @@
+# nbdcached: tests of faults, bad clients, load and access control,
+# included by tests/Makefile.am.  Each runs real nbdkit servers and a
+# real daemon; pipeline.py checks the exactly-once completion rule.
+FAULT_TESTS = \
+	test-fault-server-killed.sh \
+	test-fault-error-cookie.sh \
+	test-fault-eshutdown.sh \
+	test-fault-server-hang.sh \
+	test-fault-fallback-read.sh \
+	test-fault-late-server.sh \
+	test-client-gone.sh \
+	test-limit-backpressure.sh \
+	test-limit-slow-reader.sh \
+	test-limit-half-message.sh \
+	test-load-clients.sh \
+	test-limit-emfile.sh \
+	test-access-exports.sh \
+	test-access-socket.sh \
+	test-uri-hardening.sh \
+	test-tls-psk.sh
+
+TESTS += $(FAULT_TESTS)
+EXTRA_DIST += $(FAULT_TESTS) pipeline.py

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The socket is created with mode 0660 by default; socket-mode,
+# socket-owner and socket-group change it.  A user who cannot open the
+# socket cannot talk to the daemon at all.
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+requires nbdkit --version
+requires setpriv --version
+[ "$(id -u)" = 0 ] || requires false
+getent passwd nobody >/dev/null || requires false
+chmod 0755 "$tmpdir"
+
+start_nbdkit disk memory 1G
+start_nbdcached -e disk="$disk_uri"
+[ "$(stat -c %a "$sock")" = 660 ] || fail "default mode $(stat -c %a "$sock")"
+status=0
+setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+    "$NBDCACHECTL" -s "$sock" exports 2> "$tmpdir/err" || status=$?
+[ $status -eq 1 ] && grep -q "Permission denied" "$tmpdir/err" ||
+    fail "nobody reached a 0660 root socket: $(cat "$tmpdir/err")"
+stop_nbdcached
+
+cat > "$tmpdir/conf" <<EOC
+[daemon]
+socket-mode = 0640
+socket-owner = nobody
+socket-group = nogroup
+[export disk]
+uri = $disk_uri
+EOC
+start_nbdcached -c "$tmpdir/conf"
+[ "$(stat -c '%a %U %G' "$sock")" = "640 nobody nogroup" ] ||
+    fail "socket is $(stat -c '%a %U %G' "$sock")"
+setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+    "$NBDCACHECTL" -s "$sock" cache disk 0 1M
+stop_nbdcached

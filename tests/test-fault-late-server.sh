@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# A server unreachable at start: the daemon still starts and serves
+# the other exports, reports this one down, keeps retrying, and serves
+# it as soon as the server appears.
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+requires nbdkit --version
+
+start_nbdkit good memory 1G
+cat > "$tmpdir/conf" <<EOC
+[export late]
+uri = nbd+unix:///?socket=$tmpdir/late.sock
+reconnect-delay = 0.1
+reconnect-max-delay = 0.3
+[export good]
+uri = $good_uri
+EOC
+start_nbdcached -c "$tmpdir/conf"
+
+ctl cache good 0 1M
+[ "$(ctl exports --json | python3 "$abs_srcdir/jq.py" '[e["state"] for e in j]')" = \
+  '["down", "up"]' ] || fail "late export not down at start"
+! ctl cache late 0 1 2>/dev/null || fail "cache on a down export succeeded"
+
+start_nbdkit late memory 1G
+for (( i=0; i < 50; i++ )); do
+    [ "$(ctl exports --json | python3 "$abs_srcdir/jq.py" 'j[0]["state"]')" = up ] && break
+    sleep 0.1
+done
+(( i < 50 )) || fail "the export never came up"
+ctl cache late 0 1M
+stop_nbdcached
