@@ -134,6 +134,8 @@ static int
 get_u64 (struct json_object *val, const char *key, uint64_t *out,
          struct nbdc_error *err)
 {
+  uint64_t n;
+
   if (json_object_is_type (val, json_type_double)) {
     nbdc_set_error (err, EINVAL, "field \"%s\" must be an integer", key);
     return -1;
@@ -149,11 +151,12 @@ get_u64 (struct json_object *val, const char *key, uint64_t *out,
   /* json-c saturates values past 2^64 - 1 at 2^64 - 1, which is also
    * above our limit, so one comparison catches both.
    */
-  *out = json_object_get_uint64 (val);
-  if (*out > NBDC_MAX_INTEGER) {
+  n = json_object_get_uint64 (val);
+  if (n > NBDC_MAX_INTEGER) {
     nbdc_set_error (err, ERANGE, "field \"%s\" is larger than 2^63-1", key);
     return -1;
   }
+  *out = n;                     /* only valid values ever reach *OUT */
   return 0;
 }
 
