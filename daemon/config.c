@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 
 #include "internal.h"
 
@@ -68,6 +69,9 @@ check_export_name (const char *name)
   for (const unsigned char *p = (const unsigned char *) name; *p; p++)
     if (*p < 0x20 || *p == 0x7f)
       return "export name contains a control character";
+  /* Names travel in JSON, which must be UTF-8. */
+  if (!nbdc_utf8_valid (name, len))
+    return "export name is not valid UTF-8";
   return NULL;
 }
 
@@ -133,11 +137,10 @@ export_key (struct parse_state *ps, const char *name, const char *key,
             const char *value)
 {
   struct export_config *ec = find_export (ps->cfg, name);
-  const char *why;
   unsigned n;
 
-  if (ec == NULL && (ec = add_export (ps->cfg, name, &why)) == NULL) {
-    snprintf (ps->error, sizeof ps->error, "[export %s]: %s", name, why);
+  if (ec == NULL) {             /* scan_sections created every export */
+    snprintf (ps->error, sizeof ps->error, "[export %s]: not found", name);
     return 0;
   }
   if (strcmp (key, "uri") == 0)
@@ -187,6 +190,48 @@ config_ini_handler (void *opaque, const char *section, const char *key,
   return 0;
 }
 
+/* inih only reports key lines, so read the section headers first:
+ * each [export NAME] creates its export (a repeated or empty one is
+ * then caught), and an unknown section is an error even when empty.
+ * Returns 0, or -1 after logging.
+ */
+static int
+scan_sections (struct config *cfg, const char *path, FILE *fp)
+{
+  char line[1024];
+  int lineno = 0;
+  bool seen_daemon = false;
+
+  while (fgets (line, sizeof line, fp) != NULL) {
+    char *p = line + strspn (line, " \t"), *end;
+    const char *why = NULL;
+
+    lineno++;
+    if (*p != '[')
+      continue;
+    end = strchr (p, ']');
+    if (end == NULL)
+      continue;                 /* inih reports the syntax error */
+    *end = '\0';
+    p++;
+    if (strcmp (p, "daemon") == 0) {
+      if (seen_daemon)
+        why = "[daemon] appears twice";
+      seen_daemon = true;
+    }
+    else if (strncmp (p, "export ", 7) == 0)
+      add_export (cfg, p + 7, &why);
+    else
+      why = "unknown section";
+    if (why != NULL) {
+      log_warnx ("%s:%d: [%s]: %s", path, lineno, p, why);
+      return -1;
+    }
+  }
+  rewind (fp);
+  return 0;
+}
+
 /* Read PATH into CFG.  Returns 0, or -1 after logging the file, line
  * and reason.
  */
@@ -199,6 +244,10 @@ config_load_file (struct config *cfg, const char *path)
 
   if (fp == NULL) {
     log_warn ("%s", path);
+    return -1;
+  }
+  if (scan_sections (cfg, path, fp) == -1) {
+    fclose (fp);
     return -1;
   }
   r = ini_parse_file (fp, config_ini_handler, &ps);
