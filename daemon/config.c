@@ -34,8 +34,12 @@ parse_uint (const char *value, void *field, long min, long max)
 
   errno = 0;
   n = strtol (value, &end, 0);
-  if (errno != 0 || end == value || *end != '\0' || n < min || n > max)
-    return "out of range or not a number";
+  static __thread char why[64];
+
+  if (errno != 0 || end == value || *end != '\0' || n < min || n > max) {
+    snprintf (why, sizeof why, "must be %ld to %ld", min, max);
+    return why;
+  }
   *(unsigned *) field = (unsigned) n;
   return NULL;
 }
@@ -50,8 +54,12 @@ parse_seconds (const char *value, void *field, long min_ms, long max_ms)
   errno = 0;
   d = strtod (value, &end);
   if (errno != 0 || end == value || *end != '\0' || !isfinite (d) ||
-      d * 1000 < (double) min_ms || d * 1000 > (double) max_ms)
-    return "out of range or not a number of seconds";
+      d * 1000 < (double) min_ms || d * 1000 > (double) max_ms) {
+    static __thread char why[64];
+    snprintf (why, sizeof why, "must be %g to %g seconds",
+              min_ms / 1000.0, max_ms / 1000.0);
+    return why;
+  }
   *(unsigned *) field = (unsigned) lround (d * 1000);
   return NULL;
 }
@@ -301,6 +309,9 @@ check_export_name (const char *name)
   for (const unsigned char *p = (const unsigned char *) name; *p; p++)
     if (*p < 0x20 || *p == 0x7f)
       return "export name contains a control character";
+  /* Names travel in JSON, which must be UTF-8. */
+  if (!nbdc_utf8_valid (name, len))
+    return "export name is not valid UTF-8";
   return NULL;
 }
 
@@ -344,14 +355,13 @@ config_ini_handler (void *opaque, const char *section, const char *key,
 {
   struct parse_state *ps = opaque;
   struct export_config *ec;
-  const char *why;
 
   if (strcmp (section, "daemon") == 0)
     return set_key (ps, daemon_keys, ps->cfg, section, key, value) == 0;
   if (strncmp (section, "export ", 7) == 0) {
     ec = find_export (ps->cfg, section + 7);
-    if (ec == NULL && (ec = add_export (ps->cfg, section + 7, &why)) == NULL) {
-      snprintf (ps->error, sizeof ps->error, "[%s]: %s", section, why);
+    if (ec == NULL) {           /* scan_sections created every export */
+      snprintf (ps->error, sizeof ps->error, "[%s]: not found", section);
       return 0;
     }
     return set_key (ps, export_keys, ec, section, key, value) == 0;
@@ -373,6 +383,48 @@ config_init (struct config *c)
   c->max_client_output = DEFAULT_MAX_CLIENT_OUTPUT;
 }
 
+/* inih only reports key lines, so read the section headers first:
+ * each [export NAME] creates its export (a repeated or empty one is
+ * then caught), and an unknown section is an error even when empty.
+ * Returns 0, or -1 after logging.
+ */
+static int
+scan_sections (struct config *c, const char *path, FILE *fp)
+{
+  char line[1024];
+  int lineno = 0;
+  bool seen_daemon = false;
+
+  while (fgets (line, sizeof line, fp) != NULL) {
+    char *p = line + strspn (line, " \t"), *end;
+    const char *why = NULL;
+
+    lineno++;
+    if (*p != '[')
+      continue;
+    end = strchr (p, ']');
+    if (end == NULL)
+      continue;                 /* inih reports the syntax error */
+    *end = '\0';
+    p++;
+    if (strcmp (p, "daemon") == 0) {
+      if (seen_daemon)
+        why = "[daemon] appears twice";
+      seen_daemon = true;
+    }
+    else if (strncmp (p, "export ", 7) == 0)
+      add_export (c, p + 7, &why);
+    else
+      why = "unknown section";
+    if (why != NULL) {
+      log_warnx ("%s:%d: [%s]: %s", path, lineno, p, why);
+      return -1;
+    }
+  }
+  rewind (fp);
+  return 0;
+}
+
 /* Read PATH into C.  Returns 0, or -1 after logging the file, line
  * and reason.
  */
@@ -385,6 +437,10 @@ config_load_file (struct config *c, const char *path)
 
   if (fp == NULL) {
     log_warn ("%s", path);
+    return -1;
+  }
+  if (scan_sections (c, path, fp) == -1) {
+    fclose (fp);
     return -1;
   }
   r = ini_parse_file (fp, config_ini_handler, &ps);

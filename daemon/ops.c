@@ -87,7 +87,8 @@ op_cache (struct client *client, const struct nbdc_request *req)
   strbuf *sb;
 
   if (exp == NULL) {
-    nbdc_set_error (&err, ENOENT, "no export named \"%.64s\"", name);
+    nbdc_set_error (&err, ENOENT, "no export named \"%.*s\"",
+                    nbdc_utf8_prefix (name, 64), name);
     goto fail;
   }
   if (!export_allowed (exp, client)) {

@@ -47,7 +47,7 @@ check_cache_args (struct nbdcache_handle *h, uint64_t count,
  */
 static int64_t
 submit_cache (struct nbdcache_handle *h, uint64_t count, uint64_t offset,
-              nbdcache_completion_callback cb, uint32_t flags)
+              nbdcache_completion_callback cb, uint32_t flags, bool sync)
 {
   struct command *cmd;
 
@@ -61,6 +61,7 @@ submit_cache (struct nbdcache_handle *h, uint64_t count, uint64_t offset,
   }
   cmd->cookie = h->next_id++;
   cmd->cb = cb;
+  cmd->sync = sync;
   if (nbdc_encode_cache (&h->wbuf, cmd->cookie, h->export_name,
                          offset, count, flags) == -1) {
     free (cmd);
@@ -86,7 +87,7 @@ nbdcache_aio_cache (struct nbdcache_handle *h, uint64_t count,
 
   ENTER_CALL ();
   pthread_mutex_lock (&h->lock);
-  cookie = submit_cache (h, count, offset, cb, flags);
+  cookie = submit_cache (h, count, offset, cb, flags, false);
   pthread_mutex_unlock (&h->lock);
   if (cookie == -1 && cb.free != NULL) {
     int e = errno;
@@ -107,7 +108,8 @@ nbdcache_cache (struct nbdcache_handle *h, uint64_t count, uint64_t offset,
 
   ENTER_CALL ();
   ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&h->lock);
-  cookie = submit_cache (h, count, offset, NBDCACHE_NULL_COMPLETION, flags);
+  cookie = submit_cache (h, count, offset, NBDCACHE_NULL_COMPLETION, flags,
+                         true);
   if (cookie == -1)
     return -1;
   for (;;) {

@@ -124,7 +124,7 @@ nbdcache_aio_command_completed (struct nbdcache_handle *h, uint64_t cookie)
   ENTER_CALL ();
   ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&h->lock);
   cmd = find_command (h, cookie, &index);
-  if (cmd == NULL) {
+  if (cmd == NULL || cmd->sync) {
     set_error (EINVAL, "cookie %llu is not in flight or was already retired",
                (unsigned long long) cookie);
     return -1;
@@ -141,12 +141,19 @@ nbdcache_aio_command_completed (struct nbdcache_handle *h, uint64_t cookie)
 int64_t
 nbdcache_aio_peek_command_completed (struct nbdcache_handle *h)
 {
+  bool any = false;
+
   ENTER_CALL ();
   ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&h->lock);
-  for (size_t i = 0; i < h->cmds.len; i++)
+
+  for (size_t i = 0; i < h->cmds.len; i++) {
+    if (h->cmds.ptr[i]->sync)
+      continue;               /* a thread in nbdcache_cache owns it */
     if (h->cmds.ptr[i]->completed)
       return (int64_t) h->cmds.ptr[i]->cookie;
-  if (h->cmds.len > 0)
+    any = true;
+  }
+  if (any)
     return 0;
   set_error (EINVAL, "no commands are in flight");
   return -1;

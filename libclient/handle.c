@@ -77,6 +77,10 @@ nbdcache_set_export_name (struct nbdcache_handle *h, const char *name)
                NBDC_MAX_EXPORT_NAME);
     return -1;
   }
+  if (!nbdc_utf8_valid (name, strlen (name))) {
+    set_error (EINVAL, "export name is not valid UTF-8");
+    return -1;
+  }
   copy = strdup (name);
   if (copy == NULL) {
     set_error (errno, "strdup: %s", strerror (errno));

@@ -26,6 +26,7 @@ struct command {
   uint64_t cookie;              /* also the protocol request id */
   nbdcache_completion_callback cb;
   bool completed;
+  bool sync;                    /* nbdcache_cache's own: not for peek */
   int error;                    /* errno once completed */
   char *errmsg;                 /* the daemon's message, or NULL */
 };

@@ -101,6 +101,15 @@ int nbdc_encode_complete (strbuf *sb, uint64_t cookie, uint64_t id,
 /* Append S as a JSON string literal, quotes included. */
 int nbdc_append_json_string (strbuf *sb, const char *s);
 
+/* Is S (LEN bytes) well-formed UTF-8? */
+bool nbdc_utf8_valid (const char *s, size_t len);
+
+/* The length of the longest prefix of the NUL-terminated S that is at
+ * most MAX bytes and does not end inside a UTF-8 character, for
+ * quoting client text in messages: printf ("%.*s", n, s).
+ */
+int nbdc_utf8_prefix (const char *s, int max);
+
 /* The protocol's name for an op ("cache"), or NULL. */
 const char *nbdc_op_name (enum nbdc_op op);
 

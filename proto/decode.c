@@ -90,6 +90,11 @@ parse_object (const char *line, size_t len, struct nbdc_error *err)
     nbdc_set_error (err, EINVAL, "message contains a NUL byte");
     return NULL;
   }
+  /* json-c's own check lets overlong forms and surrogates through. */
+  if (!nbdc_utf8_valid (line, len)) {
+    nbdc_set_error (err, EINVAL, "message is not valid UTF-8");
+    return NULL;
+  }
   tok = json_tokener_new_ex (NBDC_MAX_DEPTH);
   if (tok == NULL) {
     nbdc_set_error (err, ENOMEM, "out of memory");
@@ -173,6 +178,36 @@ nbdc_get_u64 (struct json_object *obj, const char *key, uint64_t *val,
   return get_u64 (v, key, val, err);
 }
 
+/* Read VAL as a string.  Escapes can produce what the raw line could
+ * not hold: "\u0000" would cut the C string short, and a lone
+ * "\ud800" is not UTF-8; both are refused.
+ */
+static int
+get_string (struct json_object *val, const char *key, const char **out,
+            struct nbdc_error *err)
+{
+  const char *s;
+  size_t len;
+
+  if (!json_object_is_type (val, json_type_string)) {
+    nbdc_set_error (err, EINVAL, "field \"%s\" must be a string", key);
+    return -1;
+  }
+  s = json_object_get_string (val);
+  len = (size_t) json_object_get_string_len (val);
+  if (strlen (s) != len) {
+    nbdc_set_error (err, EINVAL, "field \"%s\" contains a NUL character",
+                    key);
+    return -1;
+  }
+  if (!nbdc_utf8_valid (s, len)) {
+    nbdc_set_error (err, EINVAL, "field \"%s\" is not valid UTF-8", key);
+    return -1;
+  }
+  *out = s;
+  return 0;
+}
+
 static const struct field_spec *
 find_field (const struct field_spec *fields, const char *name)
 {
@@ -197,8 +232,8 @@ decode_fields (struct json_object *obj, const struct field_spec *fields,
       continue;
     f = find_field (fields, key);
     if (f == NULL) {
-      nbdc_set_error (err, EINVAL, "unknown field \"%.64s\" in \"%s\"",
-                      key, opname);
+      nbdc_set_error (err, EINVAL, "unknown field \"%.*s\" in \"%s\"",
+                      nbdc_utf8_prefix (key, 64), key, opname);
       return -1;
     }
     if (f->type == FIELD_U64) {
@@ -207,12 +242,9 @@ decode_fields (struct json_object *obj, const struct field_spec *fields,
         return -1;
     }
     else {
-      if (!json_object_is_type (val, json_type_string)) {
-        nbdc_set_error (err, EINVAL, "field \"%s\" must be a string", key);
+      if (get_string (val, key, (const char **) ((char *) req + f->offset),
+                      err) == -1)
         return -1;
-      }
-      *(const char **) ((char *) req + f->offset) =
-        json_object_get_string (val);
     }
   }
   for (f = fields; f->name != NULL; f++) {
@@ -252,16 +284,14 @@ nbdc_decode_request (const char *line, size_t len,
     nbdc_set_error (err, EINVAL, "request needs field \"op\"");
     goto fail;
   }
-  if (!json_object_is_type (v, json_type_string)) {
-    nbdc_set_error (err, EINVAL, "field \"op\" must be a string");
+  if (get_string (v, "op", &opname, err) == -1)
     goto fail;
-  }
-  opname = json_object_get_string (v);
   for (i = 0; i < sizeof ops / sizeof ops[0]; i++)
     if (strcmp (ops[i].name, opname) == 0)
       break;
   if (i == sizeof ops / sizeof ops[0]) {
-    nbdc_set_error (err, ENOSYS, "unknown op \"%.64s\"", opname);
+    nbdc_set_error (err, ENOSYS, "unknown op \"%.*s\"",
+                    nbdc_utf8_prefix (opname, 64), opname);
     goto fail;
   }
   req->op = ops[i].op;

@@ -1,0 +1,111 @@
+# nbdcached: the C tests, included by tests/Makefile.am.
+#
+# Unit tests (codec, block-size rules, human sizes) run on their own.
+# Library tests are C programs driven by a test-lib-*.sh wrapper that
+# starts nbdkit and the daemon and checks nbdkit's log; the programs
+# are check_PROGRAMS, and only the wrappers are in TESTS.
+
+AM_CPPFLAGS = -I$(top_builddir) -I$(top_srcdir)/include \
+	-I$(top_srcdir)/common -I$(top_srcdir)/proto -I$(top_srcdir)/daemon
+CFLAGS_FOR_TESTS = $(WARNINGS_CFLAGS) $(SANITIZER_CFLAGS) $(JSONC_CFLAGS) \
+	-pthread
+LDFLAGS_FOR_TESTS = $(SANITIZER_CFLAGS)
+LIBS_FOR_LIB_TESTS = $(top_builddir)/libclient/libnbdcache.la -lpthread
+LIBS_FOR_CODEC_TESTS = $(top_builddir)/proto/libproto.la \
+	$(top_builddir)/common/libcommon.la $(JSONC_LIBS)
+
+EXTRA_DIST += test-util.h test-lib.h
+
+# Unit tests.
+TESTS += test-codec test-codec-strings test-normalise test-human-size
+check_PROGRAMS += test-codec test-codec-strings test-normalise test-human-size
+
+test_codec_SOURCES = test-codec.c test-util.h
+test_codec_CFLAGS = $(CFLAGS_FOR_TESTS)
+test_codec_LDFLAGS = $(LDFLAGS_FOR_TESTS)
+test_codec_LDADD = $(LIBS_FOR_CODEC_TESTS)
+
+test_codec_strings_SOURCES = test-codec-strings.c test-util.h
+test_codec_strings_CFLAGS = $(CFLAGS_FOR_TESTS)
+test_codec_strings_LDFLAGS = $(LDFLAGS_FOR_TESTS)
+test_codec_strings_LDADD = $(LIBS_FOR_CODEC_TESTS)
+
+# The daemon's normalise.c is compiled into the test itself.
+test_normalise_SOURCES = test-normalise.c test-util.h \
+	$(top_srcdir)/daemon/normalise.c
+test_normalise_CFLAGS = $(CFLAGS_FOR_TESTS) $(LIBNBD_CFLAGS) $(LIBEVENT_CFLAGS)
+test_normalise_LDFLAGS = $(LDFLAGS_FOR_TESTS)
+test_normalise_LDADD = $(LIBS_FOR_CODEC_TESTS)
+
+test_human_size_SOURCES = test-human-size.c test-util.h
+test_human_size_CFLAGS = $(CFLAGS_FOR_TESTS)
+test_human_size_LDFLAGS = $(LDFLAGS_FOR_TESTS)
+test_human_size_LDADD = $(top_builddir)/common/libcommon.la
+
+# The public header, as C99 -pedantic and as C++.
+TESTS += test-header-c99 test-header-cxx
+check_PROGRAMS += test-header-c99 test-header-cxx
+
+test_header_c99_SOURCES = test-header-c99.c
+test_header_c99_CFLAGS = -std=c99 -pedantic -Werror -Wall -Wextra \
+	-Wstrict-prototypes $(SANITIZER_CFLAGS)
+test_header_c99_LDFLAGS = $(LDFLAGS_FOR_TESTS)
+test_header_c99_LDADD = $(LIBS_FOR_LIB_TESTS)
+
+test_header_cxx_SOURCES = test-header-cxx.cpp
+test_header_cxx_CPPFLAGS = -I$(top_builddir) -I$(top_srcdir)/include
+test_header_cxx_CXXFLAGS = -Wall -Wextra -Werror $(SANITIZER_CFLAGS)
+test_header_cxx_LDFLAGS = $(LDFLAGS_FOR_TESTS)
+test_header_cxx_LDADD = $(LIBS_FOR_LIB_TESTS)
+
+# The library's exported symbols.
+TESTS += test-symbols.sh
+EXTRA_DIST += test-symbols.sh
+
+# Library tests against a real daemon and nbdkit.
+LIB_TESTS = \
+	test-lib-aio \
+	test-lib-errors \
+	test-lib-threads \
+	test-lib-daemon-gone \
+	test-lib-fd \
+	test-lib-sync-peek \
+	test-lib-export-names
+TESTS += $(LIB_TESTS:=.sh)
+EXTRA_DIST += $(LIB_TESTS:=.sh)
+check_PROGRAMS += $(LIB_TESTS)
+
+test_lib_aio_SOURCES = test-lib-aio.c test-lib.h test-util.h
+test_lib_aio_CFLAGS = $(CFLAGS_FOR_TESTS)
+test_lib_aio_LDFLAGS = $(LDFLAGS_FOR_TESTS)
+test_lib_aio_LDADD = $(LIBS_FOR_LIB_TESTS)
+
+test_lib_errors_SOURCES = test-lib-errors.c test-lib.h test-util.h
+test_lib_errors_CFLAGS = $(CFLAGS_FOR_TESTS)
+test_lib_errors_LDFLAGS = $(LDFLAGS_FOR_TESTS)
+test_lib_errors_LDADD = $(LIBS_FOR_LIB_TESTS)
+
+test_lib_threads_SOURCES = test-lib-threads.c test-lib.h test-util.h
+test_lib_threads_CFLAGS = $(CFLAGS_FOR_TESTS)
+test_lib_threads_LDFLAGS = $(LDFLAGS_FOR_TESTS)
+test_lib_threads_LDADD = $(LIBS_FOR_LIB_TESTS)
+
+test_lib_daemon_gone_SOURCES = test-lib-daemon-gone.c test-lib.h test-util.h
+test_lib_daemon_gone_CFLAGS = $(CFLAGS_FOR_TESTS)
+test_lib_daemon_gone_LDFLAGS = $(LDFLAGS_FOR_TESTS)
+test_lib_daemon_gone_LDADD = $(LIBS_FOR_LIB_TESTS)
+
+test_lib_fd_SOURCES = test-lib-fd.c test-lib.h test-util.h
+test_lib_fd_CFLAGS = $(CFLAGS_FOR_TESTS)
+test_lib_fd_LDFLAGS = $(LDFLAGS_FOR_TESTS)
+test_lib_fd_LDADD = $(LIBS_FOR_LIB_TESTS)
+
+test_lib_sync_peek_SOURCES = test-lib-sync-peek.c test-lib.h test-util.h
+test_lib_sync_peek_CFLAGS = $(CFLAGS_FOR_TESTS)
+test_lib_sync_peek_LDFLAGS = $(LDFLAGS_FOR_TESTS)
+test_lib_sync_peek_LDADD = $(LIBS_FOR_LIB_TESTS)
+
+test_lib_export_names_SOURCES = test-lib-export-names.c test-lib.h test-util.h
+test_lib_export_names_CFLAGS = $(CFLAGS_FOR_TESTS)
+test_lib_export_names_LDFLAGS = $(LDFLAGS_FOR_TESTS)
+test_lib_export_names_LDADD = $(LIBS_FOR_LIB_TESTS)

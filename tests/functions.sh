@@ -1,0 +1,163 @@
+# nbdcached test helpers, sourced by every shell test (after nbdkit's
+# tests/functions.sh.in).  Tests are run by automake's harness with
+# the environment of tests/Makefile.am: NBDCACHED, NBDCACHECTL point at
+# the built programs; exit 77 means "skipped".
+
+set -u
+
+# Register a command to run when the test exits, whatever the reason.
+# Commands run in reverse order of registration.
+_cleanup_cmds=()
+cleanup_fn ()
+{
+    _cleanup_cmds+=("$*")
+}
+_run_cleanup ()
+{
+    local status=$?
+    local i
+    for (( i=${#_cleanup_cmds[@]}-1; i>=0; i-- )); do
+        eval "${_cleanup_cmds[$i]}" || :
+    done
+    exit $status
+}
+trap _run_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# requires CMD [ARGS...]: skip the test unless CMD ARGS succeeds.
+requires ()
+{
+    if ! "$@" >/dev/null 2>&1; then
+        echo "$0: skipped: '$*' failed" >&2
+        exit 77
+    fi
+}
+
+# requires_nbdkit_filter NAME: skip unless nbdkit has the filter.
+requires_nbdkit_filter ()
+{
+    requires nbdkit --filter="$1" null --dump-plugin
+}
+
+# A fresh scratch directory, removed at exit.  Sets $tmpdir.
+make_tmpdir ()
+{
+    tmpdir="$(mktemp -d "${TMPDIR:-/tmp}/nbdcached-test.XXXXXX")"
+    cleanup_fn "rm -rf '$tmpdir'"
+}
+
+# fail MESSAGE...: print and exit 1.
+fail ()
+{
+    echo "$0: FAIL: $*" >&2
+    exit 1
+}
+
+# wait_for_file PATH [SECONDS]: wait until PATH exists.
+wait_for_file ()
+{
+    local i
+    for (( i=0; i < ${2:-10}*10; i++ )); do
+        [ -e "$1" ] && return 0
+        sleep 0.1
+    done
+    fail "timed out waiting for $1"
+}
+
+# kill_and_wait PID: SIGTERM, then SIGKILL after 5 s.  Reaps PID when
+# it is a child of this shell (a zombie would otherwise look alive).
+kill_and_wait ()
+{
+    local pid=$1 i
+    kill "$pid" 2>/dev/null || return 0
+    for (( i=0; i < 50; i++ )); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        if [ "$(ps -o stat= -p "$pid" 2>/dev/null)" = Z ]; then
+            wait "$pid" 2>/dev/null || :
+            return 0
+        fi
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || :
+    wait "$pid" 2>/dev/null || :
+}
+
+# start_nbdkit NAME [NBDKIT ARGS...]: start nbdkit on the Unix socket
+# $tmpdir/NAME.sock, wait for it, and stop it at exit.  Sets
+# ${NAME}_uri and ${NAME}_pid.
+start_nbdkit ()
+{
+    local name=$1; shift
+    local sock="$tmpdir/$name.sock" pidfile="$tmpdir/$name.pid"
+    # --exit-with-parent implies --foreground, so run it in the
+    # background ourselves.
+    nbdkit --exit-with-parent -U "$sock" -P "$pidfile" "$@" &
+    local pid=$!
+    cleanup_fn "kill_and_wait $pid"
+    local i
+    for (( i=0; i < 100; i++ )); do
+        [ -s "$pidfile" ] && break
+        kill -0 "$pid" 2>/dev/null || fail "nbdkit $* failed to start"
+        sleep 0.1
+    done
+    [ -s "$pidfile" ] || fail "nbdkit $* did not start"
+    printf -v "${name}_uri" '%s' "nbd+unix:///?socket=$sock"
+    printf -v "${name}_pid" '%s' "$pid"
+}
+
+# start_nbdcached [ARGS...]: start the daemon on $tmpdir/nbdcached.sock
+# in the background, logging to $tmpdir/nbdcached.log, wait until it
+# writes its pid file (it is then serving), and stop it at exit.  Sets
+# $sock (also exported as NBDCACHE_SOCKET) and $nbdcached_pid.
+start_nbdcached ()
+{
+    sock="$tmpdir/nbdcached.sock"
+    export NBDCACHE_SOCKET="$sock"
+    rm -f "$tmpdir/nbdcached.pid"
+    $VG "$NBDCACHED" -s "$sock" -P "$tmpdir/nbdcached.pid" -v "$@" \
+        >>"$tmpdir/nbdcached.log" 2>&1 &
+    nbdcached_pid=$!
+    cleanup_fn "kill_and_wait $nbdcached_pid"
+    local i
+    for (( i=0; i < 200; i++ )); do
+        [ -s "$tmpdir/nbdcached.pid" ] && return 0
+        kill -0 "$nbdcached_pid" 2>/dev/null || {
+            cat "$tmpdir/nbdcached.log" >&2
+            fail "nbdcached exited during start-up"
+        }
+        sleep 0.1
+    done
+    cat "$tmpdir/nbdcached.log" >&2
+    fail "nbdcached did not become ready"
+}
+
+# stop_nbdcached: SIGTERM the daemon, wait, and fail if it did not
+# exit 0.
+stop_nbdcached ()
+{
+    kill "$nbdcached_pid"
+    local status=0
+    wait "$nbdcached_pid" || status=$?
+    [ $status -eq 0 ] || {
+        cat "$tmpdir/nbdcached.log" >&2
+        fail "nbdcached exited with status $status"
+    }
+}
+
+# ctl ARGS...: run nbdcachectl against the test daemon.
+ctl ()
+{
+    $VG "$NBDCACHECTL" -s "$sock" "$@"
+}
+
+# cache_lines LOGFILE: the "offset count" (decimal) of every Cache
+# request nbdkit's log filter recorded, sorted by offset.
+cache_lines ()
+{
+    grep -E ' Cache id=[0-9]+ offset=' "$1" |
+        sed -E 's/.* offset=(0x[0-9a-f]+) count=(0x[0-9a-f]+).*/\1 \2/' |
+        while read -r off cnt; do
+            printf '%d %d\n' "$off" "$cnt"
+        done | sort -n
+}

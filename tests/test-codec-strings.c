@@ -1,0 +1,147 @@
+/* nbdcached tests: the strings the request decoder lets through.
+ *
+ * PROTOCOL.md section 5: "a NUL byte, or a string that is not valid
+ * UTF-8" is EINVAL.  Valid UTF-8 is RFC 3629: no overlong forms, no
+ * UTF-16 surrogates, nothing above U+10FFFF.  The decoder hands out
+ * strings as C strings, so a string holding U+0000 (written "\u0000")
+ * cannot be passed on faithfully either: it must be refused, not cut
+ * short ("disk\u0000x" must not name the export "disk").
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+/* Pure functions: report every failed check, not just the first. */
+#define TEST_KEEP_GOING
+#include "test-util.h"
+
+/* A hello whose "client" is S (raw bytes, JSON escapes allowed). */
+static int
+decode_client (const char *s, struct nbdc_request *req, struct nbdc_error *err)
+{
+  char line[256];
+
+  snprintf (line, sizeof line,
+            "{\"op\":\"hello\",\"id\":1,\"version\":1,\"client\":\"%s\"}", s);
+  return nbdc_decode_request (line, strlen (line), req, err);
+}
+
+static void
+hex (const char *s, char *buf, size_t len)
+{
+  size_t n = 0;
+
+  buf[0] = '\0';
+  for (const unsigned char *p = (const unsigned char *) s;
+       *p && n + 4 < len; p++)
+    n += (size_t) snprintf (buf + n, len - n, "%02x ", *p);
+}
+
+#define CHECK_REFUSED(s, what)                                         \
+  do {                                                                 \
+    struct nbdc_request r_;                                            \
+    struct nbdc_error e_ = { 0 };                                      \
+    char h_[64];                                                       \
+    hex ((s), h_, sizeof h_);                                          \
+    if (decode_client ((s), &r_, &e_) == 0) {                          \
+      TEST_FAIL ("%s (%s) was accepted, expected EINVAL", (what), h_); \
+      nbdc_request_free (&r_);                                         \
+    }                                                                  \
+    else if (e_.errnum != EINVAL)                                      \
+      TEST_FAIL ("%s (%s): errno %d (%s), expected EINVAL",            \
+                 (what), h_, e_.errnum, e_.message);                   \
+  } while (0)
+
+#define CHECK_ACCEPTED(s, decoded)                                     \
+  do {                                                                 \
+    struct nbdc_request r_;                                            \
+    struct nbdc_error e_ = { 0 };                                      \
+    if (decode_client ((s), &r_, &e_) == -1)                           \
+      TEST_FAIL ("\"%s\" was refused: %s", (s), e_.message);           \
+    else {                                                             \
+      CHECK_STR (r_.u.hello.client, (decoded));                        \
+      nbdc_request_free (&r_);                                         \
+    }                                                                  \
+  } while (0)
+
+static void
+test_utf8 (void)
+{
+  /* The edges of each encoding length are valid. */
+  CHECK_ACCEPTED ("\x7f", "\x7f");
+  CHECK_ACCEPTED ("\xc2\x80", "\xc2\x80");              /* U+0080 */
+  CHECK_ACCEPTED ("\xdf\xbf", "\xdf\xbf");              /* U+07FF */
+  CHECK_ACCEPTED ("\xe0\xa0\x80", "\xe0\xa0\x80");      /* U+0800 */
+  CHECK_ACCEPTED ("\xed\x9f\xbf", "\xed\x9f\xbf");      /* U+D7FF */
+  CHECK_ACCEPTED ("\xee\x80\x80", "\xee\x80\x80");      /* U+E000 */
+  CHECK_ACCEPTED ("\xef\xbf\xbf", "\xef\xbf\xbf");      /* U+FFFF */
+  CHECK_ACCEPTED ("\xf0\x90\x80\x80", "\xf0\x90\x80\x80"); /* U+10000 */
+  CHECK_ACCEPTED ("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"); /* U+10FFFF */
+  CHECK_ACCEPTED ("\\ud83d\\ude00", "\xf0\x9f\x98\x80");
+
+  /* Structurally broken sequences. */
+  CHECK_REFUSED ("\x80", "a stray continuation byte");
+  CHECK_REFUSED ("\xc3", "a truncated sequence");
+  CHECK_REFUSED ("\xe2\x82", "a truncated sequence");
+  CHECK_REFUSED ("\xfe", "byte 0xfe");
+  CHECK_REFUSED ("\xff", "byte 0xff");
+  CHECK_REFUSED ("\xf8\x88\x80\x80\x80", "a 5-byte form");
+
+  /* Overlong forms. */
+  CHECK_REFUSED ("\xc0\xaf", "an overlong '/'");
+  CHECK_REFUSED ("\xc1\xbf", "an overlong U+007F");
+  CHECK_REFUSED ("\xc0\x80", "an overlong NUL");
+  CHECK_REFUSED ("\xe0\x80\xaf", "a 3-byte overlong '/'");
+  CHECK_REFUSED ("\xe0\x9f\xbf", "a 3-byte overlong U+07FF");
+  CHECK_REFUSED ("\xf0\x80\x80\xaf", "a 4-byte overlong '/'");
+  CHECK_REFUSED ("\xf0\x8f\xbf\xbf", "a 4-byte overlong U+FFFF");
+
+  /* UTF-16 surrogates, and beyond Unicode. */
+  CHECK_REFUSED ("\xed\xa0\x80", "surrogate U+D800");
+  CHECK_REFUSED ("\xed\xbf\xbf", "surrogate U+DFFF");
+  CHECK_REFUSED ("\xf4\x90\x80\x80", "U+110000");
+  CHECK_REFUSED ("\xf5\x80\x80\x80", "lead byte 0xf5");
+  CHECK_REFUSED ("\xf7\xbf\xbf\xbf", "lead byte 0xf7");
+}
+
+static void
+test_nul_escapes (void)
+{
+  struct nbdc_request req;
+  struct nbdc_error err;
+  const char *line;
+
+  CHECK_REFUSED ("a\\u0000b", "an escaped NUL");
+  CHECK_REFUSED ("\\u0000", "an escaped NUL");
+
+  /* Where it matters: the export name and the op. */
+  line = "{\"op\":\"cache\",\"id\":2,\"export\":\"disk\\u0000junk\","
+    "\"offset\":0,\"count\":1}";
+  if (nbdc_decode_request (line, strlen (line), &req, &err) == 0) {
+    TEST_FAIL ("%s was accepted as export \"%s\"", line, req.u.cache.export);
+    nbdc_request_free (&req);
+  }
+  line = "{\"op\":\"stats\\u0000junk\",\"id\":3}";
+  if (nbdc_decode_request (line, strlen (line), &req, &err) == 0) {
+    TEST_FAIL ("%s was accepted as op %s", line, nbdc_op_name (req.op));
+    nbdc_request_free (&req);
+  }
+
+  /* Other escapes of control characters are fine. */
+  CHECK_ACCEPTED ("a\\u0001b\\n", "a\x01" "b\n");
+}
+
+int
+main (void)
+{
+  test_utf8 ();
+  test_nul_escapes ();
+  if (TEST_EXIT_STATUS == EXIT_SUCCESS)
+    printf ("test-codec-strings: ok\n");
+  return TEST_EXIT_STATUS;
+}

@@ -1,0 +1,687 @@
+/* nbdcached tests: the protocol codec (proto/decode.c, proto/encode.c,
+ * proto/errnames.c).
+ *
+ * Valid requests decode with the right fields; every kind of bad
+ * request fails with the errno the specification gives (and keeps the
+ * id once it was read); the encoders produce exactly the bytes of the
+ * specification, valid JSON even for hostile strings; daemon messages
+ * decode; errno names round trip.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "codec.h"
+
+/* Pure functions: report every failed check, not just the first. */
+#define TEST_KEEP_GOING
+#include "test-util.h"
+
+/* Decode the C string JSON as a request, which must succeed. */
+#define DECODE_OK(json, req)                                           \
+  do {                                                                 \
+    struct nbdc_error e_;                                              \
+    if (nbdc_decode_request ((json), strlen (json), (req), &e_) == -1) \
+      TEST_FAIL ("decoding %s failed: %s (errno %d)",                  \
+                 (json), e_.message, e_.errnum);                       \
+  } while (0)
+
+/* Decode LEN bytes at LINE as a request, which must fail with ERRNUM
+ * and leave req.id == ID.
+ */
+#define DECODE_ERR_LEN(line, len, xerrno, xid)                         \
+  do {                                                                 \
+    struct nbdc_request r_;                                            \
+    struct nbdc_error e_ = { 0 };                                      \
+    if (nbdc_decode_request ((line), (len), &r_, &e_) != -1) {         \
+      nbdc_request_free (&r_);                                         \
+      TEST_FAIL ("decoding %.200s succeeded, expected errno %s",       \
+                 (line), #xerrno);                                     \
+      break;                                                           \
+    }                                                                  \
+    if (e_.errnum != (xerrno))                                         \
+      TEST_FAIL ("decoding %.200s: errno %s (%s), expected %s",        \
+                 (line), nbdc_errno_name (e_.errnum), e_.message,      \
+                 #xerrno);                                             \
+    if (e_.message[0] == '\0')                                         \
+      TEST_FAIL ("decoding %.200s: empty error message", (line));      \
+    if (r_.id != (uint64_t) (xid))                                     \
+      TEST_FAIL ("decoding %.200s: req.id = %llu, expected %llu",      \
+                 (line), (unsigned long long) r_.id,                   \
+                 (unsigned long long) (xid));                          \
+  } while (0)
+
+#define DECODE_ERR(json, xerrno, xid)                                  \
+  DECODE_ERR_LEN ((json), strlen (json), xerrno, xid)
+
+/* As DECODE_ERR, and the message must contain NEEDLE. */
+#define DECODE_ERR_MSG(json, xerrno, xid, needle)                      \
+  do {                                                                 \
+    struct nbdc_request r2_;                                           \
+    struct nbdc_error e2_;                                             \
+    DECODE_ERR ((json), xerrno, xid);                                  \
+    nbdc_decode_request ((json), strlen (json), &r2_, &e2_);           \
+    CHECK_CONTAINS (e2_.message, (needle));                            \
+  } while (0)
+
+/* The bytes in SB must be exactly EXPECTED. */
+#define CHECK_BYTES(sb, expected)                                      \
+  do {                                                                 \
+    const char *x_ = (expected);                                       \
+    if ((sb).len != strlen (x_) || memcmp ((sb).ptr, x_, (sb).len) != 0) \
+      TEST_FAIL ("encoded bytes differ\n  got:      \"%.*s\"\n"        \
+                 "  expected: \"%s\"", (int) (sb).len, (sb).ptr, x_);  \
+  } while (0)
+
+static void
+test_decode_valid (void)
+{
+  struct nbdc_request req;
+
+  DECODE_OK ("{\"op\":\"hello\",\"id\":1,\"version\":1,\"client\":\"me\"}",
+             &req);
+  CHECK_INT (req.op, ==, NBDC_OP_HELLO);
+  CHECK_U64 (req.id, ==, 1);
+  CHECK_U64 (req.u.hello.version, ==, 1);
+  CHECK_STR (req.u.hello.client, "me");
+  CHECK (req.root != NULL);
+  nbdc_request_free (&req);
+  CHECK (req.root == NULL);
+
+  /* "client" is optional; key order does not matter; blanks around
+   * and inside the object are fine.
+   */
+  DECODE_OK (" { \"version\" : 7 , \"id\":2, \"op\":\"hello\" }\r", &req);
+  CHECK_INT (req.op, ==, NBDC_OP_HELLO);
+  CHECK_U64 (req.id, ==, 2);
+  CHECK_U64 (req.u.hello.version, ==, 7);
+  CHECK (req.u.hello.client == NULL);
+  nbdc_request_free (&req);
+
+  DECODE_OK ("{\"op\":\"exports\",\"id\":3}", &req);
+  CHECK_INT (req.op, ==, NBDC_OP_EXPORTS);
+  CHECK_U64 (req.id, ==, 3);
+  nbdc_request_free (&req);
+
+  DECODE_OK ("{\"id\":9223372036854775807,\"op\":\"stats\"}", &req);
+  CHECK_INT (req.op, ==, NBDC_OP_STATS);
+  CHECK_U64 (req.id, ==, NBDC_MAX_INTEGER);
+  nbdc_request_free (&req);
+
+  DECODE_OK ("{\"op\":\"cache\",\"id\":4,\"export\":\"disk0\","
+             "\"offset\":4096,\"count\":9223372036854775807}", &req);
+  CHECK_INT (req.op, ==, NBDC_OP_CACHE);
+  CHECK_U64 (req.id, ==, 4);
+  CHECK_STR (req.u.cache.export, "disk0");
+  CHECK_U64 (req.u.cache.offset, ==, 4096);
+  CHECK_U64 (req.u.cache.count, ==, NBDC_MAX_INTEGER);
+  CHECK_U64 (req.u.cache.flags, ==, 0);
+  nbdc_request_free (&req);
+
+  /* "flags" is optional; the codec passes its value on (the daemon
+   * checks it against the mask).  Escapes in strings are decoded.
+   */
+  DECODE_OK ("{\"op\":\"cache\",\"id\":5,\"export\":\"a\\\"b\\u00e9\","
+             "\"offset\":0,\"count\":1,\"flags\":0}", &req);
+  CHECK_STR (req.u.cache.export, "a\"b\xc3\xa9");
+  CHECK_U64 (req.u.cache.offset, ==, 0);
+  CHECK_U64 (req.u.cache.count, ==, 1);
+  CHECK_U64 (req.u.cache.flags, ==, 0);
+  nbdc_request_free (&req);
+}
+
+static void
+test_decode_json_errors (void)
+{
+  char *big;
+  size_t n;
+
+  /* Malformed JSON. */
+  DECODE_ERR ("{\"op\":", EINVAL, 0);
+  DECODE_ERR ("{", EINVAL, 0);
+  DECODE_ERR ("", EINVAL, 0);
+  DECODE_ERR ("hello", EINVAL, 0);
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":1,}", EINVAL, 0);
+  DECODE_ERR ("{'op':'stats','id':1}", EINVAL, 0);
+  DECODE_ERR ("{\"op\":\"stats\" \"id\":1}", EINVAL, 0);
+
+  /* Not an object. */
+  DECODE_ERR_MSG ("[1,2]", EINVAL, 0, "not a JSON object");
+  DECODE_ERR_MSG ("\"stats\"", EINVAL, 0, "not a JSON object");
+  DECODE_ERR_MSG ("[{\"op\":\"stats\",\"id\":1}]", EINVAL, 0,
+                  "not a JSON object");
+  DECODE_ERR ("42", EINVAL, 0);
+  DECODE_ERR ("true", EINVAL, 0);
+  DECODE_ERR ("null", EINVAL, 0);
+
+  /* Text after the object. */
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":1} x", EINVAL, 0);
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":1}\t}", EINVAL, 0);
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":1}{}", EINVAL, 0);
+
+  /* A NUL byte inside, even inside a string. */
+  {
+    static const char nul[] = "{\"op\":\"stats\",\"id\":1,\"x\":\"a\0b\"}";
+    DECODE_ERR_LEN (nul, sizeof nul - 1, EINVAL, 0);
+    static const char nul2[] = "{\"op\":\"stats\",\"id\":1}\0";
+    DECODE_ERR_LEN (nul2, sizeof nul2 - 1, EINVAL, 0);
+  }
+
+  /* Invalid UTF-8: a stray continuation byte, a truncated sequence,
+   * a byte that never occurs.  (test-codec-strings checks the finer
+   * rules of RFC 3629.)
+   */
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":1,\"export\":\"\x80\","
+              "\"offset\":0,\"count\":1}", EINVAL, 0);
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":1,\"export\":\"\xc3\","
+              "\"offset\":0,\"count\":1}", EINVAL, 0);
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":1,\"export\":\"d\xc3\xa9\xa9\","
+              "\"offset\":0,\"count\":1}", EINVAL, 0);
+  DECODE_ERR ("{\"op\":\"hello\",\"id\":1,\"version\":1,"
+              "\"client\":\"\xff\"}", EINVAL, 0);
+  /* ... while valid UTF-8 is fine. */
+  {
+    struct nbdc_request req;
+    DECODE_OK ("{\"op\":\"hello\",\"id\":1,\"version\":1,"
+               "\"client\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}", &req);
+    CHECK_STR (req.u.hello.client, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+    nbdc_request_free (&req);
+  }
+
+  /* Nesting.  Seven levels of containers are fine (the request is then
+   * rejected for its unknown field, with its id); nine are too deep
+   * and fail before the id is read.  (json-c also counts a scalar
+   * leaf as a level, so where exactly 8 containers stop is left
+   * alone here.)
+   */
+  DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":1,\"x\":[[[[[[1]]]]]]}",
+                  EINVAL, 1, "unknown field");
+  DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":1,\"x\":{\"a\":{\"b\":{\"c\":"
+                  "{\"d\":{\"e\":{\"f\":1}}}}}}}", EINVAL, 1, "unknown field");
+  DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":1,\"x\":[[[[[[[[1]]]]]]]]}",
+                  EINVAL, 0, "nested");
+  DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":1,\"x\":[[[[[[[[{}]]]]]]]]}",
+                  EINVAL, 0, "nested");
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":1,\"x\":{\"a\":{\"b\":{\"c\":{\"d\":"
+              "{\"e\":{\"f\":{\"g\":{}}}}}}}}}", EINVAL, 0);
+  DECODE_ERR ("[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+              EINVAL, 0);
+
+  /* Length: 65535 bytes (padded with blanks) is accepted, 65536 is
+   * EMSGSIZE, even though the JSON is otherwise fine.
+   */
+  big = malloc (NBDC_MAX_MESSAGE + 16);
+  CHECK (big != NULL);
+  n = (size_t) sprintf (big, "{\"op\":\"stats\",\"id\":6}");
+  memset (big + n, ' ', NBDC_MAX_MESSAGE + 16 - n);
+  {
+    struct nbdc_request req;
+    struct nbdc_error err;
+    CHECK_INT (nbdc_decode_request (big, NBDC_MAX_MESSAGE - 1, &req, &err),
+               ==, 0);
+    CHECK_U64 (req.id, ==, 6);
+    nbdc_request_free (&req);
+  }
+  DECODE_ERR_LEN (big, NBDC_MAX_MESSAGE, EMSGSIZE, 0);
+  DECODE_ERR_LEN (big, NBDC_MAX_MESSAGE + 15, EMSGSIZE, 0);
+  free (big);
+}
+
+static void
+test_decode_field_errors (void)
+{
+  /* The id. */
+  DECODE_ERR_MSG ("{\"op\":\"stats\"}", EINVAL, 0, "\"id\"");
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":0}", EINVAL, 0);
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":\"1\"}", EINVAL, 0);
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":null}", EINVAL, 0);
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":true}", EINVAL, 0);
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":[1]}", EINVAL, 0);
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":-1}", EINVAL, 0);
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":1.5}", EINVAL, 0);
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":9223372036854775808}", ERANGE, 0);
+
+  /* The op, after a good id: the id is kept for the error reply. */
+  DECODE_ERR_MSG ("{\"id\":11}", EINVAL, 11, "\"op\"");
+  DECODE_ERR ("{\"id\":12,\"op\":1}", EINVAL, 12);
+  DECODE_ERR ("{\"id\":13,\"op\":null}", EINVAL, 13);
+  DECODE_ERR_MSG ("{\"id\":14,\"op\":\"warm\"}", ENOSYS, 14, "warm");
+  DECODE_ERR ("{\"id\":15,\"op\":\"HELLO\"}", ENOSYS, 15);
+  DECODE_ERR ("{\"id\":16,\"op\":\"\"}", ENOSYS, 16);
+
+  /* Unknown fields, in every op. */
+  DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":21,\"verbose\":true}",
+                  EINVAL, 21, "verbose");
+  DECODE_ERR ("{\"op\":\"exports\",\"id\":22,\"x\":1}", EINVAL, 22);
+  DECODE_ERR ("{\"op\":\"hello\",\"id\":23,\"version\":1,\"x\":1}", EINVAL, 23);
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":24,\"export\":\"d\",\"offset\":0,"
+              "\"count\":1,\"Count\":1}", EINVAL, 24);
+
+  /* Missing required fields. */
+  DECODE_ERR_MSG ("{\"op\":\"hello\",\"id\":31}", EINVAL, 31, "version");
+  DECODE_ERR ("{\"op\":\"hello\",\"id\":31,\"client\":\"x\"}", EINVAL, 31);
+  DECODE_ERR_MSG ("{\"op\":\"cache\",\"id\":32,\"offset\":0,\"count\":1}",
+                  EINVAL, 32, "export");
+  DECODE_ERR_MSG ("{\"op\":\"cache\",\"id\":33,\"export\":\"d\",\"count\":1}",
+                  EINVAL, 33, "offset");
+  DECODE_ERR_MSG ("{\"op\":\"cache\",\"id\":34,\"export\":\"d\",\"offset\":0}",
+                  EINVAL, 34, "count");
+
+  /* Wrong types. */
+  DECODE_ERR ("{\"op\":\"hello\",\"id\":41,\"version\":\"1\"}", EINVAL, 41);
+  DECODE_ERR ("{\"op\":\"hello\",\"id\":41,\"version\":1,\"client\":5}",
+              EINVAL, 41);
+  DECODE_ERR ("{\"op\":\"hello\",\"id\":41,\"version\":1,\"client\":null}",
+              EINVAL, 41);
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":42,\"export\":7,\"offset\":0,"
+              "\"count\":1}", EINVAL, 42);
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":42,\"export\":[\"d\"],\"offset\":0,"
+              "\"count\":1}", EINVAL, 42);
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":43,\"export\":\"d\",\"offset\":\"0\","
+              "\"count\":1}", EINVAL, 43);
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":43,\"export\":\"d\",\"offset\":false,"
+              "\"count\":1}", EINVAL, 43);
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":44,\"export\":\"d\",\"offset\":0,"
+              "\"count\":null}", EINVAL, 44);
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":44,\"export\":\"d\",\"offset\":0,"
+              "\"count\":{}}", EINVAL, 44);
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":45,\"export\":\"d\",\"offset\":0,"
+              "\"count\":1,\"flags\":\"0\"}", EINVAL, 45);
+
+  /* Negative and fractional numbers. */
+  DECODE_ERR_MSG ("{\"op\":\"cache\",\"id\":51,\"export\":\"d\",\"offset\":-1,"
+                  "\"count\":1}", EINVAL, 51, "negative");
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":51,\"export\":\"d\",\"offset\":0,"
+              "\"count\":-9223372036854775808}", EINVAL, 51);
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":51,\"export\":\"d\",\"offset\":0,"
+              "\"count\":1,\"flags\":-1}", EINVAL, 51);
+  DECODE_ERR ("{\"op\":\"hello\",\"id\":51,\"version\":-1}", EINVAL, 51);
+  DECODE_ERR_MSG ("{\"op\":\"cache\",\"id\":52,\"export\":\"d\",\"offset\":0.5,"
+                  "\"count\":1}", EINVAL, 52, "integer");
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":52,\"export\":\"d\",\"offset\":0,"
+              "\"count\":1.0}", EINVAL, 52);
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":52,\"export\":\"d\",\"offset\":0,"
+              "\"count\":1e3}", EINVAL, 52);
+  DECODE_ERR ("{\"op\":\"hello\",\"id\":52,\"version\":1.5}", EINVAL, 52);
+
+  /* Too large: 2^63, 2^64, 2^64 - 1, 10^30 written as digits. */
+  DECODE_ERR_MSG ("{\"op\":\"cache\",\"id\":61,\"export\":\"d\",\"offset\":0,"
+                  "\"count\":9223372036854775808}", ERANGE, 61, "count");
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":61,\"export\":\"d\","
+              "\"offset\":18446744073709551616,\"count\":1}", ERANGE, 61);
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":61,\"export\":\"d\","
+              "\"offset\":18446744073709551615,\"count\":1}", ERANGE, 61);
+  DECODE_ERR ("{\"op\":\"cache\",\"id\":61,\"export\":\"d\",\"offset\":0,"
+              "\"count\":1000000000000000000000000000000}", ERANGE, 61);
+  DECODE_ERR ("{\"op\":\"hello\",\"id\":61,\"version\":18446744073709551616}",
+              ERANGE, 61);
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":18446744073709551616}", ERANGE, 0);
+  DECODE_ERR ("{\"op\":\"stats\",\"id\":1000000000000000000000000000000}",
+              ERANGE, 0);
+}
+
+static void
+test_encode_requests (void)
+{
+  strbuf sb = { 0 };
+  struct nbdc_request req;
+  char line[256];
+
+  CHECK_INT (nbdc_encode_cache (&sb, 3, "disk", 4096, 512, 0), ==, 0);
+  CHECK_BYTES (sb, "{\"op\":\"cache\",\"id\":3,\"export\":\"disk\","
+               "\"offset\":4096,\"count\":512,\"flags\":0}\n");
+  /* Round trip, without the LF. */
+  CHECK_INT (nbdc_decode_request (sb.ptr, sb.len - 1, &req,
+                                  &(struct nbdc_error) { 0 }), ==, 0);
+  CHECK_INT (req.op, ==, NBDC_OP_CACHE);
+  CHECK_U64 (req.id, ==, 3);
+  CHECK_STR (req.u.cache.export, "disk");
+  CHECK_U64 (req.u.cache.offset, ==, 4096);
+  CHECK_U64 (req.u.cache.count, ==, 512);
+  nbdc_request_free (&req);
+
+  /* Encoders append. */
+  sb.len = 0;
+  CHECK_INT (nbdc_encode_simple_op (&sb, 7, NBDC_OP_EXPORTS), ==, 0);
+  CHECK_INT (nbdc_encode_simple_op (&sb, 8, NBDC_OP_STATS), ==, 0);
+  CHECK_BYTES (sb, "{\"op\":\"exports\",\"id\":7}\n"
+               "{\"op\":\"stats\",\"id\":8}\n");
+
+  sb.len = 0;
+  CHECK_INT (nbdc_encode_hello (&sb, 1, 1, "prog \"x\""), ==, 0);
+  CHECK_BYTES (sb, "{\"op\":\"hello\",\"id\":1,\"client\":\"prog \\\"x\\\"\","
+               "\"version\":1}\n");
+  CHECK (sb.len < sizeof line);
+  memcpy (line, sb.ptr, sb.len - 1);
+  CHECK_INT (nbdc_decode_request (line, sb.len - 1, &req,
+                                  &(struct nbdc_error) { 0 }), ==, 0);
+  CHECK_INT (req.op, ==, NBDC_OP_HELLO);
+  CHECK_STR (req.u.hello.client, "prog \"x\"");
+  nbdc_request_free (&req);
+
+  sb.len = 0;
+  CHECK_INT (nbdc_encode_hello (&sb, 2, 1, NULL), ==, 0);
+  CHECK_BYTES (sb, "{\"op\":\"hello\",\"id\":2,\"version\":1}\n");
+
+  CHECK_STR (nbdc_op_name (NBDC_OP_HELLO), "hello");
+  CHECK_STR (nbdc_op_name (NBDC_OP_EXPORTS), "exports");
+  CHECK_STR (nbdc_op_name (NBDC_OP_CACHE), "cache");
+  CHECK_STR (nbdc_op_name (NBDC_OP_STATS), "stats");
+  CHECK (nbdc_op_name ((enum nbdc_op) 99) == NULL);
+  strbuf_reset (&sb);
+}
+
+static void
+test_encode_replies (void)
+{
+  strbuf sb = { 0 };
+  struct json_object *fields;
+
+  CHECK_INT (nbdc_encode_reply_cookie (&sb, 5, 9), ==, 0);
+  CHECK_BYTES (sb, "{\"id\":5,\"cookie\":9,\"ok\":true}\n");
+
+  sb.len = 0;
+  CHECK_INT (nbdc_encode_complete (&sb, 9, 5, 0, NULL), ==, 0);
+  CHECK_BYTES (sb, "{\"event\":\"complete\",\"cookie\":9,\"id\":5,"
+               "\"ok\":true}\n");
+
+  sb.len = 0;
+  CHECK_INT (nbdc_encode_complete (&sb, 10, 6, EIO, "chunk at 0 failed"),
+             ==, 0);
+  CHECK_BYTES (sb, "{\"event\":\"complete\",\"cookie\":10,\"id\":6,"
+               "\"ok\":false,\"error\":{\"errno\":\"EIO\","
+               "\"message\":\"chunk at 0 failed\"}}\n");
+
+  sb.len = 0;
+  CHECK_INT (nbdc_encode_complete (&sb, 11, 7, ENOTSUP, NULL), ==, 0);
+  CHECK_BYTES (sb, "{\"event\":\"complete\",\"cookie\":11,\"id\":7,"
+               "\"ok\":false,\"error\":{\"errno\":\"ENOTSUP\","
+               "\"message\":\"\"}}\n");
+
+  sb.len = 0;
+  CHECK_INT (nbdc_encode_reply_error (&sb, 0, EINVAL, "bad \"json\""), ==, 0);
+  CHECK_BYTES (sb, "{\"id\":null,\"ok\":false,\"error\":{\"errno\":\"EINVAL\","
+               "\"message\":\"bad \\\"json\\\"\"}}\n");
+
+  sb.len = 0;
+  CHECK_INT (nbdc_encode_reply_error (&sb, 12, ENOENT, "no export"), ==, 0);
+  CHECK_BYTES (sb, "{\"id\":12,\"ok\":false,\"error\":{\"errno\":\"ENOENT\","
+               "\"message\":\"no export\"}}\n");
+
+  /* errnum 0 is not an error: it is sent as EIO. */
+  sb.len = 0;
+  CHECK_INT (nbdc_encode_reply_error (&sb, 13, 0, "?"), ==, 0);
+  CHECK_BYTES (sb, "{\"id\":13,\"ok\":false,\"error\":{\"errno\":\"EIO\","
+               "\"message\":\"?\"}}\n");
+
+  sb.len = 0;
+  CHECK_INT (nbdc_encode_reply_cookie (&sb, 0, 1), ==, 0);
+  CHECK_BYTES (sb, "{\"id\":null,\"cookie\":1,\"ok\":true}\n");
+
+  sb.len = 0;
+  fields = json_object_new_object ();
+  json_object_object_add (fields, "version", json_object_new_int (1));
+  json_object_object_add (fields, "server", json_object_new_string ("a/b"));
+  CHECK_INT (nbdc_encode_reply_fields (&sb, 14, fields), ==, 0);
+  CHECK_BYTES (sb, "{\"id\":14,\"version\":1,\"server\":\"a/b\","
+               "\"ok\":true}\n");
+  json_object_put (fields);
+
+  sb.len = 0;
+  fields = json_object_new_object ();
+  CHECK_INT (nbdc_encode_reply_fields (&sb, 15, fields), ==, 0);
+  CHECK_BYTES (sb, "{\"id\":15,\"ok\":true}\n");
+  json_object_put (fields);
+
+  strbuf_reset (&sb);
+}
+
+/* Encode S as a JSON string, check the exact bytes, then prove with
+ * json-c that the output is valid JSON that decodes back to S.
+ */
+#define CHECK_JSON_STRING(s, expected)                                 \
+  do {                                                                 \
+    strbuf sb_ = { 0 };                                                \
+    struct json_object *o_;                                            \
+    CHECK_INT (nbdc_append_json_string (&sb_, (s)), ==, 0);            \
+    CHECK_BYTES (sb_, (expected));                                     \
+    o_ = json_tokener_parse (strbuf_cstr (&sb_));                      \
+    CHECK (o_ != NULL);                                                \
+    CHECK (json_object_is_type (o_, json_type_string));                \
+    CHECK_STR (json_object_get_string (o_), (s));                      \
+    json_object_put (o_);                                              \
+    strbuf_reset (&sb_);                                               \
+  } while (0)
+
+static void
+test_json_strings (void)
+{
+  char all[128];
+  strbuf sb = { 0 };
+  struct nbdc_message msg;
+  struct nbdc_error err;
+  struct json_object *o, *e, *v;
+  size_t i;
+
+  CHECK_JSON_STRING ("", "\"\"");
+  CHECK_JSON_STRING ("disk0", "\"disk0\"");
+  CHECK_JSON_STRING ("a\"b", "\"a\\\"b\"");
+  CHECK_JSON_STRING ("a\\b", "\"a\\\\b\"");
+  CHECK_JSON_STRING ("\\\"", "\"\\\\\\\"\"");
+  CHECK_JSON_STRING ("tab\there\nnl", "\"tab\\u0009here\\u000anl\"");
+  CHECK_JSON_STRING ("\x01\x1f\x7f", "\"\\u0001\\u001f\x7f\"");
+  CHECK_JSON_STRING ("/slash/", "\"/slash/\"");
+  CHECK_JSON_STRING ("\xc3\xa9t\xc3\xa9", "\"\xc3\xa9t\xc3\xa9\"");
+
+  /* Every ASCII character from 1 to 127. */
+  for (i = 1; i < 128; i++)
+    all[i - 1] = (char) i;
+  all[127] = '\0';
+  CHECK_INT (nbdc_append_json_string (&sb, all), ==, 0);
+  o = json_tokener_parse (strbuf_cstr (&sb));
+  CHECK (o != NULL);
+  CHECK_STR (json_object_get_string (o), all);
+  json_object_put (o);
+  for (i = 0; i < sb.len; i++)
+    CHECK_INT ((unsigned char) sb.ptr[i], >=, 0x20);
+
+  /* A hostile message inside a whole error event is still one valid
+   * line of JSON, and survives our own decoder.
+   */
+  sb.len = 0;
+  CHECK_INT (nbdc_encode_complete (&sb, 1, 2, EPERM, all), ==, 0);
+  CHECK (memchr (sb.ptr, '\n', sb.len) == sb.ptr + sb.len - 1);
+  o = json_tokener_parse (strbuf_cstr (&sb));
+  CHECK (o != NULL);
+  CHECK (json_object_object_get_ex (o, "error", &e));
+  CHECK (json_object_object_get_ex (e, "message", &v));
+  CHECK_STR (json_object_get_string (v), all);
+  json_object_put (o);
+  CHECK_INT (nbdc_decode_message (sb.ptr, sb.len - 1, &msg, &err), ==, 0);
+  CHECK_INT (msg.errnum, ==, EPERM);
+  CHECK_STR (msg.errmsg, all);
+  nbdc_message_free (&msg);
+
+  /* The same for an export name in a cache request. */
+  sb.len = 0;
+  CHECK_INT (nbdc_encode_cache (&sb, 1, "a\"\\\n\x01z", 0, 1, 0), ==, 0);
+  {
+    struct nbdc_request req;
+    CHECK_INT (nbdc_decode_request (sb.ptr, sb.len - 1, &req, &err), ==, 0);
+    CHECK_STR (req.u.cache.export, "a\"\\\n\x01z");
+    nbdc_request_free (&req);
+  }
+  strbuf_reset (&sb);
+}
+
+/* Decode the C string JSON as a daemon message, which must succeed. */
+#define DECODE_MSG_OK(json, msg)                                       \
+  do {                                                                 \
+    struct nbdc_error e_;                                              \
+    if (nbdc_decode_message ((json), strlen (json), (msg), &e_) == -1) \
+      TEST_FAIL ("decoding message %s failed: %s", (json), e_.message); \
+  } while (0)
+
+#define DECODE_MSG_ERR(json, xerrno)                                   \
+  do {                                                                 \
+    struct nbdc_message m_;                                            \
+    struct nbdc_error e_ = { 0 };                                      \
+    if (nbdc_decode_message ((json), strlen (json), &m_, &e_) != -1) { \
+      nbdc_message_free (&m_);                                         \
+      TEST_FAIL ("decoding message %s succeeded", (json));             \
+      break;                                                           \
+    }                                                                  \
+    if (e_.errnum != (xerrno))                                         \
+      TEST_FAIL ("decoding message %s: errno %s (%s), expected %s",    \
+                 (json), nbdc_errno_name (e_.errnum), e_.message,      \
+                 #xerrno);                                             \
+  } while (0)
+
+static void
+test_decode_messages (void)
+{
+  struct nbdc_message msg;
+  strbuf sb = { 0 };
+  uint64_t u;
+  struct nbdc_error err;
+
+  DECODE_MSG_OK ("{\"id\":5,\"cookie\":9,\"ok\":true}", &msg);
+  CHECK_INT (msg.kind, ==, NBDC_MSG_REPLY);
+  CHECK_U64 (msg.id, ==, 5);
+  CHECK (msg.ok);
+  CHECK_INT (nbdc_get_u64 (msg.root, "cookie", &u, &err), ==, 0);
+  CHECK_U64 (u, ==, 9);
+  CHECK_INT (nbdc_get_u64 (msg.root, "nope", &u, &err), ==, -1);
+  CHECK_INT (err.errnum, ==, EPROTO);
+  nbdc_message_free (&msg);
+  CHECK (msg.root == NULL);
+
+  DECODE_MSG_OK ("{\"id\":null,\"ok\":false,\"error\":{\"errno\":\"EINVAL\","
+                 "\"message\":\"bad\"}}", &msg);
+  CHECK_INT (msg.kind, ==, NBDC_MSG_REPLY);
+  CHECK_U64 (msg.id, ==, 0);
+  CHECK (!msg.ok);
+  CHECK_INT (msg.errnum, ==, EINVAL);
+  CHECK_STR (msg.errmsg, "bad");
+  nbdc_message_free (&msg);
+
+  /* An errno name this build does not know decodes as EINVAL; a
+   * missing message as "".
+   */
+  DECODE_MSG_OK ("{\"id\":3,\"ok\":false,\"error\":{\"errno\":\"EFUTURE\"}}",
+                 &msg);
+  CHECK_INT (msg.errnum, ==, EINVAL);
+  CHECK_STR (msg.errmsg, "");
+  nbdc_message_free (&msg);
+
+  DECODE_MSG_OK ("{\"event\":\"complete\",\"cookie\":9,\"id\":5,\"ok\":true}",
+                 &msg);
+  CHECK_INT (msg.kind, ==, NBDC_MSG_EVENT_COMPLETE);
+  CHECK_U64 (msg.cookie, ==, 9);
+  CHECK_U64 (msg.id, ==, 5);
+  CHECK (msg.ok);
+  nbdc_message_free (&msg);
+
+  /* What the encoder writes, the decoder reads. */
+  CHECK_INT (nbdc_encode_complete (&sb, 77, 66, ETIMEDOUT, "slow"), ==, 0);
+  CHECK_INT (nbdc_decode_message (sb.ptr, sb.len - 1, &msg, &err), ==, 0);
+  CHECK_INT (msg.kind, ==, NBDC_MSG_EVENT_COMPLETE);
+  CHECK_U64 (msg.cookie, ==, 77);
+  CHECK_U64 (msg.id, ==, 66);
+  CHECK (!msg.ok);
+  CHECK_INT (msg.errnum, ==, ETIMEDOUT);
+  CHECK_STR (msg.errmsg, "slow");
+  nbdc_message_free (&msg);
+  sb.len = 0;
+  CHECK_INT (nbdc_encode_reply_error (&sb, 0, EMSGSIZE, "long"), ==, 0);
+  CHECK_INT (nbdc_decode_message (sb.ptr, sb.len - 1, &msg, &err), ==, 0);
+  CHECK_INT (msg.kind, ==, NBDC_MSG_REPLY);
+  CHECK_U64 (msg.id, ==, 0);
+  CHECK_INT (msg.errnum, ==, EMSGSIZE);
+  nbdc_message_free (&msg);
+  strbuf_reset (&sb);
+
+  /* Events from a newer daemon are passed on as unknown, whatever
+   * else they contain.
+   */
+  DECODE_MSG_OK ("{\"event\":\"progress\",\"cookie\":1,\"done\":50}", &msg);
+  CHECK_INT (msg.kind, ==, NBDC_MSG_EVENT_UNKNOWN);
+  nbdc_message_free (&msg);
+  DECODE_MSG_OK ("{\"event\":42}", &msg);
+  CHECK_INT (msg.kind, ==, NBDC_MSG_EVENT_UNKNOWN);
+  nbdc_message_free (&msg);
+  DECODE_MSG_OK ("{\"event\":\"Complete\"}", &msg);
+  CHECK_INT (msg.kind, ==, NBDC_MSG_EVENT_UNKNOWN);
+  nbdc_message_free (&msg);
+
+  /* Broken messages. */
+  DECODE_MSG_ERR ("{\"id\":5,\"cookie\":9}", EPROTO);
+  DECODE_MSG_ERR ("{\"id\":5,\"ok\":1}", EPROTO);
+  DECODE_MSG_ERR ("{\"id\":5,\"ok\":\"true\"}", EPROTO);
+  DECODE_MSG_ERR ("{\"id\":5,\"ok\":false}", EPROTO);
+  DECODE_MSG_ERR ("{\"id\":5,\"ok\":false,\"error\":\"EIO\"}", EPROTO);
+  DECODE_MSG_ERR ("{\"id\":5,\"ok\":false,\"error\":{\"errno\":5}}", EPROTO);
+  DECODE_MSG_ERR ("{\"ok\":true}", EPROTO);
+  DECODE_MSG_ERR ("{\"event\":\"complete\",\"id\":5,\"ok\":true}", EPROTO);
+  DECODE_MSG_ERR ("{\"event\":\"complete\",\"cookie\":5,\"ok\":true}", EPROTO);
+  DECODE_MSG_ERR ("{\"event\":\"complete\",\"cookie\":1,\"id\":5}", EPROTO);
+  DECODE_MSG_ERR ("{\"id\":-5,\"ok\":true}", EINVAL);
+  DECODE_MSG_ERR ("{\"id\":\"5\",\"ok\":true}", EINVAL);
+  DECODE_MSG_ERR ("{\"id\":18446744073709551616,\"ok\":true}", ERANGE);
+  DECODE_MSG_ERR ("{\"id\":5,\"ok\":true", EINVAL);
+  DECODE_MSG_ERR ("[{\"id\":5,\"ok\":true}]", EINVAL);
+  DECODE_MSG_ERR ("{\"id\":5,\"ok\":true} {}", EINVAL);
+}
+
+static void
+test_errno_names (void)
+{
+  static const int errnums[] = {
+    EPERM, ENOENT, EIO, ENOMEM, EACCES, EINVAL, ENOSPC, ERANGE, ENOSYS,
+    EPROTO, EOVERFLOW, EMSGSIZE, EPROTONOSUPPORT, ENOTSUP, ENOTCONN,
+    ESHUTDOWN, ETIMEDOUT, ECONNREFUSED, ENAMETOOLONG, EBUSY, EAGAIN,
+  };
+  size_t i;
+
+  for (i = 0; i < sizeof errnums / sizeof errnums[0]; i++) {
+    const char *name = nbdc_errno_name (errnums[i]);
+    CHECK (name != NULL);
+    CHECK_PREFIX (name, "E");
+    CHECK_INT (nbdc_errno_from_name (name), ==, errnums[i]);
+  }
+  CHECK_STR (nbdc_errno_name (ENOENT), "ENOENT");
+  CHECK_STR (nbdc_errno_name (ENOTCONN), "ENOTCONN");
+  CHECK_STR (nbdc_errno_name (ENOTSUP), "ENOTSUP");
+  CHECK_INT (nbdc_errno_from_name ("ENOTSUP"), ==, ENOTSUP);
+  /* An errno with no name is sent as EIO. */
+  CHECK_STR (nbdc_errno_name (0), "EIO");
+  CHECK_STR (nbdc_errno_name (9999), "EIO");
+  CHECK_STR (nbdc_errno_name (-1), "EIO");
+  /* A name with no errno is received as EINVAL. */
+  CHECK_INT (nbdc_errno_from_name ("EWHATEVER"), ==, EINVAL);
+  CHECK_INT (nbdc_errno_from_name (""), ==, EINVAL);
+  CHECK_INT (nbdc_errno_from_name ("eio"), ==, EINVAL);
+  CHECK_INT (nbdc_errno_from_name ("EIO "), ==, EINVAL);
+}
+
+int
+main (void)
+{
+  test_decode_valid ();
+  test_decode_json_errors ();
+  test_decode_field_errors ();
+  test_encode_requests ();
+  test_encode_replies ();
+  test_json_strings ();
+  test_decode_messages ();
+  test_errno_names ();
+  if (TEST_EXIT_STATUS == EXIT_SUCCESS)
+    printf ("test-codec: ok\n");
+  return TEST_EXIT_STATUS;
+}

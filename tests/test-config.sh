@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# nbdcached --check-config: a good INI file is accepted and its exports
+# counted; each kind of mistake is rejected with exit 1 and a message
+# naming FILE:LINE (or the export, or the path); a malformed -e is a
+# usage error (exit 2).
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+
+out="$tmpdir/out"
+err="$tmpdir/err"
+
+# check_config STATUS ARGS...: run nbdcached --check-config ARGS,
+# which must exit STATUS.
+check_config ()
+{
+    local want=$1 status=0; shift
+    $VG "$NBDCACHED" --check-config "$@" >"$out" 2>"$err" || status=$?
+    [ "$status" -eq "$want" ] || {
+        cat "$out" "$err" >&2
+        fail "--check-config $* exited $status, expected $want"
+    }
+}
+
+# expect_err PATTERN: stderr of the last run matches PATTERN.
+expect_err ()
+{
+    grep -qE -- "$1" "$err" || {
+        cat "$err" >&2
+        fail "stderr does not match '$1'"
+    }
+}
+
+good="$tmpdir/good.ini"
+cat >"$good" <<'INI'
+# A comment.
+[daemon]
+socket = /nonexistent/nbdcached.sock
+threads = 2
+pid-file = /nonexistent/nbdcached.pid
+
+[export disk]
+uri = nbd+unix:///?socket=/nonexistent/disk.sock
+connections = 2
+max-in-flight = 16
+connect-timeout = 5
+
+[export other]
+uri = nbd://localhost/other
+INI
+check_config 0 -c "$good"
+grep -qx "configuration OK: 2 exports" "$out" ||
+    fail "good config: unexpected output: $(cat "$out")"
+
+# -e adds to the file's exports.
+check_config 0 -c "$good" -e third=nbd://localhost/third
+grep -qx "configuration OK: 3 exports" "$out" ||
+    fail "config + -e: unexpected output: $(cat "$out")"
+check_config 0 -e only=nbd://localhost
+grep -qx "configuration OK: 1 export" "$out" ||
+    fail "-e only: unexpected output: $(cat "$out")"
+
+# bad_file LINE PATTERN TEXT: a file whose error is on LINE must be
+# rejected with "FILE:LINE: ..." matching PATTERN.
+n=0
+bad_file ()
+{
+    local line=$1 pattern=$2 text=$3 f
+    n=$((n+1))
+    f="$tmpdir/bad$n.ini"
+    printf '%s\n' "$text" >"$f"
+    check_config 1 -c "$f"
+    expect_err "$f:$line: .*$pattern"
+    [ ! -s "$out" ] || fail "bad config $n: printed '$(cat "$out")'"
+}
+
+bad_file 3 'unknown key "bogus"' \
+"[daemon]
+threads = 1
+bogus = 1"
+bad_file 4 '\[nosuch\]: unknown section' \
+"[export a]
+uri = nbd://localhost
+
+[nosuch]
+x = 1"
+bad_file 3 'unknown key "bogus"' \
+"[export a]
+uri = nbd://localhost
+bogus = 1"
+bad_file 3 'connections = 0: must be 1 to 64' \
+"[export a]
+uri = nbd://localhost
+connections = 0"
+bad_file 2 'connections = 65: must be 1 to 64' \
+"[export a]
+connections = 65
+uri = nbd://localhost"
+bad_file 3 'max-in-flight = 99999: must be 1 to 4096' \
+"[export a]
+uri = nbd://localhost
+max-in-flight = 99999"
+bad_file 2 'max-in-flight = -1: must be 1 to 4096' \
+"[export a]
+max-in-flight = -1"
+bad_file 2 'connect-timeout = 0: must be 0.1 to 3600 seconds' \
+"[export a]
+connect-timeout = 0"
+bad_file 2 'threads = many: must be 1 to 64' \
+"[daemon]
+threads = many"
+bad_file 1 'export name is empty' \
+"[export ]
+uri = nbd://localhost"
+
+# An export without a uri.
+f="$tmpdir/nouri.ini"
+printf '[export lonely]\nconnections = 2\n' >"$f"
+check_config 1 -c "$f"
+expect_err 'export lonely has no uri'
+
+# A missing file: exit 1, the path in the message.
+check_config 1 -c "$tmpdir/does-not-exist.ini"
+expect_err "$tmpdir/does-not-exist.ini"
+
+# -e without NAME=URI is a usage error (2).  A name that is taken or
+# invalid makes the configuration invalid: nbdcached(8) allows 1 or 2
+# for that, but never 0.
+check_config 2 -e justaname
+expect_err 'justaname: expected NAME=URI'
+check_config 2 -e a=
+expect_err 'expected NAME=URI'
+
+# check_bad_name PATTERN ARGS...: exit 1 or 2, with PATTERN on stderr.
+check_bad_name ()
+{
+    local pattern=$1 status=0; shift
+    $VG "$NBDCACHED" --check-config "$@" >"$out" 2>"$err" || status=$?
+    [ $status -eq 1 ] || [ $status -eq 2 ] || {
+        cat "$out" "$err" >&2
+        fail "--check-config $* exited $status, expected 1 or 2"
+    }
+    expect_err "$pattern"
+}
+check_bad_name 'export a: export is defined twice' \
+    -e a=nbd://localhost/a -e a=nbd://localhost/b
+check_bad_name 'export name is empty' -e =nbd://localhost

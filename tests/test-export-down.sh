@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# An export whose server cannot be reached does not stop the daemon:
+# it is listed as "down", requests for it fail with ENOTCONN, and the
+# other exports work.
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+requires nbdkit --version
+requires python3 --version
+requires_nbdkit_filter log
+
+start_nbdkit good --filter=log memory 1G logfile="$tmpdir/log"
+start_nbdcached -e bad="nbd+unix:///?socket=$tmpdir/nobody-listens.sock" \
+                -e good="$good_uri"
+
+ctl exports --json >"$tmpdir/exports"
+cat "$tmpdir/exports"
+[ "$(python3 "$abs_srcdir/jq.py" '[e["name"] for e in j]' <"$tmpdir/exports")" = \
+  '["bad", "good"]' ] || fail "unexpected exports"
+[ "$(python3 "$abs_srcdir/jq.py" 'j[0]["state"]' <"$tmpdir/exports")" = down ] ||
+    fail "bad should be down"
+[ "$(python3 "$abs_srcdir/jq.py" 'j[0]["connections"]["up"]' \
+     <"$tmpdir/exports")" = 0 ] || fail "bad: a connection is up"
+# Never up, so nothing is known about it.
+[ "$(python3 "$abs_srcdir/jq.py" '"size" in j[0] or "block_size" in j[0]' \
+     <"$tmpdir/exports")" = false ] || fail "bad: size known"
+[ "$(python3 "$abs_srcdir/jq.py" 'j[1]["state"]' <"$tmpdir/exports")" = up ] ||
+    fail "good should be up"
+
+ctl exports | grep -qE '^bad +down ' || fail "table: bad is not shown down"
+
+status=0
+ctl cache bad 0 1 2>"$tmpdir/err" || status=$?
+cat "$tmpdir/err"
+[ $status -eq 1 ] || fail "cache bad exited $status, expected 1"
+grep -q "down" "$tmpdir/err" || fail "the message does not say the export is down"
+
+status=0
+ctl warm bad --no-progress 2>"$tmpdir/err" || status=$?
+cat "$tmpdir/err"
+[ $status -eq 1 ] || fail "warm bad exited $status, expected 1"
+
+ctl cache good 0 1M
+[ "$(cache_lines "$tmpdir/log")" = "0 1048576" ] || fail "good did not warm"
+
+# The daemon logged why.
+grep -q "export bad: down: .*No such file or directory" \
+     "$tmpdir/nbdcached.log" || fail "the daemon did not log why bad is down"

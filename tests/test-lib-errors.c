@@ -1,0 +1,423 @@
+/* nbdcached tests: how libnbdcache reports errors, against a real
+ * daemon (see test-lib-errors.sh) that serves the 1G export "disk".
+ *
+ * Usage: test-lib-errors SOCKET
+ *
+ * Each failing call returns -1 (or NULL) with the documented errno
+ * and a message prefixed by the call's name; a failed submission
+ * never calls the completion callback but calls .free exactly once;
+ * errors found by the daemon arrive as the command's error; the last
+ * error is per thread.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "nbdcache.h"
+#include "test-lib.h"
+
+#define EXPORT_SIZE (1024 * 1024 * 1024LL)
+
+static const char *sock;
+
+/* Submit with a counting callback; the submission must fail with
+ * ERRNUM, never call the callback, and call .free exactly once.
+ */
+#define CHECK_AIO_FAILS(h, xcount, xoffset, xflags, xerrno)            \
+  do {                                                                 \
+    struct cmd c_ = { .retire = 1 };                                   \
+    int64_t r_ = nbdcache_aio_cache ((h), (xcount), (xoffset),         \
+                                     cmd_completion (&c_), (xflags));  \
+    CHECK_INT (r_, ==, -1);                                            \
+    CHECK_ERROR ("nbdcache_aio_cache", xerrno);                        \
+    CHECK_INT (c_.calls, ==, 0);                                       \
+    CHECK_INT (c_.frees, ==, 1);                                       \
+  } while (0)
+
+/* Submit, then drive the handle until the command completes; its
+ * callback must see ERRNUM, and .free run once.
+ */
+#define CHECK_AIO_COMPLETES_WITH(h, xcount, xoffset, xerrno)           \
+  do {                                                                 \
+    struct cmd c_ = { .retire = 0 };                                   \
+    int64_t ck_ = nbdcache_aio_cache ((h), (xcount), (xoffset),        \
+                                      cmd_completion (&c_), 0);        \
+    int r_;                                                            \
+    CHECK_OK (ck_);                                                    \
+    while ((r_ = nbdcache_aio_command_completed ((h), (uint64_t) ck_)) == 0) \
+      CHECK_OK (nbdcache_poll ((h), -1));                              \
+    CHECK_INT (c_.calls, ==, 1);                                       \
+    CHECK_INT (c_.error, ==, (xerrno));                                \
+    CHECK_INT (c_.frees, ==, 1);                                       \
+    if ((xerrno) == 0)                                                 \
+      CHECK_INT (r_, ==, 1);                                           \
+    else {                                                             \
+      CHECK_INT (r_, ==, -1);                                          \
+      CHECK_ERROR ("nbdcache_aio_command_completed", xerrno);          \
+    }                                                                  \
+  } while (0)
+
+static struct nbdcache_handle *
+connected_handle (const char *export)
+{
+  struct nbdcache_handle *h = nbdcache_create ();
+
+  CHECK (h != NULL);
+  if (export)
+    CHECK_OK (nbdcache_set_export_name (h, export));
+  CHECK_OK (nbdcache_connect (h, sock));
+  return h;
+}
+
+/* Before connecting, everything that needs the daemon is ENOTCONN. */
+static void
+test_not_connected (void)
+{
+  struct nbdcache_handle *h = nbdcache_create ();
+
+  CHECK (h != NULL);
+  CHECK_OK (nbdcache_set_export_name (h, "disk"));
+  CHECK_AIO_FAILS (h, 512, 0, 0, ENOTCONN);
+  CHECK_INT (nbdcache_cache (h, 512, 0, 0), ==, -1);
+  CHECK_ERROR ("nbdcache_cache", ENOTCONN);
+  CHECK_INT (nbdcache_get_size (h), ==, -1);
+  CHECK_ERROR ("nbdcache_get_size", ENOTCONN);
+  CHECK (nbdcache_get_exports_json (h) == NULL);
+  CHECK_ERROR ("nbdcache_get_exports_json", ENOTCONN);
+  CHECK (nbdcache_get_stats_json (h) == NULL);
+  CHECK_ERROR ("nbdcache_get_stats_json", ENOTCONN);
+  CHECK_INT (nbdcache_poll (h, 0), ==, -1);
+  CHECK_ERROR ("nbdcache_poll", ENOTCONN);
+  CHECK_INT (nbdcache_aio_get_fd (h), ==, -1);
+  CHECK_ERROR ("nbdcache_aio_get_fd", ENOTCONN);
+  CHECK_INT (nbdcache_aio_get_direction (h), ==, 0);
+  CHECK_INT (nbdcache_aio_in_flight (h), ==, 0);
+  CHECK_INT (nbdcache_aio_peek_command_completed (h), ==, -1);
+  CHECK_ERROR ("nbdcache_aio_peek_command_completed", EINVAL);
+  CHECK_INT (nbdcache_aio_command_completed (h, 1), ==, -1);
+  CHECK_ERROR ("nbdcache_aio_command_completed", EINVAL);
+  nbdcache_close (h);
+  nbdcache_close (NULL);
+}
+
+static void
+test_export_names (void)
+{
+  struct nbdcache_handle *h = nbdcache_create ();
+  char name[300], *copy, *copy2;
+
+  CHECK (h != NULL);
+  CHECK (nbdcache_get_export_name (h) == NULL);
+  CHECK_ERROR ("nbdcache_get_export_name", EINVAL);
+
+  CHECK_INT (nbdcache_set_export_name (h, ""), ==, -1);
+  CHECK_ERROR ("nbdcache_set_export_name", EINVAL);
+  CHECK_INT (nbdcache_set_export_name (h, NULL), ==, -1);
+  CHECK_ERROR ("nbdcache_set_export_name", EINVAL);
+  memset (name, 'x', sizeof name - 1);
+  name[sizeof name - 1] = '\0';
+  CHECK_INT (nbdcache_set_export_name (h, name), ==, -1);
+  CHECK_ERROR ("nbdcache_set_export_name", EINVAL);
+  name[256] = '\0';
+  CHECK_INT (nbdcache_set_export_name (h, name), ==, -1);
+  CHECK_ERROR ("nbdcache_set_export_name", EINVAL);
+  /* A failed call leaves no name behind. */
+  CHECK (nbdcache_get_export_name (h) == NULL);
+
+  name[255] = '\0';
+  CHECK_OK (nbdcache_set_export_name (h, name));
+  /* The library keeps its own copy ... */
+  name[0] = 'y';
+  copy = nbdcache_get_export_name (h);
+  CHECK (copy != NULL);
+  CHECK (copy != name);
+  CHECK_INT (strlen (copy), ==, 255);
+  CHECK_INT (copy[0], ==, 'x');
+  /* ... and returns a new one each time, the caller's to free. */
+  copy[0] = 'z';
+  copy2 = nbdcache_get_export_name (h);
+  CHECK (copy2 != NULL && copy2 != copy);
+  CHECK_INT (copy2[0], ==, 'x');
+  free (copy);
+  free (copy2);
+
+  CHECK_OK (nbdcache_set_export_name (h, "disk"));
+  copy = nbdcache_get_export_name (h);
+  CHECK_STR (copy, "disk");
+  free (copy);
+  /* A failed set keeps the previous name. */
+  CHECK_INT (nbdcache_set_export_name (h, ""), ==, -1);
+  copy = nbdcache_get_export_name (h);
+  CHECK_STR (copy, "disk");
+  free (copy);
+  nbdcache_close (h);
+}
+
+static void
+test_connect_errors (void)
+{
+  struct nbdcache_handle *h;
+  char *dir, path[PATH_MAX], longpath[300];
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd;
+
+  dir = strdup (sock);
+  CHECK (dir != NULL);
+  snprintf (path, sizeof path, "%s/missing.sock", dirname (dir));
+
+  /* No socket at all. */
+  h = nbdcache_create ();
+  CHECK (h != NULL);
+  CHECK_INT (nbdcache_connect (h, path), ==, -1);
+  CHECK_ERROR ("nbdcache_connect", ENOENT);
+  CHECK_CONTAINS (nbdcache_get_error (), path);
+  CHECK_INT (nbdcache_aio_get_direction (h), ==, 0);
+  nbdcache_close (h);
+
+  /* A socket that nobody listens on. */
+  snprintf (path, sizeof path, "%s/refused.sock", dirname (dir));
+  fd = socket (AF_UNIX, SOCK_STREAM, 0);
+  CHECK (fd >= 0);
+  CHECK (strlen (path) < sizeof addr.sun_path);
+  strcpy (addr.sun_path, path);
+  CHECK (bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0);
+  close (fd);
+  h = nbdcache_create ();
+  CHECK (h != NULL);
+  CHECK_INT (nbdcache_connect (h, path), ==, -1);
+  CHECK_ERROR ("nbdcache_connect", ECONNREFUSED);
+  CHECK_CONTAINS (nbdcache_get_error (), path);
+  nbdcache_close (h);
+  unlink (path);
+
+  /* A path too long for sockaddr_un. */
+  memset (longpath, 'a', sizeof longpath - 1);
+  longpath[0] = '/';
+  longpath[sizeof longpath - 1] = '\0';
+  h = nbdcache_create ();
+  CHECK (h != NULL);
+  CHECK_INT (nbdcache_connect (h, longpath), ==, -1);
+  CHECK_ERROR ("nbdcache_connect", ENAMETOOLONG);
+  nbdcache_close (h);
+
+  /* No path: $NBDCACHE_SOCKET, which the error names when it fails. */
+  CHECK (setenv ("NBDCACHE_SOCKET", sock, 1) == 0);
+  h = nbdcache_create ();
+  CHECK (h != NULL);
+  CHECK_OK (nbdcache_connect (h, NULL));
+  nbdcache_close (h);
+  snprintf (path, sizeof path, "%s/missing.sock", dirname (dir));
+  CHECK (setenv ("NBDCACHE_SOCKET", path, 1) == 0);
+  h = nbdcache_create ();
+  CHECK (h != NULL);
+  CHECK_INT (nbdcache_connect (h, NULL), ==, -1);
+  CHECK_ERROR ("nbdcache_connect", ENOENT);
+  CHECK_CONTAINS (nbdcache_get_error (), path);
+  nbdcache_close (h);
+  CHECK (unsetenv ("NBDCACHE_SOCKET") == 0);
+  free (dir);
+
+  /* Connecting twice. */
+  h = connected_handle ("disk");
+  CHECK_INT (nbdcache_connect (h, sock), ==, -1);
+  CHECK_ERROR ("nbdcache_connect", EISCONN);
+  /* The first connection is unharmed. */
+  CHECK_INT (nbdcache_get_size (h), ==, EXPORT_SIZE);
+  CHECK_OK (nbdcache_cache (h, 512, 0, 0));
+  nbdcache_close (h);
+}
+
+/* Errors the library finds before sending anything. */
+static void
+test_submit_errors (void)
+{
+  struct nbdcache_handle *h = connected_handle (NULL);
+
+  /* No export name. */
+  CHECK_AIO_FAILS (h, 512, 0, 0, EINVAL);
+  CHECK_INT (nbdcache_cache (h, 512, 0, 0), ==, -1);
+  CHECK_ERROR ("nbdcache_cache", EINVAL);
+  CHECK_INT (nbdcache_get_size (h), ==, -1);
+  CHECK_ERROR ("nbdcache_get_size", EINVAL);
+
+  CHECK_OK (nbdcache_set_export_name (h, "disk"));
+  /* count 0, flags, and ranges beyond 2^63-1: before get_size. */
+  CHECK_AIO_FAILS (h, 0, 0, 0, EINVAL);
+  CHECK_AIO_FAILS (h, 0, 4096, 0, EINVAL);
+  CHECK_AIO_FAILS (h, 512, 0, 1, EINVAL);
+  CHECK_AIO_FAILS (h, 512, 0, 0x80000000U, EINVAL);
+  CHECK_AIO_FAILS (h, 2, (uint64_t) INT64_MAX, 0, EINVAL);
+  CHECK_AIO_FAILS (h, UINT64_MAX, 0, 0, EINVAL);
+  CHECK_AIO_FAILS (h, 1, UINT64_MAX, 0, EINVAL);
+  CHECK_INT (nbdcache_cache (h, 0, 0, 0), ==, -1);
+  CHECK_ERROR ("nbdcache_cache", EINVAL);
+  CHECK_INT (nbdcache_cache (h, 512, 0, 2), ==, -1);
+  CHECK_ERROR ("nbdcache_cache", EINVAL);
+
+  /* Once the size is known, the end is checked at once. */
+  CHECK_INT (nbdcache_get_size (h), ==, EXPORT_SIZE);
+  CHECK_AIO_FAILS (h, 1, EXPORT_SIZE, 0, EINVAL);
+  CHECK_AIO_FAILS (h, 2, EXPORT_SIZE - 1, 0, EINVAL);
+  CHECK_AIO_FAILS (h, EXPORT_SIZE + 1, 0, 0, EINVAL);
+  CHECK_INT (nbdcache_cache (h, 4096, EXPORT_SIZE, 0), ==, -1);
+  CHECK_ERROR ("nbdcache_cache", EINVAL);
+  /* Nothing was submitted by any of those. */
+  CHECK_INT (nbdcache_aio_in_flight (h), ==, 0);
+  CHECK_INT (nbdcache_aio_peek_command_completed (h), ==, -1);
+
+  /* The edges themselves are fine. */
+  CHECK_OK (nbdcache_cache (h, 1, EXPORT_SIZE - 1, 0));
+  CHECK_OK (nbdcache_cache (h, EXPORT_SIZE, 0, 0));
+  CHECK_AIO_COMPLETES_WITH (h, 4096, EXPORT_SIZE - 4096, 0);
+  nbdcache_close (h);
+}
+
+/* Errors the daemon finds: they arrive as the command's error. */
+static void
+test_daemon_errors (void)
+{
+  struct nbdcache_handle *h;
+
+  /* The library does not know the size: the daemon checks the end. */
+  h = connected_handle ("disk");
+  CHECK_INT (nbdcache_cache (h, 1, EXPORT_SIZE, 0), ==, -1);
+  CHECK_ERROR ("nbdcache_cache", EINVAL);
+  CHECK_INT (nbdcache_cache (h, 2, EXPORT_SIZE - 1, 0), ==, -1);
+  CHECK_ERROR ("nbdcache_cache", EINVAL);
+  CHECK_AIO_COMPLETES_WITH (h, 4096, EXPORT_SIZE, EINVAL);
+  CHECK_AIO_COMPLETES_WITH (h, 1, (uint64_t) INT64_MAX - 1, EINVAL);
+  /* The handle carries on after command errors. */
+  CHECK_OK (nbdcache_cache (h, 4096, 0, 0));
+  /* Switching exports forgets the size learnt for the previous one. */
+  CHECK_INT (nbdcache_get_size (h), ==, EXPORT_SIZE);
+  CHECK_OK (nbdcache_set_export_name (h, "disk"));
+  CHECK_AIO_COMPLETES_WITH (h, 4096, EXPORT_SIZE, EINVAL);
+
+  /* An export the daemon does not have. */
+  CHECK_OK (nbdcache_set_export_name (h, "nosuch"));
+  CHECK_INT (nbdcache_get_size (h), ==, -1);
+  CHECK_ERROR ("nbdcache_get_size", ENOENT);
+  CHECK_CONTAINS (nbdcache_get_error (), "nosuch");
+  CHECK_INT (nbdcache_cache (h, 512, 0, 0), ==, -1);
+  CHECK_ERROR ("nbdcache_cache", ENOENT);
+  CHECK_AIO_COMPLETES_WITH (h, 512, 0, ENOENT);
+  CHECK_INT (nbdcache_aio_in_flight (h), ==, 0);
+
+  /* And back: the handle still works. */
+  CHECK_OK (nbdcache_set_export_name (h, "disk"));
+  CHECK_OK (nbdcache_cache (h, 512, 0, 0));
+
+  /* A command keeps the export it was submitted with. */
+  {
+    struct cmd good = { .retire = 1 }, bad = { .retire = 1 };
+
+    CHECK_OK (nbdcache_aio_cache (h, 512, 0, cmd_completion (&good), 0));
+    CHECK_OK (nbdcache_set_export_name (h, "nosuch"));
+    CHECK_OK (nbdcache_aio_cache (h, 512, 0, cmd_completion (&bad), 0));
+    CHECK_OK (nbdcache_set_export_name (h, "disk"));
+    while (nbdcache_aio_in_flight (h) > 0)
+      CHECK_OK (nbdcache_poll (h, -1));
+    CHECK_INT (good.calls, ==, 1);
+    CHECK_INT (good.error, ==, 0);
+    CHECK_INT (good.frees, ==, 1);
+    CHECK_INT (bad.calls, ==, 1);
+    CHECK_INT (bad.error, ==, ENOENT);
+    CHECK_INT (bad.frees, ==, 1);
+  }
+  nbdcache_close (h);
+}
+
+/* The info calls return JSON the caller frees. */
+static void
+test_info (void)
+{
+  struct nbdcache_handle *h = connected_handle ("disk");
+  char *s;
+
+  s = nbdcache_get_exports_json (h);
+  CHECK (s != NULL);
+  CHECK (s[0] == '[');
+  CHECK_CONTAINS (s, "\"disk\"");
+  free (s);
+  s = nbdcache_get_stats_json (h);
+  CHECK (s != NULL);
+  CHECK (s[0] == '{');
+  CHECK (strstr (s, "\"ok\"") == NULL);
+  free (s);
+  nbdcache_close (h);
+}
+
+static char main_error[512];
+static int main_errno;
+
+/* Runs in a new thread: it starts with no error, and its own errors
+ * stay its own.
+ */
+static void *
+other_thread (void *arg)
+{
+  struct nbdcache_handle *h;
+
+  CHECK (nbdcache_get_error () == NULL);
+  CHECK_INT (nbdcache_get_errno (), ==, 0);
+  h = nbdcache_create ();
+  CHECK (h != NULL);
+  CHECK_INT (nbdcache_poll (h, 0), ==, -1);
+  CHECK_ERROR ("nbdcache_poll", ENOTCONN);
+  nbdcache_close (h);
+  return NULL;
+}
+
+static void
+test_errors_per_thread (void)
+{
+  struct nbdcache_handle *h = nbdcache_create ();
+  pthread_t t;
+
+  CHECK (h != NULL);
+  CHECK_INT (nbdcache_set_export_name (h, ""), ==, -1);
+  CHECK_ERROR ("nbdcache_set_export_name", EINVAL);
+  snprintf (main_error, sizeof main_error, "%s", nbdcache_get_error ());
+  main_errno = nbdcache_get_errno ();
+
+  CHECK_INT (pthread_create (&t, NULL, other_thread, NULL), ==, 0);
+  CHECK_INT (pthread_join (t, NULL), ==, 0);
+
+  CHECK_STR (nbdcache_get_error (), main_error);
+  CHECK_INT (nbdcache_get_errno (), ==, main_errno);
+  nbdcache_close (h);
+}
+
+int
+main (int argc, char *argv[])
+{
+  if (argc != 2) {
+    fprintf (stderr, "usage: %s SOCKET\n", argv[0]);
+    exit (EXIT_FAILURE);
+  }
+  sock = argv[1];
+
+  /* A new thread has no error. */
+  CHECK (nbdcache_get_error () == NULL);
+  CHECK_INT (nbdcache_get_errno (), ==, 0);
+
+  test_not_connected ();
+  test_export_names ();
+  test_connect_errors ();
+  test_submit_errors ();
+  test_daemon_errors ();
+  test_info ();
+  test_errors_per_thread ();
+  printf ("test-lib-errors: ok\n");
+  return 0;
+}

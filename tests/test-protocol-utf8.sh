@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Every message the daemon sends is valid UTF-8 JSON (PROTOCOL.md
+# section 1), also error messages that quote what the client sent:
+# quoting a long name must not cut a multi-byte character in half.
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+requires nbdkit --version
+requires python3 --version
+
+start_nbdkit disk memory 1G
+start_nbdcached -e disk="$disk_uri"
+
+python3 - <<'PY'
+import json, os, sys
+sys.dont_write_bytecode = True  # keep the source tree clean
+sys.path.insert(0, os.environ["abs_srcdir"])
+from rawclient import Client, check
+
+c = Client()
+c.hello()
+failures = []
+# Names of 1 + 2*n bytes, so that any cut at an even byte count falls
+# inside a character; also 3- and 4-byte characters.
+for name in ["a" + "\u00e9" * 40, "\u00e9" * 40, "ab" + "\u20ac" * 30,
+             "a" + "\U0001f600" * 20, "\"\\" * 40]:
+    for line in (
+        {"op": "cache", "id": 2, "export": name, "offset": 0, "count": 1},
+        {"op": name, "id": 3},
+        {"op": "exports", "id": 4, name: 1},
+    ):
+        c.send_line(json.dumps(line, ensure_ascii=False))
+        raw = c.recv_line()
+        try:
+            msg = json.loads(raw.decode("utf-8"))
+            check(msg["ok"] is False and msg["id"] == line["id"], "reply", msg)
+            check(msg["error"]["message"].isprintable(), "message", msg)
+        except Exception as e:
+            failures.append("%r\n  -> %r\n  %s" % (line, raw, e))
+        # Still in step.
+        r = c.request({"op": "exports"})
+        check(r["ok"], "exports", r)
+if failures:
+    sys.exit("FAIL: %d replies are not valid UTF-8 JSON:\n%s"
+             % (len(failures), "\n".join(failures)))
+print("ok")
+PY

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# nbdcached tests: libnbdcache exports only nbdcache_* symbols, each
+# with the version NBDCACHE_0.1, and every call declared in
+# include/nbdcache.h is among them.
+source "$abs_srcdir/functions.sh"
+set -e
+
+lib="${LIBNBDCACHE_SO:-$abs_builddir/../libclient/.libs/libnbdcache.so}"
+header="$abs_srcdir/../include/nbdcache.h"
+requires nm --version
+requires objdump --version
+[ -f "$lib" ] || fail "$lib not found"
+make_tmpdir
+
+# Defined dynamic symbols, without the version nodes themselves.
+nm -D --defined-only "$lib" | awk '$2 != "A" { print $3 }' |
+    sed 's/@.*//' | sort -u > "$tmpdir/exported"
+[ -s "$tmpdir/exported" ] || fail "nm found no symbols in $lib"
+if grep -v '^nbdcache_' "$tmpdir/exported"; then
+    fail "symbols above are exported but are not nbdcache_*"
+fi
+
+# Every exported symbol carries NBDCACHE_0.1.  objdump -T prints the
+# version before the name: "... .text  ...  NBDCACHE_0.1  nbdcache_poll".
+objdump -T "$lib" | awk '$NF ~ /^nbdcache_/ && $0 !~ /\*UND\*/' \
+    > "$tmpdir/objdump"
+while read -r sym; do
+    version="$(awk -v s="$sym" '$NF == s { print $(NF-1) }' "$tmpdir/objdump")"
+    [ -n "$version" ] || fail "$sym: not in objdump -T output"
+    [ "$version" = "NBDCACHE_0.1" ] ||
+        fail "$sym has version '$version', expected NBDCACHE_0.1"
+done < "$tmpdir/exported"
+
+# Every function the header declares ("extern TYPE name (...)").
+sed -n 's/^extern .*[ *]\(nbdcache_[a-z_]*\) *(.*/\1/p' "$header" |
+    sort -u > "$tmpdir/declared"
+[ "$(wc -l < "$tmpdir/declared")" -ge 18 ] ||
+    fail "found only $(wc -l < "$tmpdir/declared") declarations in $header"
+if ! diff -u "$tmpdir/declared" "$tmpdir/exported"; then
+    fail "the header's calls and the exported symbols differ"
+fi
+# And each has its LIBNBDCACHE_HAVE_ macro.
+while read -r fn; do
+    macro="LIBNBDCACHE_HAVE_$(tr a-z A-Z <<< "$fn")"
+    grep -q "^#define $macro 1\$" "$header" || fail "$header lacks $macro"
+done < "$tmpdir/declared"
