@@ -30,7 +30,7 @@ while [ ! -s "$dir/nbdkit.pid" ]; do
 done
 
 echo "== starting nbdcached"
-daemon/nbdcached -s "$dir/nbdcached.sock" -P "$dir/nbdcached.pid" \
+build/daemon/nbdcached -s "$dir/nbdcached.sock" -P "$dir/nbdcached.pid" \
     -e "disk=nbd+unix:///?socket=$dir/nbd.sock" &
 daemon_pid=$!
 while [ ! -s "$dir/nbdcached.pid" ]; do
@@ -38,7 +38,7 @@ while [ ! -s "$dir/nbdcached.pid" ]; do
     sleep 0.1
 done
 
-ctl () { echo "\$ nbdcachectl $*"; ctl/nbdcachectl -s "$dir/nbdcached.sock" "$@"; }
+ctl () { echo "\$ nbdcachectl $*"; build/ctl/nbdcachectl -s "$dir/nbdcached.sock" "$@"; }
 
 echo
 ctl exports

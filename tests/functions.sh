@@ -12,6 +12,7 @@ cleanup_fn ()
 {
     _cleanup_cmds+=("$*")
 }
+_cleanup_failed=
 _run_cleanup ()
 {
     local status=$?
@@ -19,7 +20,35 @@ _run_cleanup ()
     for (( i=${#_cleanup_cmds[@]}-1; i>=0; i-- )); do
         eval "${_cleanup_cmds[$i]}" || :
     done
+    [ -n "$_cleanup_failed" ] && [ $status -eq 0 ] && status=1
     exit $status
+}
+
+# Under "make check-valgrind" VG is a valgrind command line that exits
+# 119 on any error or leak.  vg_prog runs a test program (a libtool
+# wrapper) under it; without VG it just runs the program.
+vg_prog ()
+{
+    if [ -n "${VG:-}" ]; then
+        "$abs_top_builddir/libtool" --mode=execute $VG "$@"
+    else
+        "$@"
+    fi
+}
+
+# Stop a daemon started by start_nbdcached at exit.  It exits 0 on
+# SIGTERM, so any other exit status (valgrind's 119, a sanitizer's
+# report) fails the test; death by a signal the test sent does not.
+_stop_daemon_at_exit ()
+{
+    local pid=$1 status=0
+    kill "$pid" 2>/dev/null || :
+    wait "$pid" 2>/dev/null || status=$?
+    if [ $status -ne 0 ] && [ $status -lt 128 ]; then
+        echo "$0: nbdcached exited with status $status:" >&2
+        tail -n 40 "$tmpdir/nbdcached.log" >&2
+        _cleanup_failed=1
+    fi
 }
 trap _run_cleanup EXIT
 trap 'exit 130' INT
@@ -45,6 +74,13 @@ make_tmpdir ()
 {
     tmpdir="$(mktemp -d "${TMPDIR:-/tmp}/nbdcached-test.XXXXXX")"
     cleanup_fn "rm -rf '$tmpdir'"
+}
+
+# measuring: true unless under valgrind, where memory and time figures
+# describe valgrind, not nbdcached.
+measuring ()
+{
+    [ -z "${VG:-}" ]
 }
 
 # fail MESSAGE...: print and exit 1.
@@ -118,7 +154,7 @@ start_nbdcached ()
     $VG "$NBDCACHED" -s "$sock" -P "$tmpdir/nbdcached.pid" -v "$@" \
         >>"$tmpdir/nbdcached.log" 2>&1 &
     nbdcached_pid=$!
-    cleanup_fn "kill_and_wait $nbdcached_pid"
+    cleanup_fn "_stop_daemon_at_exit $nbdcached_pid"
     local i
     for (( i=0; i < 200; i++ )); do
         [ -s "$tmpdir/nbdcached.pid" ] && return 0

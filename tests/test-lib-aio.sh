@@ -11,7 +11,7 @@ make_tmpdir
 start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
 start_nbdcached -e disk="$disk_uri"
 
-"$abs_builddir/test-lib-aio" "$sock" "$tmpdir/ranges"
+vg_prog "$abs_builddir/test-lib-aio" "$sock" "$tmpdir/ranges"
 
 cache_lines "$tmpdir/log" > "$tmpdir/cache"
 # Every Cache request fits in the default maximum block size (32M);

@@ -13,7 +13,7 @@ start_nbdkit slow --filter=delay memory 1G delay-cache=2
 start_nbdkit fast memory 1G
 start_nbdcached -e slow="$slow_uri" -e fast="$fast_uri"
 
-"$abs_builddir/test-lib-daemon-gone" "$sock" "$nbdcached_pid"
+vg_prog "$abs_builddir/test-lib-daemon-gone" "$sock" "$nbdcached_pid"
 
 # The program really did kill the daemon.
 status=0

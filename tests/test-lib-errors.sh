@@ -9,4 +9,4 @@ make_tmpdir
 start_nbdkit disk memory 1G
 start_nbdcached -e disk="$disk_uri"
 
-"$abs_builddir/test-lib-errors" "$sock"
+vg_prog "$abs_builddir/test-lib-errors" "$sock"

@@ -10,4 +10,4 @@ start_nbdkit disk memory 1G
 odd='we"ird \name/ '$'\xc3\xa9'
 start_nbdcached -e disk="$disk_uri" -e "$odd=$disk_uri"
 
-"$abs_builddir/test-lib-export-names" "$sock" "$odd"
+vg_prog "$abs_builddir/test-lib-export-names" "$sock" "$odd"

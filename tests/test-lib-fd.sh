@@ -12,7 +12,7 @@ start_nbdkit disk memory 1G
 start_nbdcached -e disk="$disk_uri"
 cleanup_fn "kill -CONT $nbdcached_pid 2>/dev/null"
 
-"$abs_builddir/test-lib-fd" "$sock" "$nbdcached_pid"
+vg_prog "$abs_builddir/test-lib-fd" "$sock" "$nbdcached_pid"
 
 # The daemon survived being stopped, and SIGTERM still stops it cleanly.
 kill -0 "$nbdcached_pid" || fail "nbdcached died"

@@ -10,4 +10,4 @@ make_tmpdir
 start_nbdkit disk memory 1G
 start_nbdcached -e disk="$disk_uri"
 
-"$abs_builddir/test-lib-sync-peek" "$sock"
+vg_prog "$abs_builddir/test-lib-sync-peek" "$sock"

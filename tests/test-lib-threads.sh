@@ -11,7 +11,7 @@ make_tmpdir
 start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
 start_nbdcached -e disk="$disk_uri"
 
-"$abs_builddir/test-lib-threads" "$sock"
+vg_prog "$abs_builddir/test-lib-threads" "$sock"
 
 # Commands cover the 64K blocks 0 .. 999, one each.
 cache_lines "$tmpdir/log" > "$tmpdir/cache"

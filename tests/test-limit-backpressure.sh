@@ -29,7 +29,9 @@ done
 wait $pipe || fail "exactly-once check failed: $(cat "$tmpdir/result")"
 cat "$tmpdir/result"
 echo "most requests in flight seen: $max"
-[ "$max" -ge 1 ] && [ "$max" -le 4 ] || fail "in flight reached $max, limit 4"
+[ "$max" -le 4 ] || fail "in flight reached $max, limit 4"
+# Under valgrind the sampling is too slow to be sure of catching any.
+! measuring || [ "$max" -ge 1 ] || fail "never saw a request in flight"
 [ "$(python3 "$abs_srcdir/jq.py" 'j["ok"]' < "$tmpdir/result")" = 60 ] ||
     fail "not all requests completed"
 stop_nbdcached
