@@ -13,6 +13,13 @@
 static const char *log_progname = "nbdcached";
 static bool log_verbose;
 static bool log_journal;
+static __thread char last_warning[1024];
+
+const char *
+log_last_warning (void)
+{
+  return last_warning;
+}
 
 /* Call once from main before any thread starts. */
 void
@@ -42,6 +49,8 @@ log_vline (const char *prio, const char *level, int errnum,
   char errbuf[128];
 
   vsnprintf (msg, sizeof msg, fmt, ap);
+  if (prio[1] <= SD_WARNING[1])  /* warnings and worse */
+    snprintf (last_warning, sizeof last_warning, "%s", msg);
   if (errnum != 0) {
     const char *es = strerror_r (errnum, errbuf, sizeof errbuf);
     if (log_journal)

@@ -21,6 +21,11 @@
 void log_init (const char *progname, bool verbose);
 bool log_is_verbose (void);
 
+/* The text of the last warning logged by this thread (without the
+ * prefix), for passing a reason on to a client; "" if none.
+ */
+const char *log_last_warning (void);
+
 void log_warn (const char *fmt, ...)
   __attribute__ ((format (printf, 1, 2)));
 void log_warnx (const char *fmt, ...)

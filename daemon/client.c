@@ -87,7 +87,7 @@ client_request_done (struct client *client, uint64_t bytes)
 {
   client->in_flight--;
   client->bytes_in_flight -= bytes;
-  if (client->throttled && client->bev != NULL &&
+  if (client->throttled && client->bev != NULL && !daemon_draining &&
       !client_over_limits (client)) {
     client->throttled = false;
     bufferevent_enable (client->bev, EV_READ);
@@ -111,10 +111,12 @@ client_close (struct client *client, const char *why)
   client_unref (client);
 }
 
+static void on_event (struct bufferevent *bev, short what, void *opaque);
+
 static void
 on_flushed_then_close (struct bufferevent *bev, void *opaque)
 {
-  client_close (opaque, "closed after a fatal protocol error");
+  client_close (opaque, "closed after its last replies");
 }
 
 /* Stop reading, let the queued replies drain, then close. */
@@ -126,10 +128,10 @@ client_close_after_flush (struct client *client)
   client->closing = true;
   bufferevent_disable (client->bev, EV_READ);
   if (evbuffer_get_length (bufferevent_get_output (client->bev)) == 0)
-    client_close (client, "closed after a fatal protocol error");
+    client_close (client, "closed after its last replies");
   else
     bufferevent_setcb (client->bev, NULL, on_flushed_then_close,
-                       NULL, client);
+                       on_event, client);
 }
 
 /* Reply with an error to a message we cannot even frame, then close. */
@@ -243,6 +245,30 @@ client_accept (int fd)
   TAILQ_INSERT_TAIL (&clients, client, entry);
   nr_clients++;
   client_log (log_debug, client, "connected");
+}
+
+/* Draining: take no more requests from anyone. */
+void
+clients_stop_reading (void)
+{
+  struct client *client;
+
+  TAILQ_FOREACH (client, &clients, entry)
+    bufferevent_disable (client->bev, EV_READ);
+}
+
+/* Draining, nothing left in flight: close each client once its last
+ * events are written.
+ */
+void
+clients_close_all_after_flush (void)
+{
+  struct client *client, *next;
+
+  for (client = TAILQ_FIRST (&clients); client != NULL; client = next) {
+    next = TAILQ_NEXT (client, entry);
+    client_close_after_flush (client);
+  }
 }
 
 void

@@ -230,13 +230,14 @@ struct key {
 static const struct key daemon_keys[] = {
   DKEY ("socket", parse_string, socket_path, 0, 0),
   DKEY ("pid-file", parse_string, pid_file, 0, 0),
-  DKEY ("threads", parse_uint, threads, 1, MAX_THREADS),
+  DKEY ("threads", parse_uint, threads, 0, MAX_THREADS),
   DKEY ("socket-mode", parse_uint, socket_mode, 0, 0777),
   DKEY ("socket-owner", parse_owner, socket_owner, 0, 0),
   DKEY ("socket-group", parse_owner, socket_group, 0, 1),
   DKEY ("max-client-requests", parse_uint, max_client_requests, 1, 1 << 20),
   DKEY ("max-client-bytes", parse_size, max_client_bytes, 1, 0),
   DKEY ("max-client-output", parse_size, max_client_output, 65536, 0),
+  DKEY ("drain-timeout", parse_seconds, drain_timeout_ms, 0, 3600000),
   { NULL },
 };
 
@@ -376,11 +377,13 @@ config_init (struct config *c)
 {
   memset (c, 0, sizeof *c);
   c->socket_mode = DEFAULT_SOCKET_MODE;
+  c->threads = THREADS_UNSET;
   c->socket_owner = (uid_t) -1;
   c->socket_group = (gid_t) -1;
   c->max_client_requests = DEFAULT_MAX_CLIENT_REQUESTS;
   c->max_client_bytes = DEFAULT_MAX_CLIENT_BYTES;
   c->max_client_output = DEFAULT_MAX_CLIENT_OUTPUT;
+  c->drain_timeout_ms = DEFAULT_DRAIN_TIMEOUT_MS;
 }
 
 /* inih only reports key lines, so read the section headers first:
@@ -508,20 +511,115 @@ config_finish (struct config *c)
   return 0;
 }
 
+/* Read a whole configuration: defaults, then FILE (may be NULL), then
+ * the -e NAME=URI arguments, then the checks.  Used at start and on
+ * every reload, so both see the same rules.  Returns 0, or -1 after
+ * logging; C must then be freed.
+ */
+int
+config_read (struct config *c, const char *file, char *const *export_args,
+             size_t nr_export_args)
+{
+  config_init (c);
+  for (size_t i = 0; i < nr_export_args; i++)
+    if (config_add_export_arg (c, export_args[i]) == -1)
+      return -1;
+  if (file && config_load_file (c, file) == -1)
+    return -1;
+  return config_finish (c);
+}
+
+static int
+copy_string (char **dst, const char *src)
+{
+  *dst = src ? strdup (src) : NULL;
+  return src && *dst == NULL ? -1 : 0;
+}
+
+static int
+copy_ids (id_list *dst, const id_list *src)
+{
+  *dst = (id_list) { 0 };
+  for (size_t i = 0; i < src->len; i++)
+    if (id_list_append (dst, src->ptr[i]) == -1)
+      return -1;
+  return 0;
+}
+
+/* A deep copy, so that an export keeps its settings when a reload
+ * frees the configuration it came from.  Returns 0 or -1 (ENOMEM;
+ * DST must still be freed).
+ */
+int
+export_config_copy (struct export_config *dst,
+                    const struct export_config *src)
+{
+  *dst = *src;
+  if (copy_string (&dst->name, src->name) == -1 ||
+      copy_string (&dst->uri, src->uri) == -1 ||
+      copy_string (&dst->tls_certificates, src->tls_certificates) == -1 ||
+      copy_string (&dst->tls_psk_file, src->tls_psk_file) == -1 ||
+      copy_string (&dst->tls_username, src->tls_username) == -1 ||
+      copy_ids (&dst->allow_uids, &src->allow_uids) == -1 ||
+      copy_ids (&dst->allow_gids, &src->allow_gids) == -1)
+    return -1;
+  return 0;
+}
+
+static bool
+str_equal (const char *a, const char *b)
+{
+  return a == b || (a && b && strcmp (a, b) == 0);
+}
+
+static bool
+ids_equal (const id_list *a, const id_list *b)
+{
+  return a->len == b->len &&
+    (a->len == 0 || memcmp (a->ptr, b->ptr, a->len * sizeof *a->ptr) == 0);
+}
+
+/* Are two exports configured identically?  A reload keeps an export
+ * (and its connections and requests) only then.
+ */
+bool
+export_config_equal (const struct export_config *a,
+                     const struct export_config *b)
+{
+  return str_equal (a->name, b->name) && str_equal (a->uri, b->uri) &&
+    a->connections == b->connections &&
+    a->max_in_flight == b->max_in_flight &&
+    a->connect_timeout_ms == b->connect_timeout_ms &&
+    a->request_timeout_ms == b->request_timeout_ms &&
+    a->reconnect_min_ms == b->reconnect_min_ms &&
+    a->reconnect_max_ms == b->reconnect_max_ms &&
+    a->fallback == b->fallback && a->restricted == b->restricted &&
+    ids_equal (&a->allow_uids, &b->allow_uids) &&
+    ids_equal (&a->allow_gids, &b->allow_gids) &&
+    a->uri_allow_local_file == b->uri_allow_local_file &&
+    a->allow_transports == b->allow_transports && a->tls == b->tls &&
+    str_equal (a->tls_certificates, b->tls_certificates) &&
+    str_equal (a->tls_psk_file, b->tls_psk_file) &&
+    str_equal (a->tls_username, b->tls_username);
+}
+
+void
+export_config_free (struct export_config *ec)
+{
+  free (ec->name);
+  free (ec->uri);
+  free (ec->tls_certificates);
+  free (ec->tls_psk_file);
+  free (ec->tls_username);
+  id_list_reset (&ec->allow_uids);
+  id_list_reset (&ec->allow_gids);
+}
+
 void
 config_free (struct config *c)
 {
-  for (size_t i = 0; i < c->exports.len; i++) {
-    struct export_config *ec = &c->exports.ptr[i];
-
-    free (ec->name);
-    free (ec->uri);
-    free (ec->tls_certificates);
-    free (ec->tls_psk_file);
-    free (ec->tls_username);
-    id_list_reset (&ec->allow_uids);
-    id_list_reset (&ec->allow_gids);
-  }
+  for (size_t i = 0; i < c->exports.len; i++)
+    export_config_free (&c->exports.ptr[i]);
   export_config_list_reset (&c->exports);
   free (c->socket_path);
   free (c->pid_file);

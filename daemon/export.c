@@ -10,8 +10,8 @@
 
 #include "internal.h"
 
-struct export *exports;
-size_t nr_exports;
+export_list exports;
+export_list draining;
 
 /* Which worker owns the next connection: spread every export's pool
  * over all workers.
@@ -29,43 +29,68 @@ export_state_name (enum export_state state)
   return "unknown";
 }
 
+/* A new export from EC (copied), with its connections assigned to
+ * workers but not started.  Returns NULL after logging.
+ */
+static struct export *
+export_new (const struct export_config *ec)
+{
+  struct export *exp = calloc (1, sizeof *exp);
+
+  if (exp == NULL || export_config_copy (&exp->own_cfg, ec) == -1) {
+    log_warn ("export %s", ec->name);
+    if (exp)
+      export_config_free (&exp->own_cfg);
+    free (exp);
+    return NULL;
+  }
+  exp->cfg = &exp->own_cfg;
+  exp->name = exp->own_cfg.name;
+  exp->connections_configured =
+    ec->connections ? ec->connections : DEFAULT_CONNECTIONS;
+  TAILQ_INIT (&exp->pending);
+  TAILQ_INIT (&exp->live);
+  exp->retry_tail = &exp->retry_head;
+  exp->conns = calloc (exp->connections_configured, sizeof *exp->conns);
+  if (exp->conns == NULL) {
+    log_warn ("export %s", ec->name);
+    export_config_free (&exp->own_cfg);
+    free (exp);
+    return NULL;
+  }
+  for (unsigned j = 0; j < exp->connections_configured; j++) {
+    struct nbdconn *conn = &exp->conns[j];
+
+    conn->exp = exp;
+    conn->index = j;
+    conn->worker = &workers[next_worker++ % nr_workers];
+    conn->start_msg.type = MSG_CONN_START;
+    conn->reset_msg.type = MSG_CONN_RESET;
+    conn->stop_msg.type = MSG_CONN_STOP;
+    conn->stopped_msg.type = MSG_CONN_STOPPED;
+  }
+  return exp;
+}
+
+static void
+export_free (struct export *exp)
+{
+  export_config_free (&exp->own_cfg);
+  free (exp->conns);
+  free (exp);
+}
+
 /* Build the exports from the configuration.  Workers must exist.
  * Returns 0 or -1 (logged).
  */
 int
 exports_create (const struct config *c)
 {
-  exports = calloc (c->exports.len, sizeof *exports);
-  if (exports == NULL && c->exports.len > 0) {
-    log_warn ("calloc");
-    return -1;
-  }
   for (size_t i = 0; i < c->exports.len; i++) {
-    const struct export_config *ec = &c->exports.ptr[i];
-    struct export *exp = &exports[i];
+    struct export *exp = export_new (&c->exports.ptr[i]);
 
-    exp->cfg = ec;
-    exp->name = ec->name;
-    exp->connections_configured =
-      ec->connections ? ec->connections : DEFAULT_CONNECTIONS;
-    TAILQ_INIT (&exp->pending);
-    TAILQ_INIT (&exp->live);
-    exp->retry_tail = &exp->retry_head;
-    exp->conns = calloc (exp->connections_configured, sizeof *exp->conns);
-    if (exp->conns == NULL) {
-      log_warn ("export %s", ec->name);
+    if (exp == NULL || export_list_append (&exports, exp) == -1)
       return -1;
-    }
-    nr_exports = i + 1;
-    for (unsigned j = 0; j < exp->connections_configured; j++) {
-      struct nbdconn *conn = &exp->conns[j];
-
-      conn->exp = exp;
-      conn->index = j;
-      conn->worker = &workers[next_worker++ % nr_workers];
-      conn->start_msg.type = MSG_CONN_START;
-      conn->reset_msg.type = MSG_CONN_RESET;
-    }
   }
   return 0;
 }
@@ -73,37 +98,165 @@ exports_create (const struct config *c)
 static void
 conn_start (struct nbdconn *conn)
 {
-  loop_post (&conn->worker->loop, &conn->start_msg);
+  conn->started = true;
+  loop_post (conn->worker->lp, &conn->start_msg);
 }
 
-/* Open the first connection of every export.  Only it: whether more
- * may follow depends on multi-conn, which it will tell us.
+/* Open the first connection of EXP.  Only it: whether more may follow
+ * depends on multi-conn, which it will tell us.
  */
+static void
+export_start (struct export *exp)
+{
+  exp->state = EXPORT_CONNECTING;
+  exp->nr_conns = 1;
+  conn_start (&exp->conns[0]);
+}
+
 void
 exports_start (void)
 {
-  for (size_t i = 0; i < nr_exports; i++) {
-    exports[i].state = EXPORT_CONNECTING;
-    exports[i].nr_conns = 1;
-    conn_start (&exports[i].conns[0]);
+  for (size_t i = 0; i < exports.len; i++)
+    export_start (exports.ptr[i]);
+}
+
+/* A removed export leaves "exports" at once (new requests cannot name
+ * it) but keeps running until its requests are done; then its
+ * connections are stopped and, once every worker has confirmed, it is
+ * freed (export_stopped).
+ */
+static void
+export_retire (struct export *exp)
+{
+  log_info ("export %s: removed; finishing %llu request%s", exp->name,
+            (unsigned long long) exp->in_flight,
+            exp->in_flight == 1 ? "" : "s");
+  exp->draining = true;
+  if (export_list_append (&draining, exp) == -1)
+    fatal ("export_list_append");
+  exp->pump_wanted = true;
+}
+
+/* Apply a new configuration to the running exports: keep the ones
+ * configured identically (their connections and requests carry on),
+ * retire the removed and changed ones, and start the new and changed
+ * ones.  Returns 0, or -1 (ENOMEM, logged) leaving things as they were
+ * as far as possible.
+ */
+int
+exports_reload (const struct config *newcfg)
+{
+  export_list next = { 0 };
+
+  for (size_t i = 0; i < newcfg->exports.len; i++) {
+    const struct export_config *ec = &newcfg->exports.ptr[i];
+    struct export *old = export_lookup (ec->name), *exp = old;
+
+    if (old == NULL || !export_config_equal (old->cfg, ec)) {
+      exp = export_new (ec);
+      if (exp == NULL)
+        goto fail;
+      log_info ("export %s: %s", ec->name, old ? "changed" : "added");
+    }
+    if (export_list_append (&next, exp) == -1)
+      goto fail;
   }
+  for (size_t i = 0; i < exports.len; i++) {
+    bool kept = false;
+
+    for (size_t j = 0; j < next.len; j++)
+      kept |= next.ptr[j] == exports.ptr[i];
+    if (!kept)
+      export_retire (exports.ptr[i]);
+  }
+  for (size_t j = 0; j < next.len; j++)
+    if (!next.ptr[j]->conns[0].started)
+      export_start (next.ptr[j]);
+  export_list_reset (&exports);
+  exports = next;
+  return 0;
+
+ fail:
+  log_warn ("reload");
+  for (size_t j = 0; j < next.len; j++)
+    if (!next.ptr[j]->conns[0].started && export_lookup (next.ptr[j]->name)
+        != next.ptr[j])
+      export_free (next.ptr[j]);
+  export_list_reset (&next);
+  return -1;
+}
+
+/* A draining export with nothing left: stop its connections. */
+static void
+export_maybe_stop (struct export *exp)
+{
+  if (!exp->draining || exp->conns_stopping > 0 || exp->in_flight > 0 ||
+      exp->chunks_out > 0 || exp->retry_head != NULL)
+    return;
+  for (unsigned j = 0; j < exp->connections_configured; j++) {
+    struct nbdconn *conn = &exp->conns[j];
+
+    if (conn->started && !conn->stopping) {
+      conn->stopping = true;
+      exp->conns_stopping++;
+      loop_post (conn->worker->lp, &conn->stop_msg);
+    }
+  }
+}
+
+/* MSG_CONN_STOPPED (or NULL, from the janitor): free the draining
+ * exports that have nothing left running.
+ */
+void
+export_stopped (struct nbdconn *conn)
+{
+  if (conn)
+    conn->exp->conns_stopping--;
+  for (size_t i = 0; i < draining.len; i++) {
+    struct export *exp = draining.ptr[i];
+    bool any_stopping = false;
+
+    for (unsigned j = 0; j < exp->connections_configured; j++)
+      any_stopping |= exp->conns[j].started && !exp->conns[j].stopping;
+    if (exp->conns_stopping == 0 && !any_stopping &&
+        exp->in_flight == 0 && exp->chunks_out == 0) {
+      log_info ("export %s: closed", exp->name);
+      export_list_remove (&draining, i);
+      export_free (exp);
+      i--;
+    }
+  }
+}
+
+/* Requests not yet completed, in all exports, draining ones included. */
+size_t
+exports_in_flight (void)
+{
+  size_t n = 0;
+
+  for (size_t i = 0; i < exports.len; i++)
+    n += exports.ptr[i]->in_flight;
+  for (size_t i = 0; i < draining.len; i++)
+    n += draining.ptr[i]->in_flight;
+  return n;
 }
 
 bool
 exports_first_attempts_done (void)
 {
-  for (size_t i = 0; i < nr_exports; i++)
-    if (exports[i].state == EXPORT_CONNECTING)
+  for (size_t i = 0; i < exports.len; i++)
+    if (exports.ptr[i]->state == EXPORT_CONNECTING)
       return false;
   return true;
 }
 
+/* The served export called NAME (never a draining one), or NULL. */
 struct export *
 export_lookup (const char *name)
 {
-  for (size_t i = 0; i < nr_exports; i++)
-    if (strcmp (exports[i].name, name) == 0)
-      return &exports[i];
+  for (size_t i = 0; i < exports.len; i++)
+    if (strcmp (exports.ptr[i]->name, name) == 0)
+      return exports.ptr[i];
   return NULL;
 }
 
@@ -201,49 +354,59 @@ export_conn_event (struct conn_event *ev)
   exp->pump_wanted = true;
 }
 
-/* Periodic upkeep, main thread: complete requests past their deadline,
- * and drop connections that have had chunks outstanding with no reply
- * for a whole request timeout (a hung server: libnbd cannot cancel).
+/* Periodic upkeep of one export: complete requests past their
+ * deadline, drop connections that have had chunks outstanding with no
+ * reply for a whole request timeout (a hung server: libnbd cannot
+ * cancel), and finish draining.
  */
-void
-exports_janitor (uint64_t now)
+static void
+export_janitor (struct export *exp, uint64_t now)
 {
-  for (size_t i = 0; i < nr_exports; i++) {
-    struct export *exp = &exports[i];
-    uint64_t timeout = (uint64_t) exp->cfg->request_timeout_ms * 1000000;
-    struct request *req;
+  uint64_t timeout = (uint64_t) exp->cfg->request_timeout_ms * 1000000;
+  struct request *req;
 
-    while ((req = TAILQ_FIRST (&exp->live)) != NULL &&
-           req->deadline_ns <= now) {
-      exp->st_timeouts++;
-      request_complete (req, exp->state == EXPORT_UP ? ETIMEDOUT : ENOTCONN,
-                        exp->state == EXPORT_UP ?
-                        "the request did not finish within request-timeout" :
-                        "the export's server is unreachable");
-    }
-    for (unsigned j = 0; j < exp->nr_conns; j++) {
-      struct nbdconn *conn = &exp->conns[j];
-
-      if (conn->up && conn->outstanding > 0 && !conn->reset_posted &&
-          now - conn->last_progress_ns >= timeout) {
-        log_warnx ("export %s: connection %u: no reply for %u ms; "
-                   "dropping it", exp->name, j,
-                   exp->cfg->request_timeout_ms);
-        conn->reset_posted = true;
-        loop_post (&conn->worker->loop, &conn->reset_msg);
-      }
-    }
-    if (exp->pump_wanted)
-      request_pump (exp);
+  while ((req = TAILQ_FIRST (&exp->live)) != NULL &&
+         req->deadline_ns <= now) {
+    exp->st_timeouts++;
+    request_complete (req, exp->state == EXPORT_UP ? ETIMEDOUT : ENOTCONN,
+                      exp->state == EXPORT_UP ?
+                      "the request did not finish within request-timeout" :
+                      "the export's server is unreachable");
   }
+  for (unsigned j = 0; j < exp->nr_conns; j++) {
+    struct nbdconn *conn = &exp->conns[j];
+
+    if (conn->up && conn->outstanding > 0 && !conn->reset_posted &&
+        !conn->stopping && now - conn->last_progress_ns >= timeout) {
+      log_warnx ("export %s: connection %u: no reply for %u ms; "
+                 "dropping it", exp->name, j, exp->cfg->request_timeout_ms);
+      conn->reset_posted = true;
+      loop_post (conn->worker->lp, &conn->reset_msg);
+    }
+  }
+  if (exp->pump_wanted)
+    request_pump (exp);
+  export_maybe_stop (exp);
 }
 
 void
+exports_janitor (uint64_t now)
+{
+  for (size_t i = 0; i < exports.len; i++)
+    export_janitor (exports.ptr[i], now);
+  for (size_t i = 0; i < draining.len; i++)
+    export_janitor (draining.ptr[i], now);
+  export_stopped (NULL);
+}
+
+/* At exit, after the workers have stopped. */
+void
 exports_free (void)
 {
-  for (size_t i = 0; i < nr_exports; i++)
-    free (exports[i].conns);
-  free (exports);
-  exports = NULL;
-  nr_exports = 0;
+  for (size_t i = 0; i < exports.len; i++)
+    export_free (exports.ptr[i]);
+  for (size_t i = 0; i < draining.len; i++)
+    export_free (draining.ptr[i]);
+  export_list_reset (&exports);
+  export_list_reset (&draining);
 }

@@ -17,6 +17,7 @@
 #ifndef NBDCACHED_DAEMON_INTERNAL_H
 #define NBDCACHED_DAEMON_INTERNAL_H
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -76,13 +77,14 @@ DEFINE_VECTOR_TYPE (export_config_list, struct export_config)
 struct config {
   char *socket_path;            /* NULL: the default */
   char *pid_file;
-  unsigned threads;             /* 0: the default */
+  unsigned threads;             /* THREADS_UNSET: the default */
   unsigned socket_mode;
   uid_t socket_owner;           /* (uid_t) -1: unchanged */
   gid_t socket_group;           /* (gid_t) -1: unchanged */
   unsigned max_client_requests; /* per client, in flight */
   uint64_t max_client_bytes;    /* per client, in flight */
   uint64_t max_client_output;   /* unread replies before disconnecting */
+  unsigned drain_timeout_ms;    /* SIGTERM: how long to let requests finish */
   export_config_list exports;
 };
 
@@ -96,14 +98,23 @@ struct config {
 #define DEFAULT_MAX_CLIENT_REQUESTS 1024
 #define DEFAULT_MAX_CLIENT_BYTES (UINT64_C (1) << 40)
 #define DEFAULT_MAX_CLIENT_OUTPUT (4 * 1024 * 1024)
+#define DEFAULT_DRAIN_TIMEOUT_MS 30000
 #define MAX_CONNECTIONS 64
 #define MAX_IN_FLIGHT_LIMIT 4096
 #define MAX_THREADS 64
+#define THREADS_UNSET UINT_MAX
 
 /* The configuration in force; lives until exit. */
 extern struct config cfg;
 
 extern void config_init (struct config *c);
+extern int config_read (struct config *c, const char *file,
+                        char *const *export_args, size_t nr_export_args);
+extern int export_config_copy (struct export_config *dst,
+                               const struct export_config *src);
+extern bool export_config_equal (const struct export_config *a,
+                                 const struct export_config *b);
+extern void export_config_free (struct export_config *ec);
 extern int config_load_file (struct config *cfg, const char *path);
 extern int config_add_export_arg (struct config *cfg, const char *arg);
 extern int config_finish (struct config *cfg);
@@ -118,6 +129,8 @@ enum msg_type {
   MSG_CONN_START,               /* main -> worker: connect */
   MSG_CONN_EVENT,               /* worker -> main: connection up/down */
   MSG_CONN_RESET,               /* main -> worker: drop a hung connection */
+  MSG_CONN_STOP,                /* main -> worker: close for good */
+  MSG_CONN_STOPPED,             /* worker -> main: closed, may be freed */
   MSG_LOOP_STOP,                /* main -> worker: close all, exit */
 };
 
@@ -155,8 +168,11 @@ extern void loop_drain (struct loop *loop);
 struct chunk;
 
 struct worker {
-  struct loop loop;             /* first member */
+  struct loop loop;             /* first member; unused when inline */
+  struct loop *lp;              /* the loop it runs on: &loop, or
+                                   &main_loop with --threads 0 */
   unsigned id;
+  TAILQ_HEAD (, nbdconn) conns; /* the connections it owns (started) */
   struct msg *done_head;        /* chunks to post back to main */
   struct msg **done_tail;
 };
@@ -165,7 +181,9 @@ extern struct worker *workers;
 extern unsigned nr_workers;
 extern struct loop main_loop;
 
+extern bool workers_inline;
 extern int workers_start (unsigned n);
+extern void worker_handle_msg (struct loop *loop, struct msg *m);
 extern void workers_stop (void);
 extern void worker_chunk_done (struct worker *w, struct chunk *c);
 extern void worker_flush (struct worker *w);
@@ -200,8 +218,12 @@ struct nbdconn {
   struct worker *worker;        /* the owning thread, immutable */
   struct msg start_msg;
   struct msg reset_msg;
+  struct msg stop_msg;
+  struct msg stopped_msg;
 
   /* Worker-owned. */
+  TAILQ_ENTRY (nbdconn) worker_entry; /* in worker->conns once started */
+  bool listed;                  /* linked in worker->conns */
   struct nbd_handle *nbd;
   struct event *ev;             /* socket readiness */
   struct event *timer;          /* connect timeout */
@@ -219,6 +241,8 @@ struct nbdconn {
   struct msg **queue_tail;
 
   /* Main-owned. */
+  bool started;                 /* MSG_CONN_START was posted */
+  bool stopping;                /* MSG_CONN_STOP was posted */
   bool up;
   bool ever_up;
   bool reset_posted;            /* a MSG_CONN_RESET is on its way */
@@ -242,10 +266,21 @@ enum export_state { EXPORT_CONNECTING, EXPORT_UP, EXPORT_DOWN };
 struct request;
 struct client;
 
+/* Latency buckets of the stats histogram, in microseconds; one more
+ * bucket counts everything slower.
+ */
+#define LATENCY_BUCKETS 16
+extern const uint64_t latency_bounds_us[LATENCY_BUCKETS];
+#define ERRNO_SLOTS 140         /* errno values counted one by one */
+
 struct export {
-  const struct export_config *cfg; /* in the global cfg */
+  struct export_config own_cfg; /* the export's copy: reload-safe */
+  const struct export_config *cfg; /* == &own_cfg */
   const char *name;             /* cfg->name */
   unsigned connections_configured;
+  bool paused;                  /* admin "pause": send nothing */
+  bool draining;                /* removed by a reload: finishing */
+  unsigned conns_stopping;      /* MSG_CONN_STOPPED still to come */
 
   enum export_state state;
   bool have_info;
@@ -269,15 +304,22 @@ struct export {
   uint64_t st_retries;          /* chunks sent again after a lost connection */
   uint64_t st_timeouts;         /* requests past their deadline */
   uint64_t st_reconnects;
+  uint64_t st_errno[ERRNO_SLOTS]; /* failed requests by errno */
+  uint64_t st_latency[LATENCY_BUCKETS + 1];
+  uint64_t st_latency_sum_us;
   uint64_t in_flight;           /* requests not yet completed */
   uint64_t chunks_out;          /* chunks posted to workers */
 };
 
-extern struct export *exports;
-extern size_t nr_exports;
+DEFINE_VECTOR_TYPE (export_list, struct export *)
+extern export_list exports;     /* served, in configuration order */
+extern export_list draining;    /* removed by a reload, finishing */
 
 extern int exports_create (const struct config *cfg);
+extern int exports_reload (const struct config *newcfg);
 extern void exports_start (void);
+extern void export_stopped (struct nbdconn *conn);
+extern size_t exports_in_flight (void);
 extern bool exports_first_attempts_done (void);
 extern void exports_free (void);
 extern struct export *export_lookup (const char *name);
@@ -334,6 +376,7 @@ struct request {
   TAILQ_ENTRY (request) live_entry;    /* in exp->live until completed */
   bool pending;                 /* linked in exp->pending */
   bool completed;               /* its event was sent (or dropped) */
+  uint64_t start_ns;
   uint64_t deadline_ns;
   uint64_t bytes;               /* counted in client->bytes_in_flight */
   struct export *exp;
@@ -393,6 +436,8 @@ extern void client_close (struct client *client, const char *why);
 extern void client_close_after_flush (struct client *client);
 extern void client_unref (struct client *client);
 extern void clients_close_all (void);
+extern void clients_close_all_after_flush (void);
+extern void clients_stop_reading (void);
 extern bool client_over_limits (const struct client *client);
 extern void client_request_done (struct client *client, uint64_t bytes);
 
@@ -405,6 +450,8 @@ extern void ops_handle_line (struct client *client, const char *line,
 /* info.c: the "exports" and "stats" replies. */
 extern struct json_object *info_exports (const struct client *client);
 extern struct json_object *info_stats (const struct client *client);
+extern struct json_object *info_clients (const struct client *client);
+extern bool client_is_admin (const struct client *client);
 
 /* ------------------------------------------------------------------ */
 /* listener.c */
@@ -413,8 +460,22 @@ extern int listener_open (const char *path);
 extern void listener_enable (void);
 extern void listener_close (void);
 
+/* notify.c */
+extern void notify_ready (void);
+extern void notify_reloading (void);
+extern void notify_stopping (void);
+extern void notify_watchdog_start (void);
+extern void notify_watchdog_stop (void);
+
+/* reload.c */
+extern void reload_init (const char *file, char *const *args,
+                         size_t nr_args);
+
 /* main.c */
 extern bool daemon_stopping;
+extern bool daemon_draining;
+extern int daemon_reload (char *error, size_t len);
+extern void daemon_notify_status (void);
 extern uint64_t start_time_ns;
 extern uint64_t now_ns (void);
 extern void daemon_check_ready (void);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <event2/listener.h>
+#include <systemd/sd-daemon.h>
 
 #include "cleanup.h"
 #include "internal.h"
@@ -34,7 +35,8 @@ on_accept (struct evconnlistener *l, evutil_socket_t fd,
 static void
 on_resume (evutil_socket_t fd, short what, void *opaque)
 {
-  evconnlistener_enable (listener);
+  if (listener)
+    evconnlistener_enable (listener);
 }
 
 static void
@@ -98,14 +100,69 @@ make_parent_dir (const char *path)
     log_debug ("created %s", dirname (copy));
 }
 
-/* Bind and listen on PATH; accepting starts with listener_enable.
- * Returns 0 or -1 (logged).
+/* Wrap the listening socket FD in an evconnlistener, disabled. */
+static int
+listener_wrap (int fd)
+{
+  listener = evconnlistener_new (main_loop.base, on_accept, NULL,
+                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_DISABLED,
+                                 -1, fd);
+  if (listener == NULL) {
+    log_warn ("evconnlistener_new");
+    close (fd);
+    return -1;
+  }
+  evconnlistener_set_error_cb (listener, on_accept_error);
+  return 0;
+}
+
+/* systemd socket activation: use the one socket passed to us.  It is
+ * systemd's: we never unlink it or shut it down (only close our copy
+ * at exit).  Returns 1 if a socket was passed, 0 if none, -1 on error.
+ */
+static int
+listener_activated (void)
+{
+  int n = sd_listen_fds (1);
+  int fd = SD_LISTEN_FDS_START;
+
+  if (n == 0)
+    return 0;
+  if (n < 0) {
+    errno = -n;
+    log_warn ("sd_listen_fds");
+    return -1;
+  }
+  if (n > 1) {
+    log_warnx ("systemd passed %d sockets; nbdcached takes exactly one", n);
+    return -1;
+  }
+  if (sd_is_socket_unix (fd, SOCK_STREAM, 1, NULL, 0) <= 0) {
+    log_warnx ("the socket systemd passed is not a listening Unix "
+               "stream socket");
+    return -1;
+  }
+  if (evutil_make_socket_nonblocking (fd) == -1 ||
+      evutil_make_socket_closeonexec (fd) == -1) {
+    log_warn ("fcntl");
+    return -1;
+  }
+  log_info ("listening on the socket passed by systemd");
+  return listener_wrap (fd) == -1 ? -1 : 1;
+}
+
+/* Listen on the socket systemd passed, else bind and listen on PATH.
+ * Accepting starts with listener_enable.  Returns 0 or -1 (logged).
  */
 int
 listener_open (const char *path)
 {
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  int fd;
+  int fd, r;
+
+  r = listener_activated ();
+  if (r != 0)
+    return r == 1 ? 0 : -1;
 
   if (strlen (path) >= sizeof addr.sun_path) {
     log_warnx ("socket path too long: %s", path);
@@ -134,24 +191,18 @@ listener_open (const char *path)
   if (listen (fd, SOMAXCONN) == -1) {
     log_warn ("listen %s", path);
     close (fd);
+    unlink (path);
     return -1;
   }
-  listener = evconnlistener_new (main_loop.base, on_accept, NULL,
-                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_DISABLED,
-                                 -1, fd);
-  if (listener == NULL) {
-    log_warn ("evconnlistener_new");
-    close (fd);
-    return -1;
-  }
-  evconnlistener_set_error_cb (listener, on_accept_error);
-  return 0;
+  log_info ("listening on %s", path);
+  return listener_wrap (fd);
 }
 
 void
 listener_enable (void)
 {
-  evconnlistener_enable (listener);
+  if (listener)
+    evconnlistener_enable (listener);
 }
 
 /* Stop accepting and remove the socket file we created. */

@@ -18,12 +18,19 @@
 #include "internal.h"
 
 struct loop main_loop;
-bool daemon_stopping;
+bool daemon_stopping;           /* shutting down: fail what is left */
+bool daemon_draining;           /* SIGTERM: letting requests finish */
 uint64_t start_time_ns;
 
 struct config cfg;
 static bool ready;
 static char *pid_file;
+static uint64_t drain_deadline_ns;
+
+/* -c and -e, kept for reloads. */
+static const char *config_file;
+DEFINE_VECTOR_TYPE (arg_list, char *)
+static arg_list export_args;
 
 uint64_t
 now_ns (void)
@@ -48,7 +55,8 @@ usage (FILE *fp)
 "  -s, --socket PATH       listen here (default: $NBDCACHE_SOCKET, else\n"
 "                          " NBDCACHE_SYSTEM_SOCKET " for root,\n"
 "                          else $XDG_RUNTIME_DIR/" NBDCACHE_SOCKET_NAME ")\n"
-"  -t, --threads N         worker threads owning NBD connections\n"
+"  -t, --threads N         worker threads owning NBD connections; 0 drives\n"
+"                          them from the main loop (no hand-offs)\n"
 "                          (default: the number of CPUs, at most 8)\n"
 "  -P, --pid-file FILE     write the pid here once serving\n"
 "      --check-config      parse the configuration and exit\n"
@@ -78,27 +86,31 @@ parse_args (int argc, char **argv, bool *check_only)
     { "version", no_argument, NULL, 'V' },
     { NULL },
   };
-  const char *config_file = NULL;
+  struct config scratch;
   char *socket_arg = NULL, *pid_arg = NULL;
   bool verbose = false;
-  long threads = 0;
+  long threads = -1;
   char *end;
   int c;
 
-  config_init (&cfg);
+  config_init (&scratch);
   while ((c = getopt_long (argc, argv, "c:e:s:t:P:vhV", longopts, NULL)) != -1) {
     switch (c) {
     case 'c': config_file = optarg; break;
     case 'e':
-      if (config_add_export_arg (&cfg, optarg) == -1)
+      /* A malformed -e is a usage error, found now; the export itself
+       * is added by config_read, at start and at every reload.
+       */
+      if (config_add_export_arg (&scratch, optarg) == -1 ||
+          arg_list_append (&export_args, optarg) == -1)
         exit (2);
       break;
     case 's': socket_arg = optarg; break;
     case 't':
       errno = 0;
       threads = strtol (optarg, &end, 10);
-      if (errno || *end || threads < 1 || threads > MAX_THREADS) {
-        fprintf (stderr, "nbdcached: --threads must be 1 to %d\n",
+      if (errno || *end || threads < 0 || threads > MAX_THREADS) {
+        fprintf (stderr, "nbdcached: --threads must be 0 to %d\n",
                  MAX_THREADS);
         exit (2);
       }
@@ -118,8 +130,9 @@ parse_args (int argc, char **argv, bool *check_only)
              "Try 'nbdcached --help' for more information.\n", argv[optind]);
     exit (2);
   }
+  config_free (&scratch);
   log_init ("nbdcached", verbose);
-  if (config_file && config_load_file (&cfg, config_file) == -1)
+  if (config_read (&cfg, config_file, export_args.ptr, export_args.len) == -1)
     exit (1);
   /* The command line wins over the file. */
   if (socket_arg) {
@@ -130,10 +143,8 @@ parse_args (int argc, char **argv, bool *check_only)
     free (cfg.pid_file);
     cfg.pid_file = strdup (pid_arg);
   }
-  if (threads > 0)
+  if (threads >= 0)
     cfg.threads = (unsigned) threads;
-  if (config_finish (&cfg) == -1)
-    exit (1);
 }
 
 static unsigned
@@ -170,8 +181,10 @@ daemon_check_ready (void)
   listener_enable ();
   write_pid_file ();
   log_info ("ready: %zu export%s, %u worker thread%s",
-            nr_exports, nr_exports == 1 ? "" : "s",
-            nr_workers, nr_workers == 1 ? "" : "s");
+            exports.len, exports.len == 1 ? "" : "s",
+            workers_inline ? 0 : nr_workers,
+            !workers_inline && nr_workers == 1 ? "" : "s");
+  notify_ready ();
 }
 
 static void
@@ -184,24 +197,62 @@ main_dispatch (struct loop *loop, struct msg *m)
   case MSG_CONN_EVENT:
     export_conn_event (container_of (m, struct conn_event, msg));
     break;
+  case MSG_CONN_STOPPED:
+    export_stopped (container_of (m, struct nbdconn, stopped_msg));
+    break;
   default:
-    log_warnx ("main: unexpected message %d", m->type);
+    if (workers_inline)         /* --threads 0 */
+      worker_handle_msg (loop, m);
+    else
+      log_warnx ("main: unexpected message %d", m->type);
   }
 }
 
 static void
 main_after_batch (struct loop *loop)
 {
+  if (workers_inline)
+    worker_flush (&workers[0]);
   requests_pump_wanted ();
 }
 
 /* Every JANITOR_MS: deadlines and hung connections. */
 #define JANITOR_MS 100
 
+/* While draining: once no request is left (or the drain timeout has
+ * passed, failing what is left with ESHUTDOWN), close every client
+ * after its last events are written, then leave the loop.
+ */
+static void
+drain_step (uint64_t now)
+{
+  if (exports_in_flight () > 0 && now < drain_deadline_ns)
+    return;
+  if (exports_in_flight () > 0) {
+    log_warnx ("drain timeout: failing %zu request%s with ESHUTDOWN",
+               exports_in_flight (), exports_in_flight () == 1 ? "" : "s");
+    for (size_t i = 0; i < exports.len; i++)
+      requests_fail_all (exports.ptr[i], ESHUTDOWN, "the daemon is stopping");
+    for (size_t i = 0; i < draining.len; i++)
+      requests_fail_all (draining.ptr[i], ESHUTDOWN, "the daemon is stopping");
+  }
+  clients_close_all_after_flush ();
+  /* Give slow readers two seconds to take their last events. */
+  if (nr_clients == 0 || now >= drain_deadline_ns + 2000000000ULL)
+    event_base_loopbreak (main_loop.base);
+}
+
 static void
 on_janitor (evutil_socket_t fd, short what, void *opaque)
 {
-  exports_janitor (now_ns ());
+  static unsigned ticks;
+  uint64_t now = now_ns ();
+
+  exports_janitor (now);
+  if (daemon_draining)
+    drain_step (now);
+  if (++ticks % 10 == 0)
+    daemon_notify_status ();
 }
 
 /* Each client and each NBD connection costs a descriptor: allow as
@@ -219,11 +270,37 @@ raise_fd_limit (void)
   }
 }
 
+/* SIGTERM, SIGINT: stop accepting and reading, let the requests in
+ * flight finish (up to drain-timeout), deliver their events, exit 0.
+ * A second signal stops at once.
+ */
 static void
 on_stop_signal (evutil_socket_t sig, short what, void *opaque)
 {
-  log_info ("caught %s, shutting down", strsignal (sig));
-  event_base_loopbreak (main_loop.base);
+  if (daemon_draining) {
+    log_info ("caught %s again, stopping now", strsignal (sig));
+    event_base_loopbreak (main_loop.base);
+    return;
+  }
+  log_info ("caught %s: draining %zu request%s (at most %.1f s)",
+            strsignal (sig), exports_in_flight (),
+            exports_in_flight () == 1 ? "" : "s",
+            cfg.drain_timeout_ms / 1000.0);
+  daemon_draining = true;
+  drain_deadline_ns = now_ns () + (uint64_t) cfg.drain_timeout_ms * 1000000;
+  notify_stopping ();
+  listener_close ();
+  clients_stop_reading ();
+  drain_step (now_ns ());
+}
+
+static void
+on_reload_signal (evutil_socket_t sig, short what, void *opaque)
+{
+  char error[512];
+
+  if (!daemon_draining)
+    daemon_reload (error, sizeof error);
 }
 
 /* Route libevent's own messages into our log. */
@@ -243,12 +320,15 @@ static void
 shutdown_daemon (void)
 {
   daemon_stopping = true;
+  notify_watchdog_stop ();
   listener_close ();
   clients_close_all ();
   workers_stop ();
   loop_drain (&main_loop);
-  for (size_t i = 0; i < nr_exports; i++)
-    requests_fail_all (&exports[i], ESHUTDOWN, "the daemon is stopping");
+  for (size_t i = 0; i < exports.len; i++)
+    requests_fail_all (exports.ptr[i], ESHUTDOWN, "the daemon is stopping");
+  for (size_t i = 0; i < draining.len; i++)
+    requests_fail_all (draining.ptr[i], ESHUTDOWN, "the daemon is stopping");
   exports_free ();
   chunks_free_cache ();
   if (pid_file)
@@ -259,7 +339,7 @@ int
 main (int argc, char **argv)
 {
   CLEANUP_FREE char *socket_path = NULL;
-  struct event *sigint_ev, *sigterm_ev, *janitor_ev;
+  struct event *sigint_ev, *sigterm_ev, *sighup_ev, *janitor_ev;
   struct timeval janitor_tv = { 0, JANITOR_MS * 1000 };
   bool check_only = false;
 
@@ -268,6 +348,7 @@ main (int argc, char **argv)
     printf ("configuration OK: %zu export%s\n", cfg.exports.len,
             cfg.exports.len == 1 ? "" : "s");
     config_free (&cfg);
+    arg_list_reset (&export_args);
     return 0;
   }
   socket_path = cfg.socket_path ? strdup (cfg.socket_path)
@@ -275,7 +356,8 @@ main (int argc, char **argv)
   if (socket_path == NULL)
     fatalx ("no socket path: use -s PATH, or set NBDCACHE_SOCKET or "
             "XDG_RUNTIME_DIR");
-  pid_file = cfg.pid_file;
+  pid_file = cfg.pid_file ? strdup (cfg.pid_file) : NULL;
+  reload_init (config_file, export_args.ptr, export_args.len);
   start_time_ns = now_ns ();
 
   signal (SIGPIPE, SIG_IGN);
@@ -288,9 +370,11 @@ main (int argc, char **argv)
   main_loop.after_batch = main_after_batch;
   sigint_ev = evsignal_new (main_loop.base, SIGINT, on_stop_signal, NULL);
   sigterm_ev = evsignal_new (main_loop.base, SIGTERM, on_stop_signal, NULL);
-  if (!sigint_ev || !sigterm_ev ||
+  sighup_ev = evsignal_new (main_loop.base, SIGHUP, on_reload_signal, NULL);
+  if (!sigint_ev || !sigterm_ev || !sighup_ev ||
       evsignal_add (sigint_ev, NULL) == -1 ||
-      evsignal_add (sigterm_ev, NULL) == -1)
+      evsignal_add (sigterm_ev, NULL) == -1 ||
+      evsignal_add (sighup_ev, NULL) == -1)
     fatalx ("cannot install signal handlers");
   janitor_ev = event_new (main_loop.base, -1, EV_PERSIST, on_janitor, NULL);
   if (janitor_ev == NULL || event_add (janitor_ev, &janitor_tv) == -1)
@@ -298,11 +382,12 @@ main (int argc, char **argv)
 
   if (listener_open (socket_path) == -1)
     exit (1);
-  if (workers_start (cfg.threads ? cfg.threads : default_threads ()) == -1 ||
+  if (workers_start (cfg.threads != THREADS_UNSET ? cfg.threads
+                     : default_threads ()) == -1 ||
       exports_create (&cfg) == -1)
     fatalx ("cannot start");
-  log_info ("listening on %s", socket_path);
   exports_start ();
+  notify_watchdog_start ();
   daemon_check_ready ();
 
   event_base_loop (main_loop.base, EVLOOP_NO_EXIT_ON_EMPTY);
@@ -311,8 +396,11 @@ main (int argc, char **argv)
   event_free (janitor_ev);
   event_free (sigint_ev);
   event_free (sigterm_ev);
+  event_free (sighup_ev);
   loop_free (&main_loop);
   config_free (&cfg);
+  arg_list_reset (&export_args);
+  free (pid_file);
   log_info ("stopped");
   return 0;
 }

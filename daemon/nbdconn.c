@@ -263,7 +263,7 @@ conn_rearm (struct nbdconn *conn)
   conn->ev_flags = flags;
   if (fd < 0 || flags == EV_PERSIST)
     return;
-  conn->ev = event_new (conn->worker->loop.base, fd, flags, on_socket, conn);
+  conn->ev = event_new (conn->worker->lp->base, fd, flags, on_socket, conn);
   if (conn->ev == NULL || event_add (conn->ev, NULL) == -1)
     fatal ("event_new");
 }
@@ -275,7 +275,7 @@ add_timer (struct event **ev, struct nbdconn *conn,
   struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
   if (*ev == NULL)
-    *ev = evtimer_new (conn->worker->loop.base, fn, conn);
+    *ev = evtimer_new (conn->worker->lp->base, fn, conn);
   if (*ev == NULL || evtimer_add (*ev, &tv) == -1)
     fatal ("evtimer_new");
 }
@@ -355,9 +355,11 @@ conn_configure (struct nbdconn *conn)
 void
 nbdconn_start (struct nbdconn *conn)
 {
-  if (conn->queue_tail == NULL) {
+  if (!conn->listed) {
     conn->queue_tail = &conn->queue_head;
     conn->backoff_ms = conn->exp->cfg->reconnect_min_ms;
+    TAILQ_INSERT_TAIL (&conn->worker->conns, conn, worker_entry);
+    conn->listed = true;
   }
   conn->ev_fd = -1;
   conn->state = CONN_CONNECTING;
@@ -404,10 +406,16 @@ nbdconn_reset (struct nbdconn *conn)
     conn_down (conn, "no reply from the server within the request timeout");
 }
 
-/* MSG_LOOP_STOP: drop the connection at shutdown, for good. */
+/* MSG_CONN_STOP and MSG_LOOP_STOP: drop the connection for good.
+ * Chunks still queued go back to main.
+ */
 void
 nbdconn_stop (struct nbdconn *conn)
 {
+  if (conn->listed) {
+    TAILQ_REMOVE (&conn->worker->conns, conn, worker_entry);
+    conn->listed = false;
+  }
   conn->stopped = true;
   if (conn->ev)
     event_free (conn->ev);

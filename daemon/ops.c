@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "internal.h"
@@ -132,6 +133,57 @@ op_cache (struct client *client, const struct nbdc_request *req)
   reply_error (client, req->id, err.errnum, err.message);
 }
 
+/* Root and the daemon's own user may run the admin ops. */
+bool
+client_is_admin (const struct client *client)
+{
+  return client->uid == 0 || client->uid == geteuid ();
+}
+
+/* "pause" and "resume": stop or restart sending an export's chunks. */
+static void
+op_pause (struct client *client, const struct nbdc_request *req, bool pause)
+{
+  struct export *exp = export_lookup (req->u.cache.export);
+
+  if (exp == NULL) {
+    char msg[320];
+
+    snprintf (msg, sizeof msg, "no export named \"%.*s\"",
+              nbdc_utf8_prefix (req->u.cache.export, 64),
+              req->u.cache.export);
+    reply_error (client, req->id, ENOENT, msg);
+    return;
+  }
+  if (exp->paused != pause)
+    log_info ("export %s: %s by client %llu (uid %u)", exp->name,
+              pause ? "paused" : "resumed",
+              (unsigned long long) client->serial, (unsigned) client->uid);
+  exp->paused = pause;
+  exp->pump_wanted = true;
+  reply_fields (client, req->id, json_object_new_object ());
+}
+
+static void
+op_reload (struct client *client, const struct nbdc_request *req)
+{
+  char error[512];
+
+  log_info ("reload requested by client %llu (uid %u)",
+            (unsigned long long) client->serial, (unsigned) client->uid);
+  if (daemon_reload (error, sizeof error) == -1)
+    reply_error (client, req->id, EINVAL, error);
+  else
+    reply_fields (client, req->id, json_object_new_object ());
+}
+
+static bool
+op_is_admin (enum nbdc_op op)
+{
+  return op == NBDC_OP_CLIENTS || op == NBDC_OP_PAUSE ||
+    op == NBDC_OP_RESUME || op == NBDC_OP_RELOAD;
+}
+
 /* Decode and run one request line from CLIENT. */
 void
 ops_handle_line (struct client *client, const char *line, size_t len)
@@ -154,6 +206,15 @@ ops_handle_line (struct client *client, const char *line, size_t len)
     nbdc_request_free (&req);
     return;
   }
+  if (op_is_admin (req.op) && !client_is_admin (client)) {
+    log_info ("client %llu (uid %u): denied admin op \"%s\"",
+              (unsigned long long) client->serial, (unsigned) client->uid,
+              nbdc_op_name (req.op));
+    reply_error (client, req.id, EPERM,
+                 "only root or the daemon's user may do that");
+    nbdc_request_free (&req);
+    return;
+  }
   switch (req.op) {
   case NBDC_OP_HELLO:
     op_hello (client, &req);
@@ -166,6 +227,16 @@ ops_handle_line (struct client *client, const char *line, size_t len)
     break;
   case NBDC_OP_STATS:
     reply_fields (client, req.id, info_stats (client));
+    break;
+  case NBDC_OP_CLIENTS:
+    reply_fields (client, req.id, info_clients (client));
+    break;
+  case NBDC_OP_PAUSE:
+  case NBDC_OP_RESUME:
+    op_pause (client, &req, req.op == NBDC_OP_PAUSE);
+    break;
+  case NBDC_OP_RELOAD:
+    op_reload (client, &req);
     break;
   }
   nbdc_request_free (&req);

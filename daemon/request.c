@@ -81,7 +81,8 @@ request_start (struct client *client, uint64_t id, struct export *exp,
   req->next = start;
   req->end = end;
   req->bytes = end - start;
-  req->deadline_ns = now_ns () +
+  req->start_ns = now_ns ();
+  req->deadline_ns = req->start_ns +
     (uint64_t) exp->cfg->request_timeout_ms * 1000000;
   client->refs++;
   client->in_flight++;
@@ -106,6 +107,29 @@ request_maybe_release (struct request *req)
     return;
   free (req);
   client_unref (client);
+}
+
+const uint64_t latency_bounds_us[LATENCY_BUCKETS] = {
+  100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,
+  250000, 500000, 1000000, 2500000, 5000000, 10000000,
+};
+
+/* Count REQ's outcome and latency in EXP's stats. */
+static void
+record_completion (struct export *exp, const struct request *req)
+{
+  uint64_t us = (now_ns () - req->start_ns) / 1000;
+  unsigned b = 0;
+
+  if (req->error != 0) {
+    exp->st_errors++;
+    if (req->error > 0 && req->error < ERRNO_SLOTS)
+      exp->st_errno[req->error]++;
+  }
+  while (b < LATENCY_BUCKETS && us > latency_bounds_us[b])
+    b++;
+  exp->st_latency[b]++;
+  exp->st_latency_sum_us += us;
 }
 
 /* Send REQ's completion event with ERROR (0 for success; ignored if
@@ -137,8 +161,7 @@ request_complete (struct request *req, int error, const char *why)
   }
   TAILQ_REMOVE (&exp->live, req, live_entry);
   exp->in_flight--;
-  if (req->error != 0)
-    exp->st_errors++;
+  record_completion (exp, req);
   if (client->bev != NULL) {
     strbuf *sb = client_scratch ();
 
@@ -217,6 +240,29 @@ batch_add (struct batch *batches, struct nbdconn *conn, struct chunk *c)
   batches[conn->worker->id].tail = &c->msg.next;
 }
 
+/* Drop the retry chunks nobody needs any more (their request has
+ * completed or its client has gone), even when no connection is up.
+ */
+static void
+purge_retries (struct export *exp)
+{
+  struct msg **p = &exp->retry_head;
+
+  while (*p != NULL) {
+    struct chunk *c = container_of (*p, struct chunk, msg);
+
+    if (c->req->completed || c->req->client->bev == NULL) {
+      *p = c->msg.next;
+      c->req->outstanding--;
+      request_maybe_release (c->req);
+      chunk_free (c);
+    }
+    else
+      p = &(*p)->next;
+  }
+  exp->retry_tail = p;
+}
+
 /* The next chunk to send: a retry, or a new cut from the request at
  * the head of the queue.  Drops chunks of requests that no longer
  * need them.  Returns NULL when there is nothing to send.
@@ -283,6 +329,9 @@ request_pump (struct export *exp)
     requests_fail_all (exp, ESHUTDOWN, "the daemon is stopping");
     return;
   }
+  purge_retries (exp);
+  if (exp->paused)
+    return;
   for (unsigned i = 0; i < nr_workers; i++)
     batches[i].tail = &batches[i].head;
 
@@ -291,7 +340,7 @@ request_pump (struct export *exp)
 
   for (unsigned i = 0; i < nr_workers; i++) {
     if (batches[i].tail != &batches[i].head)
-      loop_post_list (&workers[i].loop, batches[i].head, batches[i].tail);
+      loop_post_list (workers[i].lp, batches[i].head, batches[i].tail);
   }
 }
 
@@ -342,7 +391,10 @@ requests_fail_all (struct export *exp, int error, const char *why)
 void
 requests_pump_wanted (void)
 {
-  for (size_t i = 0; i < nr_exports; i++)
-    if (exports[i].pump_wanted)
-      request_pump (&exports[i]);
+  for (size_t i = 0; i < exports.len; i++)
+    if (exports.ptr[i]->pump_wanted)
+      request_pump (exports.ptr[i]);
+  for (size_t i = 0; i < draining.len; i++)
+    if (draining.ptr[i]->pump_wanted)
+      request_pump (draining.ptr[i]);
 }

@@ -12,6 +12,7 @@
 
 struct worker *workers;
 unsigned nr_workers;
+bool workers_inline;            /* --threads 0: main drives the handles */
 
 /* Record a finished chunk; it goes back to main in one post per batch
  * (worker_flush).  Worker thread.
@@ -44,8 +45,11 @@ worker_after_batch (struct loop *loop)
   worker_flush ((struct worker *) loop);
 }
 
-static void
-worker_dispatch (struct loop *loop, struct msg *m)
+/* A message for a worker: on a worker thread, or on the main loop
+ * when the connections are driven inline.
+ */
+void
+worker_handle_msg (struct loop *loop, struct msg *m)
 {
   struct chunk *c;
   struct nbdconn *conn;
@@ -63,11 +67,15 @@ worker_dispatch (struct loop *loop, struct msg *m)
     conn = container_of (m, struct nbdconn, reset_msg);
     nbdconn_reset (conn);
     break;
+  case MSG_CONN_STOP:
+    conn = container_of (m, struct nbdconn, stop_msg);
+    nbdconn_stop (conn);
+    worker_flush (conn->worker);
+    loop_post (&main_loop, &conn->stopped_msg);
+    break;
   case MSG_LOOP_STOP:
-    for (size_t i = 0; i < nr_exports; i++)
-      for (unsigned j = 0; j < exports[i].connections_configured; j++)
-        if (exports[i].conns[j].worker == (struct worker *) loop)
-          nbdconn_stop (&exports[i].conns[j]);
+    while ((conn = TAILQ_FIRST (&((struct worker *) loop)->conns)) != NULL)
+      nbdconn_stop (conn);
     event_base_loopbreak (loop->base);
     free (m);
     break;
@@ -86,23 +94,36 @@ worker_main (void *opaque)
   return NULL;
 }
 
-/* Create and start N worker threads.  Returns 0 or -1 (logged). */
+/* Create and start N worker threads; with N = 0, one worker that runs
+ * on the main loop (no thread, no hand-offs).  Returns 0 or -1
+ * (logged).
+ */
 int
 workers_start (unsigned n)
 {
-  workers = calloc (n, sizeof *workers);
+  workers = calloc (n ? n : 1, sizeof *workers);
   if (workers == NULL) {
     log_warn ("calloc");
     return -1;
+  }
+  if (n == 0) {
+    workers_inline = true;
+    workers[0].lp = &main_loop;
+    TAILQ_INIT (&workers[0].conns);
+    workers[0].done_tail = &workers[0].done_head;
+    nr_workers = 1;
+    return 0;
   }
   for (unsigned i = 0; i < n; i++) {
     char name[32];
     int err;
 
     snprintf (name, sizeof name, "worker %u", i);
-    if (loop_init (&workers[i].loop, name, worker_dispatch) == -1)
+    if (loop_init (&workers[i].loop, name, worker_handle_msg) == -1)
       return -1;
+    workers[i].lp = &workers[i].loop;
     workers[i].id = i;
+    TAILQ_INIT (&workers[i].conns);
     workers[i].done_tail = &workers[i].done_head;
     workers[i].loop.after_batch = worker_after_batch;
     err = pthread_create (&workers[i].loop.thread, NULL, worker_main,
@@ -123,6 +144,18 @@ workers_start (unsigned n)
 void
 workers_stop (void)
 {
+  struct nbdconn *conn;
+
+  if (workers_inline) {
+    while ((conn = TAILQ_FIRST (&workers[0].conns)) != NULL)
+      nbdconn_stop (conn);
+    worker_flush (&workers[0]);
+    free (workers);
+    workers = NULL;
+    nr_workers = 0;
+    workers_inline = false;
+    return;
+  }
   for (unsigned i = 0; i < nr_workers; i++) {
     struct msg *m = calloc (1, sizeof *m);
     if (m == NULL)

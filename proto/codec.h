@@ -39,7 +39,7 @@ struct nbdc_request {
       uint64_t version;
       const char *client;       /* may be NULL */
     } hello;
-    struct {
+    struct {                    /* also pause and resume */
       const char *export;
       uint64_t offset;
       uint64_t count;
@@ -86,6 +86,8 @@ int nbdc_get_u64 (struct json_object *obj, const char *key,
 int nbdc_encode_hello (strbuf *sb, uint64_t id, uint64_t version,
                        const char *client);
 int nbdc_encode_simple_op (strbuf *sb, uint64_t id, enum nbdc_op op);
+int nbdc_encode_export_op (strbuf *sb, uint64_t id, enum nbdc_op op,
+                           const char *export);
 int nbdc_encode_cache (strbuf *sb, uint64_t id, const char *export,
                        uint64_t offset, uint64_t count, uint32_t flags);
 

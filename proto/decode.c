@@ -48,6 +48,10 @@ static const struct field_spec cache_fields[] = {
   { "flags", FIELD_U64, false, REQ_OFF (u.cache.flags) },
   { NULL },
 };
+static const struct field_spec export_fields[] = {
+  { "export", FIELD_STRING, true, REQ_OFF (u.cache.export) },
+  { NULL },
+};
 static const struct field_spec no_fields[] = { { NULL } };
 
 static const struct {
@@ -59,6 +63,10 @@ static const struct {
   { "exports", NBDC_OP_EXPORTS, no_fields },
   { "cache", NBDC_OP_CACHE, cache_fields },
   { "stats", NBDC_OP_STATS, no_fields },
+  { "clients", NBDC_OP_CLIENTS, no_fields },
+  { "pause", NBDC_OP_PAUSE, export_fields },
+  { "resume", NBDC_OP_RESUME, export_fields },
+  { "reload", NBDC_OP_RELOAD, no_fields },
 };
 
 const char *

@@ -125,6 +125,21 @@ nbdc_encode_simple_op (strbuf *sb, uint64_t id, enum nbdc_op op)
           strbuf_append_str (sb, "}\n") == 0);
 }
 
+/* {"op":"pause","id":N,"export":"..."} and the like. */
+int
+nbdc_encode_export_op (strbuf *sb, uint64_t id, enum nbdc_op op,
+                       const char *export)
+{
+  ENCODE (sb,
+          strbuf_append_str (sb, "{\"op\":\"") == 0 &&
+          strbuf_append_str (sb, nbdc_op_name (op)) == 0 &&
+          strbuf_append_str (sb, "\",") == 0 &&
+          append_id (sb, id) == 0 &&
+          strbuf_append_str (sb, "\"export\":") == 0 &&
+          nbdc_append_json_string (sb, export) == 0 &&
+          strbuf_append_str (sb, "}\n") == 0);
+}
+
 int
 nbdc_encode_cache (strbuf *sb, uint64_t id, const char *export,
                    uint64_t offset, uint64_t count, uint32_t flags)

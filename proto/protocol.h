@@ -38,6 +38,10 @@ enum nbdc_op {
   NBDC_OP_EXPORTS,
   NBDC_OP_CACHE,
   NBDC_OP_STATS,
+  NBDC_OP_CLIENTS,              /* admin */
+  NBDC_OP_PAUSE,                /* admin */
+  NBDC_OP_RESUME,               /* admin */
+  NBDC_OP_RELOAD,               /* admin */
 };
 
 /* Kinds of message the daemon sends. */
