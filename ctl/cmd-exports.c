@@ -80,13 +80,26 @@ add_connections (struct table *t, struct json_object *e)
               count_text (c, "configured", configured, sizeof configured));
 }
 
+/* The state, with ",paused" after it while the export is paused. */
+static void
+add_state (struct table *t, struct json_object *e)
+{
+  const char *state = json_member_string (e, "state");
+  bool paused;
+
+  if (state && json_member_bool (e, "paused", &paused) && paused)
+    table_addf (t, "%s,paused", state);
+  else
+    table_add (t, state);
+}
+
 static void
 add_export (struct table *t, struct json_object *e)
 {
   char size[HUMAN_SIZE_LEN];
 
   table_add (t, json_member_string (e, "name"));
-  table_add (t, json_member_string (e, "state"));
+  add_state (t, e);
   table_add (t, size_text (e, "size", size, sizeof size));
   table_add (t, bool_text (e, "can_cache"));
   table_add (t, bool_text (e, "can_multi_conn"));

@@ -5,7 +5,9 @@
  * keys); each top-level array of objects, such as "exports", prints
  * as a table whose columns are the union of its elements' members,
  * "name" first.  A counter the daemon adds later therefore shows up
- * by itself.
+ * by itself.  Histograms, whatever their name, are summarised as
+ * their count, mean and 99th percentile.  --prometheus is in
+ * prometheus.c.
  */
 #include <config.h>
 
@@ -16,6 +18,7 @@
 #include "ctl.h"
 
 DEFINE_VECTOR_TYPE (key_vector, const char *)
+DEFINE_VECTOR_TYPE (object_vector, struct json_object *)
 
 /* Whether V is an array of objects (possibly empty), shown as a table. */
 static bool
@@ -166,10 +169,109 @@ render_array (const char *key, struct json_object *arr)
   free (rows);
 }
 
+/* US microseconds as "250us", "1.5ms" or "2.5s". */
+static char *
+duration_text (double us)
+{
+  char *s;
+  int r;
+
+  if (us < 1000)
+    r = asprintf (&s, "%.0fus", us);
+  else if (us < 1000000)
+    r = asprintf (&s, "%.3gms", us / 1000);
+  else
+    r = asprintf (&s, "%.3gs", us / 1000000);
+  if (r == -1)
+    out_of_memory ();
+  return s;
+}
+
+/* The bound of the bucket holding the 99th percentile of HIST, which
+ * holds TOTAL > 0 values: "<=5ms", or ">10s" above every bound.
+ */
+static char *
+p99_text (const struct histogram *hist, uint64_t total)
+{
+  uint64_t rank = total - total / 100, cumulative = 0;
+  bool above = true;
+  char *bound, *s;
+  size_t b;
+
+  for (b = 0; b < hist->nbounds && above; b++) {
+    cumulative += histogram_count (hist, b);
+    above = cumulative < rank;
+  }
+  /* B is one past the bucket found, or nbounds for the last bound. */
+  bound = duration_text ((double) histogram_bound (hist, b - 1));
+  if (asprintf (&s, "%s%s", above ? ">" : "<=", bound) == -1)
+    out_of_memory ();
+  free (bound);
+  return s;
+}
+
+/* A histogram as {"count": N, "mean": "1.2ms", "p99": "<=5ms"}. */
+static struct json_object *
+summarise_histogram (const struct histogram *hist)
+{
+  struct json_object *summary = json_object_new_object ();
+  uint64_t total = histogram_total (hist);
+  char *mean, *p99;
+
+  if (summary == NULL)
+    out_of_memory ();
+  json_object_object_add (summary, "count", json_object_new_uint64 (total));
+  if (total > 0 && hist->nbounds > 0) {
+    mean = duration_text ((double) hist->sum_us / (double) total);
+    p99 = p99_text (hist, total);
+    json_object_object_add (summary, "mean", json_object_new_string (mean));
+    json_object_object_add (summary, "p99", json_object_new_string (p99));
+    free (mean);
+    free (p99);
+  }
+  return summary;
+}
+
+static void
+push_object (object_vector *v, struct json_object *obj)
+{
+  if (object_vector_append (v, obj) == -1)
+    out_of_memory ();
+}
+
+/* Replace every histogram in OBJ, and in the objects and arrays of
+ * objects it holds, by its summary.
+ */
+static void
+summarise_histograms (struct json_object *obj)
+{
+  object_vector inner = { .ptr = NULL };
+  struct histogram hist;
+
+  json_object_object_foreach (obj, key, v) {
+    if (histogram_get (v, &hist))
+      /* Replacing the value of an existing key keeps the iteration
+       * valid; V is not used again.
+       */
+      json_object_object_add (obj, key, summarise_histogram (&hist));
+    else if (json_object_is_type (v, json_type_object))
+      push_object (&inner, v);
+    else if (is_table_array (v))
+      for (size_t i = 0; i < json_object_array_length (v); i++)
+        push_object (&inner, json_object_array_get_idx (v, i));
+  }
+  for (size_t i = 0; i < inner.len; i++)
+    summarise_histograms (inner.ptr[i]);
+  object_vector_reset (&inner);
+}
+
 static int
 render_stats (struct json_object *stats)
 {
-  bool printed = render_scalars (stats);
+  bool printed;
+
+  summarise_histograms (stats);
+  printed = render_scalars (stats);
 
   json_object_object_foreach (stats, key, v) {
     if (is_table_array (v)) {
@@ -189,6 +291,7 @@ run_stats (const struct command *cmd, int argc, char **argv)
     .fetch = nbdcache_get_stats_json,
     .type = json_type_object,
     .render = render_stats,
+    .render_prometheus = render_prometheus,
   };
 
   return run_json_command (cmd, &jc, argc, argv);
@@ -196,10 +299,12 @@ run_stats (const struct command *cmd, int argc, char **argv)
 
 const struct command stats_command = {
   .name = "stats",
-  .synopsis = "[--json]",
+  .synopsis = "[--json|--prometheus]",
   .summary = "Show the daemon's statistics",
   .options =
-  "      --json   print the daemon's JSON, indented, instead of a summary\n"
-  "  -h, --help   print this help and exit\n",
+  "      --json         print the daemon's JSON, indented, instead of a\n"
+  "                     summary\n"
+  "      --prometheus   print them in the Prometheus text format\n"
+  "  -h, --help         print this help and exit\n",
   .run = run_stats,
 };

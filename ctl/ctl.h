@@ -103,6 +103,8 @@ struct json_command {
   char *(*fetch) (struct nbdcache_handle *h);
   json_type type;               /* what the reply must be */
   int (*render) (struct json_object *reply);
+  /* Offers --prometheus when not NULL. */
+  int (*render_prometheus) (struct json_object *reply);
 };
 extern int run_json_command (const struct command *cmd,
                              const struct json_command *jc,
@@ -122,6 +124,21 @@ extern struct json_object *leaves_find (const leaves *l,
                                         const char *key);
 extern void leaves_free (leaves *l);
 
+/* histogram.c */
+struct histogram {
+  struct json_object *bounds_us;  /* borrowed: increasing bucket bounds */
+  struct json_object *counts;     /* borrowed: one more than bounds_us */
+  size_t nbounds;
+  uint64_t sum_us;
+};
+extern bool histogram_get (struct json_object *v, struct histogram *hist);
+extern uint64_t histogram_bound (const struct histogram *hist, size_t i);
+extern uint64_t histogram_count (const struct histogram *hist, size_t i);
+extern uint64_t histogram_total (const struct histogram *hist);
+
+/* prometheus.c */
+extern int render_prometheus (struct json_object *stats);
+
 /* progress.c */
 struct progress {
   bool enabled;
@@ -136,25 +153,64 @@ extern void progress_finish (struct progress *p, uint64_t done,
                              double elapsed);
 
 /* warm.c */
+struct warm_export {
+  char *name;                   /* owned */
+  int64_t size;                 /* -1 until warm_resolve found it */
+};
+DEFINE_VECTOR_TYPE (warm_exports, struct warm_export)
+
+/* One range to warm, of the export w->exports.ptr[export]. */
+struct warm_entry {
+  size_t export;
+  bool whole;                   /* all of it: warm_resolve sets count */
+  uint64_t offset;
+  uint64_t count;
+  unsigned long line;           /* in the manifest, or 0 */
+  uint64_t next_offset;         /* first byte not yet submitted */
+  uint64_t done;                /* bytes completed successfully */
+  char *error;                  /* first error, owned, or NULL */
+};
+DEFINE_VECTOR_TYPE (warm_entries, struct warm_entry)
+
 struct warm {
   /* Set by the caller before warm_run. */
-  uint64_t size;
+  warm_exports exports;         /* distinct, in order of first use */
+  warm_entries entries;         /* filled by warm_add */
   uint64_t request_size;
   unsigned max_in_flight;
 
-  /* Progress, updated by warm_run and the completion callback. */
-  uint64_t next_offset;         /* first byte not yet submitted */
+  /* Progress, updated by warm_resolve, warm_run and the callback. */
+  uint64_t total;               /* bytes of the entries to warm */
   uint64_t done;                /* bytes completed successfully */
+  size_t current;               /* the entry being submitted */
+  size_t handle_export;         /* the handle's export, or SIZE_MAX */
   unsigned in_flight;
-  char *error;                  /* first error, owned, or NULL */
+  char *error;                  /* why the whole run stopped, or NULL */
   double elapsed;               /* seconds, set when warm_run returns */
 };
+extern void warm_add (struct warm *w, const char *export_name, bool whole,
+                      uint64_t offset, uint64_t count, unsigned long line);
+extern void warm_resolve (struct nbdcache_handle *h, struct warm *w);
 extern int warm_run (struct nbdcache_handle *h, struct warm *w,
                      struct progress *p);
+extern const char *warm_entry_error (const struct warm *w,
+                                     const struct warm_entry *e);
 extern void warm_free (struct warm *w);
+
+/* manifest.c */
+extern int manifest_read (const char *path, struct warm *w);
+extern const char *manifest_name (const char *path);
+
+/* cmd-admin.c */
+extern const struct command pause_command;
+extern const struct command resume_command;
+extern const struct command reload_command;
 
 /* cmd-cache.c */
 extern const struct command cache_command;
+
+/* cmd-clients.c */
+extern const struct command clients_command;
 
 /* cmd-exports.c */
 extern const struct command exports_command;

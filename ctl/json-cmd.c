@@ -1,7 +1,8 @@
-/* nbdcachectl: the common shape of "exports" and "stats".
+/* nbdcachectl: the common shape of "exports", "clients" and "stats".
  *
- * Both fetch one JSON document from the daemon, then print it either
- * as it is (--json, for scripts) or rendered for a human.
+ * Each fetches one JSON document from the daemon, then prints it
+ * either as it is (--json, for scripts), or rendered for a human, or
+ * (stats --prometheus) for a metrics scraper.
  */
 #include <config.h>
 
@@ -11,18 +12,30 @@
 #include "cleanup.h"
 #include "ctl.h"
 
-/* Parse [--json] [--help].  Returns KEEP_GOING with optind after the
- * options, or an exit status.
+enum output_format { OUTPUT_HUMAN, OUTPUT_JSON, OUTPUT_PROMETHEUS };
+
+/* Parse [--json | --prometheus] [--help], --prometheus only if JC
+ * offers it.  Returns KEEP_GOING with optind after the options, or an
+ * exit status.
  */
 static int
-parse_json_options (const struct command *cmd, int argc, char **argv,
-                    bool *json)
+parse_json_options (const struct command *cmd, const struct json_command *jc,
+                    int argc, char **argv, enum output_format *format)
 {
-  static const struct option long_options[] = {
+  static const struct option json_options[] = {
     { "help", no_argument, NULL, 'h' },
     { "json", no_argument, NULL, 'j' },
     { NULL, 0, NULL, 0 }
   };
+  static const struct option prometheus_options[] = {
+    { "help", no_argument, NULL, 'h' },
+    { "json", no_argument, NULL, 'j' },
+    { "prometheus", no_argument, NULL, 'p' },
+    { NULL, 0, NULL, 0 }
+  };
+  const struct option *long_options =
+    jc->render_prometheus ? prometheus_options : json_options;
+  bool json = false, prometheus = false;
   int c;
 
   while ((c = getopt_long (argc, argv, "h", long_options, NULL)) != -1) {
@@ -31,7 +44,10 @@ parse_json_options (const struct command *cmd, int argc, char **argv,
       command_help (cmd);
       return EXIT_SUCCESS;
     case 'j':
-      *json = true;
+      json = true;
+      break;
+    case 'p':
+      prometheus = true;
       break;
     default:
       return try_help (cmd);
@@ -39,6 +55,10 @@ parse_json_options (const struct command *cmd, int argc, char **argv,
   }
   if (optind < argc)
     return usage_error (cmd, "unexpected argument '%s'", argv[optind]);
+  if (json && prometheus)
+    return usage_error (cmd, "--json and --prometheus are mutually exclusive");
+  *format = json ? OUTPUT_JSON :
+    prometheus ? OUTPUT_PROMETHEUS : OUTPUT_HUMAN;
   return KEEP_GOING;
 }
 
@@ -86,10 +106,10 @@ run_json_command (const struct command *cmd, const struct json_command *jc,
 {
   CLEANUP_FREE char *text = NULL;
   CLEANUP_JSON_PUT struct json_object *reply = NULL;
-  bool json = false;
+  enum output_format format = OUTPUT_HUMAN;
   int r;
 
-  r = parse_json_options (cmd, argc, argv, &json);
+  r = parse_json_options (cmd, jc, argc, argv, &format);
   if (r != KEEP_GOING)
     return r;
 
@@ -101,7 +121,7 @@ run_json_command (const struct command *cmd, const struct json_command *jc,
     return EXIT_FAILURE;
 
   /* --json passes on whatever the daemon said, newer shapes too. */
-  if (json) {
+  if (format == OUTPUT_JSON) {
     print_json_pretty (reply, stdout);
     return EXIT_SUCCESS;
   }
@@ -110,5 +130,7 @@ run_json_command (const struct command *cmd, const struct json_command *jc,
                cmd->name, json_type_to_name (jc->type));
     return EXIT_FAILURE;
   }
+  if (format == OUTPUT_PROMETHEUS)
+    return jc->render_prometheus (reply);
   return jc->render (reply);
 }

@@ -16,14 +16,26 @@ static const struct command *const commands[] = {
   &cache_command,
   &warm_command,
   &stats_command,
+  &clients_command,
+  &pause_command,
+  &resume_command,
+  &reload_command,
 };
 #define NR_COMMANDS (sizeof commands / sizeof commands[0])
+
+/* " SYNOPSIS", or "" for a command without arguments. */
+static const char *
+synopsis_sep (const struct command *cmd)
+{
+  return cmd->synopsis[0] ? " " : "";
+}
 
 /* The length of "NAME SYNOPSIS", as the main --help lists it. */
 static int
 synopsis_len (const struct command *cmd)
 {
-  return (int) (strlen (cmd->name) + 1 + strlen (cmd->synopsis));
+  return (int) (strlen (cmd->name) + strlen (synopsis_sep (cmd)) +
+                strlen (cmd->synopsis));
 }
 
 static void
@@ -45,9 +57,11 @@ usage (void)
     if (synopsis_len (commands[i]) > width)
       width = synopsis_len (commands[i]);
   for (size_t i = 0; i < NR_COMMANDS; i++)
-    printf ("  %s %s%*s  %s\n", commands[i]->name, commands[i]->synopsis,
+    printf ("  %s%s%s%*s  %s\n", commands[i]->name,
+            synopsis_sep (commands[i]), commands[i]->synopsis,
             width - synopsis_len (commands[i]), "", commands[i]->summary);
   printf ("\n"
+          "Commands marked (admin) are for root and the daemon's user.\n"
           "Sizes take K, M, G, T, P or E suffixes (powers of 1024).\n"
           "Run '" PROGRAM_NAME " COMMAND --help' for a command's options;\n"
           "see nbdcachectl(1) for more.\n");
@@ -57,8 +71,8 @@ usage (void)
 void
 command_help (const struct command *cmd)
 {
-  printf ("Usage: " PROGRAM_NAME " [-s PATH] %s %s\n\n%s.\n",
-          cmd->name, cmd->synopsis, cmd->summary);
+  printf ("Usage: " PROGRAM_NAME " [-s PATH] %s%s%s\n\n%s.\n",
+          cmd->name, synopsis_sep (cmd), cmd->synopsis, cmd->summary);
   if (cmd->options)
     printf ("\nOptions:\n%s", cmd->options);
 }

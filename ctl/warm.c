@@ -1,12 +1,18 @@
-/* nbdcachectl: warming a whole export through a window of requests.
+/* nbdcachectl: warming a list of ranges through a window of requests.
  *
- * Up to max_in_flight nbdcache_aio_cache requests of request_size
- * bytes are kept outstanding, walking the export from offset 0; the
- * daemon splits them to the server's limits.  nbdcache_poll drives
- * the connection, and the completion callback (which libnbdcache runs
- * inside nbdcache_poll, on this thread) counts the bytes done and
- * keeps the first error.  After an error nothing new is sent; what is
- * in flight is drained, so that the connection ends cleanly.
+ * The ranges (entries) come from the command line (one whole export)
+ * or from a manifest, and may name several exports.  warm_resolve
+ * looks up the size of each export once, on one handle.  warm_run then
+ * keeps up to max_in_flight nbdcache_aio_cache requests of at most
+ * request_size bytes outstanding, walking the entries in order and
+ * switching the handle's export name between them (commands keep the
+ * export they were submitted with); the daemon splits them to the
+ * server's limits.  nbdcache_poll drives the connection, and the
+ * completion callback (which libnbdcache runs inside nbdcache_poll,
+ * on this thread) counts the bytes done and keeps each entry's first
+ * error.  After an error nothing more of that entry is sent; the
+ * other entries go on.  What is in flight is always drained, so that
+ * the connection ends cleanly.
  */
 #include <config.h>
 
@@ -24,6 +30,7 @@
  */
 struct request {
   struct warm *w;
+  size_t entry;                 /* index: w->entries does not move */
   uint64_t offset;
   uint64_t count;
 };
@@ -37,20 +44,109 @@ now (void)
   return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-/* Keep the first error only: later ones are usually its echoes. */
+/* Set *ERROR unless it is set: later errors are usually echoes of
+ * the first.
+ */
 static void __attribute__ ((format (printf, 2, 3)))
-record_error (struct warm *w, const char *fs, ...)
+record_error (char **error, const char *fs, ...)
 {
   va_list args;
   int r;
 
-  if (w->error)
+  if (*error)
     return;
   va_start (args, fs);
-  r = vasprintf (&w->error, fs, args);
+  r = vasprintf (error, fs, args);
   va_end (args);
   if (r == -1)
     out_of_memory ();
+}
+
+/* Append an entry: COUNT bytes of EXPORT_NAME from OFFSET, or all of
+ * it when WHOLE; LINE is its manifest line, or 0.
+ */
+void
+warm_add (struct warm *w, const char *export_name, bool whole,
+          uint64_t offset, uint64_t count, unsigned long line)
+{
+  struct warm_export x = { .size = -1 };
+  size_t i;
+
+  for (i = 0; i < w->exports.len; i++)
+    if (strcmp (w->exports.ptr[i].name, export_name) == 0)
+      break;
+  if (i == w->exports.len) {
+    x.name = strdup (export_name);
+    if (x.name == NULL || warm_exports_append (&w->exports, x) == -1)
+      out_of_memory ();
+  }
+  if (warm_entries_append (&w->entries, (struct warm_entry) {
+        .export = i, .whole = whole, .offset = offset, .count = count,
+        .line = line, .next_offset = offset,
+      }) == -1)
+    out_of_memory ();
+}
+
+/* Point H at export X, unless it already is.  Returns 0, or -1 with
+ * the library's error.
+ */
+static int
+use_export (struct nbdcache_handle *h, struct warm *w, size_t x)
+{
+  if (w->handle_export == x)
+    return 0;
+  if (nbdcache_set_export_name (h, w->exports.ptr[x].name) == -1)
+    return -1;
+  w->handle_export = x;
+  return 0;
+}
+
+/* Look up the size of export X.  Returns it, or -1 and sets *ERROR. */
+static int64_t
+lookup_size (struct nbdcache_handle *h, struct warm *w, size_t x,
+             char **error)
+{
+  int64_t size = -1;
+
+  if (use_export (h, w, x) == 0)
+    size = nbdcache_get_size (h);
+  if (size == -1)
+    record_error (error, "%s", library_error_text ());
+  return size;
+}
+
+/* Find the size of every export, one query each, and check each entry
+ * against it: a whole entry gets its count, a range must fit.  An
+ * entry that fails gets its error and is not warmed; the others add
+ * up to w->total.
+ */
+void
+warm_resolve (struct nbdcache_handle *h, struct warm *w)
+{
+  w->handle_export = SIZE_MAX;
+  for (size_t x = 0; x < w->exports.len; x++) {
+    char *error = NULL;
+
+    w->exports.ptr[x].size = lookup_size (h, w, x, &error);
+    for (size_t i = 0; i < w->entries.len; i++) {
+      struct warm_entry *e = &w->entries.ptr[i];
+      uint64_t size = (uint64_t) w->exports.ptr[x].size;
+
+      if (e->export != x)
+        continue;
+      if (error)
+        record_error (&e->error, "%s", error);
+      else if (e->whole)
+        e->count = size;
+      else if (e->offset > size || e->count > size - e->offset)
+        record_error (&e->error, "range [%" PRIu64 ", %" PRIu64 ") runs "
+                      "past the end of the export (size %" PRIu64 ")",
+                      e->offset, e->offset + e->count, size);
+      if (e->error == NULL)
+        w->total += e->count;
+    }
+    free (error);
+  }
 }
 
 /* The completion callback of every request.  It only records: it
@@ -61,33 +157,66 @@ request_done (void *user_data, int *error)
 {
   struct request *req = user_data;
   struct warm *w = req->w;
+  struct warm_entry *e = &w->entries.ptr[req->entry];
 
   w->in_flight--;
-  if (*error == 0)
+  if (*error == 0) {
+    e->done += req->count;
     w->done += req->count;
+  }
   else
-    record_error (w, "nbdcache_aio_cache: offset %" PRIu64 ", count %"
-                  PRIu64 ": %s", req->offset, req->count, strerror (*error));
+    record_error (&e->error, "nbdcache_aio_cache: offset %" PRIu64
+                  ", count %" PRIu64 ": %s", req->offset, req->count,
+                  strerror (*error));
   return 1;                     /* retire the command now */
 }
 
-/* Send the request at w->next_offset.  On failure the error is
- * recorded, which stops further submissions.
+/* Whether the entry at w->current has bytes left to send; if not,
+ * move on to the next entry that has.
+ */
+static bool
+find_work (struct warm *w)
+{
+  for (; w->current < w->entries.len; w->current++) {
+    const struct warm_entry *e = &w->entries.ptr[w->current];
+
+    if (e->error == NULL && e->next_offset < e->offset + e->count)
+      return true;
+  }
+  return false;
+}
+
+static bool
+may_submit (struct warm *w)
+{
+  return w->error == NULL && w->in_flight < w->max_in_flight &&
+    find_work (w);
+}
+
+/* Send the next request of the entry at w->current.  On failure the
+ * error is recorded in the entry, which stops its submissions.
  */
 static void
 submit_next (struct nbdcache_handle *h, struct warm *w)
 {
-  uint64_t offset = w->next_offset;
-  uint64_t count = w->size - offset;
+  struct warm_entry *e = &w->entries.ptr[w->current];
+  uint64_t offset = e->next_offset;
+  uint64_t count = e->offset + e->count - offset;
   struct request *req;
   nbdcache_completion_callback cb;
 
+  if (use_export (h, w, e->export) == -1) {
+    record_error (&e->error, "%s", library_error_text ());
+    return;
+  }
   if (count > w->request_size)
     count = w->request_size;
   req = malloc (sizeof *req);
   if (req == NULL)
     out_of_memory ();
-  *req = (struct request) { .w = w, .offset = offset, .count = count };
+  *req = (struct request) {
+    .w = w, .entry = w->current, .offset = offset, .count = count,
+  };
   cb = (nbdcache_completion_callback) {
     .callback = request_done, .user_data = req, .free = free,
   };
@@ -97,21 +226,14 @@ submit_next (struct nbdcache_handle *h, struct warm *w)
   if (nbdcache_aio_cache (h, count, offset, cb, 0) == -1) {
     /* libnbdcache has freed req through .free. */
     w->in_flight--;
-    record_error (w, "%s", library_error_text ());
+    record_error (&e->error, "%s", library_error_text ());
     return;
   }
-  w->next_offset = offset + count;
+  e->next_offset = offset + count;
 }
 
-static bool
-may_submit (const struct warm *w)
-{
-  return w->error == NULL && w->next_offset < w->size &&
-    w->in_flight < w->max_in_flight;
-}
-
-/* Warm the whole export on H as W's parameters say, showing progress
- * on P.  Returns 0, or -1 with the first error in w->error.  If
+/* Warm W's resolved entries on H, showing progress on P.  Returns 0
+ * if every entry was warmed, or -1 (see warm_entry_error).  If
  * nbdcache_poll fails, requests may remain in flight, and their
  * callbacks may still run when H is closed: W must outlive H.
  */
@@ -126,20 +248,42 @@ warm_run (struct nbdcache_handle *h, struct warm *w, struct progress *p)
     if (w->in_flight == 0)
       break;
     if (nbdcache_poll (h, -1) == -1) {
-      record_error (w, "%s", library_error_text ());
+      record_error (&w->error, "%s", library_error_text ());
       break;
     }
     progress_update (p, w->done, now () - start);
   }
   w->elapsed = now () - start;
   progress_finish (p, w->done, w->elapsed);
-  return w->error ? -1 : 0;
+  for (size_t i = 0; i < w->entries.len; i++)
+    if (warm_entry_error (w, &w->entries.ptr[i]))
+      return -1;
+  return 0;
+}
+
+/* Why entry E failed, or NULL if it was warmed.  An entry cut short
+ * by the end of the whole run has the run's error.  Borrowed from W.
+ */
+const char *
+warm_entry_error (const struct warm *w, const struct warm_entry *e)
+{
+  if (e->error)
+    return e->error;
+  if (e->done < e->count)
+    return w->error ? w->error : "not warmed";
+  return NULL;
 }
 
 /* Free what W owns; the handle must be closed already. */
 void
 warm_free (struct warm *w)
 {
+  for (size_t i = 0; i < w->entries.len; i++)
+    free (w->entries.ptr[i].error);
+  for (size_t i = 0; i < w->exports.len; i++)
+    free (w->exports.ptr[i].name);
+  warm_entries_reset (&w->entries);
+  warm_exports_reset (&w->exports);
   free (w->error);
   w->error = NULL;
 }

@@ -85,6 +85,21 @@ extern char *nbdcache_get_exports_json (struct nbdcache_handle *h);
 extern char *nbdcache_get_stats_json (struct nbdcache_handle *h);
 #define LIBNBDCACHE_HAVE_NBDCACHE_GET_STATS_JSON 1
 
+/* Administration: only for root and the daemon's own user. */
+extern char *nbdcache_get_clients_json (struct nbdcache_handle *h);
+#define LIBNBDCACHE_HAVE_NBDCACHE_GET_CLIENTS_JSON 1
+
+extern int nbdcache_pause_export (struct nbdcache_handle *h,
+                                  const char *export_name);
+#define LIBNBDCACHE_HAVE_NBDCACHE_PAUSE_EXPORT 1
+
+extern int nbdcache_resume_export (struct nbdcache_handle *h,
+                                   const char *export_name);
+#define LIBNBDCACHE_HAVE_NBDCACHE_RESUME_EXPORT 1
+
+extern int nbdcache_reload (struct nbdcache_handle *h);
+#define LIBNBDCACHE_HAVE_NBDCACHE_RELOAD 1
+
 /* Cache commands. */
 extern int64_t nbdcache_aio_cache (struct nbdcache_handle *h,
                                    uint64_t count, uint64_t offset,

@@ -62,12 +62,12 @@ nbdcache_close (struct nbdcache_handle *h)
   free (h);
 }
 
+/* Whether NAME could name an export: not empty, not too long, UTF-8.
+ * Returns 0, or -1 with the error set.  Any thread, no lock.
+ */
 int
-nbdcache_set_export_name (struct nbdcache_handle *h, const char *name)
+check_export_name (const char *name)
 {
-  char *copy;
-
-  ENTER_CALL ();
   if (name == NULL || name[0] == '\0') {
     set_error (EINVAL, "export name must not be empty");
     return -1;
@@ -81,6 +81,17 @@ nbdcache_set_export_name (struct nbdcache_handle *h, const char *name)
     set_error (EINVAL, "export name is not valid UTF-8");
     return -1;
   }
+  return 0;
+}
+
+int
+nbdcache_set_export_name (struct nbdcache_handle *h, const char *name)
+{
+  char *copy;
+
+  ENTER_CALL ();
+  if (check_export_name (name) == -1)
+    return -1;
   copy = strdup (name);
   if (copy == NULL) {
     set_error (errno, "strdup: %s", strerror (errno));

@@ -32,8 +32,8 @@ struct command {
 };
 DEFINE_VECTOR_TYPE (command_list, struct command *)
 
-/* A synchronous request (hello, exports, stats) waiting for its reply.
- * Lives on the waiting thread's stack.
+/* A synchronous request (hello, exports, stats, the admin requests)
+ * waiting for its reply.  Lives on the waiting thread's stack.
  */
 struct query {
   struct query *next;
@@ -75,6 +75,9 @@ extern void set_error (int errnum, const char *fmt, ...)
   __attribute__ ((format (printf, 2, 3)));
 #define ENTER_CALL() enter_call (__func__)
 
+/* handle.c */
+extern int check_export_name (const char *name);
+
 /* io.c */
 extern int queue_output (struct nbdcache_handle *h);
 extern int flush_output (struct nbdcache_handle *h);
@@ -104,5 +107,9 @@ extern void fail_all_queries (struct nbdcache_handle *h, int errnum,
 extern struct query *find_query (struct nbdcache_handle *h, uint64_t id);
 extern int64_t lookup_export_size (struct nbdcache_handle *h,
                                    const char *name);
+extern int query_ok (struct nbdcache_handle *h, enum nbdc_op op,
+                     const char *export);
+extern char *query_json (struct nbdcache_handle *h, enum nbdc_op op,
+                         const char *key);
 
 #endif /* LIBNBDCACHE_INTERNAL_H */

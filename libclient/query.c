@@ -1,4 +1,6 @@
-/* libnbdcache: synchronous requests (hello, exports, stats). */
+/* libnbdcache: synchronous requests, each waiting for its reply
+ * (hello, exports, stats and the admin requests).
+ */
 #include <config.h>
 
 #include <errno.h>
@@ -37,8 +39,17 @@ finish_query (struct query *q, struct nbdc_message *msg)
     q->reply = *msg;
   }
   else {
+    /* As cache commands do: the errno's text, then the daemon's
+     * message, unless the message already says it.
+     */
+    const char *text = strerror (msg->errnum);
+    const char *m = msg->errmsg[0] ? msg->errmsg : text;
+
     q->errnum = msg->errnum;
-    snprintf (q->errmsg, sizeof q->errmsg, "%s", msg->errmsg);
+    if (strstr (m, text) != NULL)
+      snprintf (q->errmsg, sizeof q->errmsg, "%s", m);
+    else
+      snprintf (q->errmsg, sizeof q->errmsg, "%s: %s", text, m);
     nbdc_message_free (msg);
   }
 }
@@ -85,23 +96,60 @@ run_query (struct nbdcache_handle *h, struct query *q)
   return 0;
 }
 
+/* Send OP, with the member "export": EXPORT unless EXPORT is NULL,
+ * and wait for its reply.  Returns 0 with q->reply, which the caller
+ * frees with nbdc_message_free, or -1 with the error set: an error
+ * reply of the daemon is an error too.  Lock held.
+ */
+static int
+send_op (struct nbdcache_handle *h, enum nbdc_op op, const char *export,
+         struct query *q)
+{
+  int r;
+
+  if (check_connected (h) == -1)
+    return -1;
+  *q = (struct query) { .id = h->next_id++ };
+  if (export != NULL)
+    r = nbdc_encode_export_op (&h->wbuf, q->id, op, export);
+  else
+    r = nbdc_encode_simple_op (&h->wbuf, q->id, op);
+  if (r == -1) {
+    set_error (ENOMEM, "out of memory");
+    return -1;
+  }
+  return run_query (h, q);
+}
+
+/* Send OP (with EXPORT unless it is NULL) and check that the daemon
+ * answered ok; the rest of the reply is dropped.  Returns 0 or -1
+ * with the error set.  Takes the lock.
+ */
+int
+query_ok (struct nbdcache_handle *h, enum nbdc_op op, const char *export)
+{
+  struct query q;
+
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&h->lock);
+  if (send_op (h, op, export, &q) == -1)
+    return -1;
+  nbdc_message_free (&q.reply);
+  return 0;
+}
+
 /* Ask the daemon for the export list and return the size of NAME, or
  * -1 with the error set.  Lock held.
  */
 int64_t
 lookup_export_size (struct nbdcache_handle *h, const char *name)
 {
-  struct query q = { .id = h->next_id++ };
+  struct query q;
   struct json_object *list, *e, *v;
   struct nbdc_error err;
   uint64_t size;
   int64_t r = -1;
 
-  if (nbdc_encode_simple_op (&h->wbuf, q.id, NBDC_OP_EXPORTS) == -1) {
-    set_error (ENOMEM, "out of memory");
-    return -1;
-  }
-  if (run_query (h, &q) == -1)
+  if (send_op (h, NBDC_OP_EXPORTS, NULL, &q) == -1)
     return -1;
   if (!json_object_object_get_ex (q.reply.root, "exports", &list) ||
       !json_object_is_type (list, json_type_array)) {
@@ -150,10 +198,11 @@ nbdcache_get_size (struct nbdcache_handle *h)
   return size;
 }
 
-/* Run OP and return the member KEY of its reply as JSON text, or the
- * whole reply without "id" and "ok" when KEY is NULL.
+/* Run OP and return the member KEY of its reply as JSON text, which
+ * the caller frees, or the whole reply without "id" and "ok" when KEY
+ * is NULL.  Returns NULL with the error set.  Takes the lock.
  */
-static char *
+char *
 query_json (struct nbdcache_handle *h, enum nbdc_op op, const char *key)
 {
   struct query q;
@@ -162,14 +211,7 @@ query_json (struct nbdcache_handle *h, enum nbdc_op op, const char *key)
   char *ret = NULL;
 
   ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&h->lock);
-  if (check_connected (h) == -1)
-    return NULL;
-  q = (struct query) { .id = h->next_id++ };
-  if (nbdc_encode_simple_op (&h->wbuf, q.id, op) == -1) {
-    set_error (ENOMEM, "out of memory");
-    return NULL;
-  }
-  if (run_query (h, &q) == -1)
+  if (send_op (h, op, NULL, &q) == -1)
     return NULL;
   if (key != NULL) {
     if (!json_object_object_get_ex (q.reply.root, key, &v)) {
