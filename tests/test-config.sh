@@ -106,7 +106,7 @@ max-in-flight = -1"
 bad_file 2 'connect-timeout = 0: must be 0.1 to 3600 seconds' \
 "[export a]
 connect-timeout = 0"
-bad_file 2 'threads = many: must be 1 to 64' \
+bad_file 2 'threads = many: must be 0 to 64' \
 "[daemon]
 threads = many"
 bad_file 1 'export name is empty' \

@@ -49,7 +49,8 @@ expect_status 2 $VG "$NBDCACHED" stray-operand
 grep -q "stray-operand" "$err" || fail "nbdcached: operand not named"
 
 # nbdcached -t out of range.
-expect_status 2 $VG "$NBDCACHED" -t 0 --check-config
+expect_status 2 $VG "$NBDCACHED" -t -1 --check-config
+expect_status 2 $VG "$NBDCACHED" -t 65 --check-config
 expect_status 2 $VG "$NBDCACHED" -t 65 --check-config
 
 # nbdcachectl usage errors: no command, unknown command, wrong

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # nbdcached tests: libnbdcache exports only nbdcache_* symbols, each
-# with the version NBDCACHE_0.1, and every call declared in
-# include/nbdcache.h is among them.
+# with the version of the release that added it (NBDCACHE_0.1 or
+# NBDCACHE_0.2), and every call declared in include/nbdcache.h is
+# among them.
 source "$abs_srcdir/functions.sh"
 set -e
 
@@ -20,21 +21,34 @@ if grep -v '^nbdcache_' "$tmpdir/exported"; then
     fail "symbols above are exported but are not nbdcache_*"
 fi
 
-# Every exported symbol carries NBDCACHE_0.1.  objdump -T prints the
-# version before the name: "... .text  ...  NBDCACHE_0.1  nbdcache_poll".
+# Every exported symbol carries the version of the release that added
+# it: the calls of 0.2.0 NBDCACHE_0.2, all others NBDCACHE_0.1, which
+# must never change.  objdump -T prints the version before the name:
+# "... .text  ...  NBDCACHE_0.1  nbdcache_poll".
+expected_version ()
+{
+    case "$1" in
+        nbdcache_get_clients_json | nbdcache_pause_export | \
+        nbdcache_resume_export | nbdcache_reload)
+            echo NBDCACHE_0.2 ;;
+        *)
+            echo NBDCACHE_0.1 ;;
+    esac
+}
 objdump -T "$lib" | awk '$NF ~ /^nbdcache_/ && $0 !~ /\*UND\*/' \
     > "$tmpdir/objdump"
 while read -r sym; do
     version="$(awk -v s="$sym" '$NF == s { print $(NF-1) }' "$tmpdir/objdump")"
+    want="$(expected_version "$sym")"
     [ -n "$version" ] || fail "$sym: not in objdump -T output"
-    [ "$version" = "NBDCACHE_0.1" ] ||
-        fail "$sym has version '$version', expected NBDCACHE_0.1"
+    [ "$version" = "$want" ] ||
+        fail "$sym has version '$version', expected $want"
 done < "$tmpdir/exported"
 
 # Every function the header declares ("extern TYPE name (...)").
 sed -n 's/^extern .*[ *]\(nbdcache_[a-z_]*\) *(.*/\1/p' "$header" |
     sort -u > "$tmpdir/declared"
-[ "$(wc -l < "$tmpdir/declared")" -ge 18 ] ||
+[ "$(wc -l < "$tmpdir/declared")" -ge 22 ] ||
     fail "found only $(wc -l < "$tmpdir/declared") declarations in $header"
 if ! diff -u "$tmpdir/declared" "$tmpdir/exported"; then
     fail "the header's calls and the exported symbols differ"

@@ -43,7 +43,13 @@ roundtrip_request (const struct nbdc_request *req)
     break;
   case NBDC_OP_EXPORTS:
   case NBDC_OP_STATS:
+  case NBDC_OP_CLIENTS:
+  case NBDC_OP_RELOAD:
     r = nbdc_encode_simple_op (&sb, req->id, req->op);
+    break;
+  case NBDC_OP_PAUSE:
+  case NBDC_OP_RESUME:
+    r = nbdc_encode_export_op (&sb, req->id, req->op, req->u.cache.export);
     break;
   }
   if (r == 0 && (req->op != NBDC_OP_CACHE || req->u.cache.flags <= UINT32_MAX)) {

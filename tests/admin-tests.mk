@@ -1,0 +1,11 @@
+# nbdcached: tests of the admin commands, the stats formats and warm
+# manifests, included by tests/Makefile.am.  Each runs real nbdkit
+# servers and a real daemon, and drives them with nbdcachectl.
+ADMIN_TESTS = \
+	test-admin-perm.sh \
+	test-admin-pause.sh \
+	test-stats-formats.sh \
+	test-manifest-warm.sh
+
+TESTS += $(ADMIN_TESTS)
+EXTRA_DIST += $(ADMIN_TESTS)

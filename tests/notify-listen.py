@@ -1,0 +1,16 @@
+#!/usr/bin/env python3
+# notify-listen.py PATH OUT: bind a Unix datagram socket at PATH (for
+# NOTIFY_SOCKET) and append every sd_notify message received to OUT,
+# one line per assignment, flushing as it goes.  Runs until killed.
+import socket
+import sys
+
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as out:
+    while True:
+        data = s.recv(4096).decode("utf-8", "replace")
+        for line in data.split("\n"):
+            if line:
+                out.write(line + "\n")
+        out.flush()

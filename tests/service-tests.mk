@@ -1,0 +1,11 @@
+# nbdcached as a system service: socket activation, sd_notify, reload
+# and drain, included by tests/Makefile.am.
+SERVICE_TESTS = \
+	test-notify.sh \
+	test-socket-activation.sh \
+	test-reload.sh \
+	test-reload-bad.sh \
+	test-threads-inline.sh
+
+TESTS += $(SERVICE_TESTS)
+EXTRA_DIST += $(SERVICE_TESTS) notify-listen.py

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# nbdcachectl warm --manifest: the ranges and whole exports of a
+# manifest, over two exports, reach their servers exactly once, from a
+# file or from standard input; a malformed manifest is refused with
+# its line number before anything is sent; an entry for an unknown
+# export fails, is named, and does not stop the others.
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+requires nbdkit --version
+requires python3 --version
+requires_nbdkit_filter log
+
+start_nbdkit disk --filter=log memory 100M logfile="$tmpdir/disk.log"
+start_nbdkit data --filter=log memory 10M logfile="$tmpdir/data.log"
+start_nbdcached -e disk="$disk_uri" -e data="$data_uri"
+
+M=$((1024*1024))
+cat >"$tmpdir/manifest" <<EOF2
+# Boot ranges first, then all of data.
+{"export":"disk","offset":0,"count":$((4*M))}
+
+{"export":"data"}
+  {"export":"disk", "offset":$((8*M)), "count":$((3*M))}
+EOF2
+
+# new_caches NAME: the Cache requests in NAME's log since mark_logs.
+mark_logs ()
+{
+    disk_mark=$(wc -l <"$tmpdir/disk.log")
+    data_mark=$(wc -l <"$tmpdir/data.log")
+}
+new_caches ()
+{
+    local mark="${1}_mark"
+    tail -n +$((${!mark}+1)) "$tmpdir/$1.log" >"$tmpdir/$1.new"
+    cache_lines "$tmpdir/$1.new"
+}
+
+# check_coverage: since mark_logs, the servers received exactly the
+# manifest's ranges, each once: [0, 4M) and [8M, 11M) of disk, and all
+# 10M of data.
+check_coverage ()
+{
+    new_caches disk >"$tmpdir/disk.cache"
+    new_caches data >"$tmpdir/data.cache"
+    awk -v m=$((8*M)) '$1 < m' "$tmpdir/disk.cache" |
+        python3 "$abs_srcdir/check-chunks.py" 0 $((4*M)) $((32*M)) 1 1
+    awk -v m=$((8*M)) '$1 >= m' "$tmpdir/disk.cache" |
+        python3 "$abs_srcdir/check-chunks.py" $((8*M)) $((11*M)) $((32*M)) 1 1
+    python3 "$abs_srcdir/check-chunks.py" 0 $((10*M)) $((32*M)) 1 1 \
+        <"$tmpdir/data.cache"
+}
+
+# From a file.
+mark_logs
+ctl warm --manifest "$tmpdir/manifest" --no-progress \
+    >"$tmpdir/out" 2>"$tmpdir/err"
+cat "$tmpdir/out" "$tmpdir/err"
+[ ! -s "$tmpdir/err" ] || fail "warm --manifest wrote to stderr"
+grep -qx '  disk: 2 ranges, 7M' "$tmpdir/out" || fail "no summary for disk"
+grep -qx '  data: 1 range, 10M' "$tmpdir/out" || fail "no summary for data"
+grep -qE '^warmed 3 ranges of 2 exports: 17M in [0-9.]+s \(.*/s\)$' \
+    "$tmpdir/out" || fail "no total"
+check_coverage
+
+# From standard input, in small requests with a narrow window, so
+# that requests of different exports are in flight together.
+mark_logs
+ctl warm --manifest - --no-progress --request-size 1M --in-flight 3 \
+    <"$tmpdir/manifest" >"$tmpdir/out"
+grep -qE '^warmed 3 ranges of 2 exports: 17M ' "$tmpdir/out" ||
+    fail "stdin: no total"
+check_coverage
+[ "$(wc -l <"$tmpdir/data.cache")" -eq 10 ] ||
+    fail "data: expected 10 chunks of 1M"
+
+# Bad JSON on line 3: exit 1, the line is named, nothing is sent.
+{ echo '# ok so far'
+  echo '{"export":"disk","offset":0,"count":1}'
+  echo '{"export":"disk","offset":0,"count":1'
+  echo '{"export":"data"}'
+} >"$tmpdir/bad"
+mark_logs
+status=0
+ctl warm --manifest "$tmpdir/bad" --no-progress \
+    >"$tmpdir/out" 2>"$tmpdir/err" || status=$?
+cat "$tmpdir/out" "$tmpdir/err"
+[ $status -eq 1 ] || fail "bad manifest: exit $status, expected 1"
+grep -q "^nbdcachectl: $tmpdir/bad:3: " "$tmpdir/err" ||
+    fail "bad manifest: line 3 is not named"
+[ "$(grep -c "$tmpdir/bad:" "$tmpdir/err")" -eq 1 ] ||
+    fail "bad manifest: a good line was reported"
+[ ! -s "$tmpdir/out" ] || fail "bad manifest: a summary was printed"
+[ -z "$(new_caches disk)$(new_caches data)" ] ||
+    fail "bad manifest: something was sent"
+
+# Integers only, and known members only.
+for line in '{"export":"disk","offset":0,"count":1.0}' \
+            '{"export":"disk","offset":"0","count":1}' \
+            '{"export":"disk","offset":0,"count":1e3}' \
+            '{"export":"disk","offset":0}' \
+            '{"export":"disk","size":1}' \
+            '["disk"]'; do
+    status=0
+    echo "$line" | ctl warm --manifest - 2>"$tmpdir/err" || status=$?
+    [ $status -eq 1 ] && grep -q '^nbdcachectl: <stdin>:1: ' "$tmpdir/err" ||
+        fail "'$line' was not refused: $(cat "$tmpdir/err")"
+done
+
+# An unknown export: its entry fails and is named, the others are
+# warmed, and the exit status is 1.
+{ echo '{"export":"disk","offset":0,"count":1048576}'
+  echo '{"export":"nosuch"}'
+  echo '{"export":"data","offset":0,"count":1048576}'
+} >"$tmpdir/unknown"
+mark_logs
+status=0
+ctl warm --manifest "$tmpdir/unknown" --no-progress \
+    >"$tmpdir/out" 2>"$tmpdir/err" || status=$?
+cat "$tmpdir/out" "$tmpdir/err"
+[ $status -eq 1 ] || fail "unknown export: exit $status, expected 1"
+grep -q "^nbdcachectl: $tmpdir/unknown:2: export \"nosuch\": .*nosuch" \
+    "$tmpdir/err" || fail "unknown export: the entry is not reported"
+grep -qx '  nosuch: 0 ranges, 0, 1 failed' "$tmpdir/out" ||
+    fail "unknown export: not in the summary"
+grep -qE '^warmed 2 ranges of 3 exports: 2M in .*, 1 failed$' "$tmpdir/out" ||
+    fail "unknown export: the total does not count the failure"
+[ "$(new_caches disk)" = "0 1048576" ] && [ "$(new_caches data)" = "0 1048576" ] ||
+    fail "unknown export: the other entries were not warmed"
+
+# --manifest and EXPORT together are a usage error.
+status=0
+ctl warm disk --manifest "$tmpdir/manifest" 2>/dev/null || status=$?
+[ $status -eq 2 ] || fail "EXPORT with --manifest exited $status, expected 2"

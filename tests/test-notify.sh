@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# sd_notify: READY=1 once serving, STATUS= lines, WATCHDOG=1 at half
+# WATCHDOG_USEC from the main loop, RELOADING=1 then READY=1 around a
+# SIGHUP reload, STOPPING=1 on SIGTERM.  Read from a NOTIFY_SOCKET
+# datagram socket, as systemd would.
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+requires nbdkit --version
+requires python3 --version
+
+start_nbdkit disk memory 1G
+python3 "$abs_srcdir/notify-listen.py" "$tmpdir/notify" "$tmpdir/msgs" &
+listener=$!
+cleanup_fn "kill $listener"
+wait_for_file "$tmpdir/notify"
+printf '[export disk]\nuri = %s\n' "$disk_uri" > "$tmpdir/conf"
+NOTIFY_SOCKET="$tmpdir/notify" WATCHDOG_USEC=400000 \
+    start_nbdcached -c "$tmpdir/conf"
+
+wait_msg ()
+{
+    local i
+    for (( i=0; i < 50; i++ )); do
+        [ "$(grep -c "^$1" "$tmpdir/msgs")" -ge "${2:-1}" ] && return 0
+        sleep 0.1
+    done
+    cat "$tmpdir/msgs" >&2
+    fail "no ${2:-1} '$1' message(s)"
+}
+wait_msg READY=1
+grep -q '^STATUS=1 export up, 0 down; 0 clients; 0 requests in flight$' \
+    "$tmpdir/msgs" || fail "unexpected STATUS: $(grep STATUS "$tmpdir/msgs")"
+sleep 1
+n="$(grep -c '^WATCHDOG=1' "$tmpdir/msgs")"
+echo "$n watchdog pings in about 1 s"
+[ "$n" -ge 3 ] || fail "only $n watchdog pings at a 200 ms period"
+
+kill -HUP "$nbdcached_pid"
+wait_msg RELOADING=1
+wait_msg READY=1 2
+[ "$(grep -E '^(RELOADING|READY)=1' "$tmpdir/msgs" | tail -2 | tr '\n' ' ')" = \
+  'RELOADING=1 READY=1 ' ] || fail "RELOADING=1 was not followed by READY=1"
+
+kill "$nbdcached_pid"
+wait_msg STOPPING=1
+wait "$nbdcached_pid"

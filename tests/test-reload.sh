@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SIGHUP reload while requests are in flight: an unchanged export keeps
+# its connections and every request completes exactly once; a removed
+# export finishes its requests, then closes; an added one serves; a
+# changed one is replaced.
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+requires nbdkit --version
+requires python3 --version
+requires_nbdkit_filter delay
+
+start_nbdkit slow --filter=log --filter=delay memory 1G delay-cache=300ms \
+    logfile="$tmpdir/slow.log"
+start_nbdkit other memory 1G
+conf="$tmpdir/conf"
+cat > "$conf" <<EOC
+[export keep]
+uri = $slow_uri
+[export gone]
+uri = $slow_uri
+[export change]
+uri = $other_uri
+EOC
+start_nbdcached -c "$conf"
+
+python3 "$abs_srcdir/pipeline.py" keep 40 1048576 30 > "$tmpdir/keep" &
+keep=$!
+python3 "$abs_srcdir/pipeline.py" gone 20 1048576 30 > "$tmpdir/gone" &
+gone=$!
+sleep 0.5
+cat > "$conf" <<EOC
+[export keep]
+uri = $slow_uri
+[export change]
+uri = $other_uri
+connections = 2
+[export added]
+uri = $other_uri
+EOC
+kill -HUP "$nbdcached_pid"
+wait $keep || fail "keep: $(cat "$tmpdir/keep")"
+wait $gone || fail "gone: $(cat "$tmpdir/gone")"
+cat "$tmpdir/keep" "$tmpdir/gone"
+[ "$(python3 "$abs_srcdir/jq.py" '[j["ok"], j["failed"]]' < "$tmpdir/keep")" = '[40, {}]' ] ||
+    fail "requests on the unchanged export were lost"
+[ "$(python3 "$abs_srcdir/jq.py" '[j["ok"], j["failed"]]' < "$tmpdir/gone")" = '[20, {}]' ] ||
+    fail "the removed export did not finish its requests"
+
+[ "$(ctl exports --json | python3 "$abs_srcdir/jq.py" \
+     '[(e["name"], e["connections"]["configured"]) for e in j]')" = \
+  '[["keep", 4], ["change", 2], ["added", 4]]' ] || fail "unexpected exports after reload"
+ctl cache added 0 1M
+ctl cache change 0 1M
+status=0
+ctl cache gone 0 1M 2>/dev/null || status=$?
+[ $status -eq 1 ] || fail "the removed export still serves"
+for (( i=0; i < 50; i++ )); do
+    grep -q "export gone: closed" "$tmpdir/nbdcached.log" && break
+    sleep 0.1
+done
+grep -q "export gone: closed" "$tmpdir/nbdcached.log" || fail "the removed export never closed"
+# "keep" was never reconnected: the server saw its 4 connections only.
+[ "$(ctl stats --json | python3 "$abs_srcdir/jq.py" \
+     '[e["reconnects"] for e in j["exports"] if e["name"] == "keep"][0]')" = 0 ] ||
+    fail "the unchanged export reconnected"
+stop_nbdcached

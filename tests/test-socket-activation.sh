@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Socket activation: systemd-socket-activate listens; the first
+# client's connect starts nbdcached, which serves on the passed socket
+# and, at exit, leaves it alone (never unlinks it).
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+requires nbdkit --version
+requires systemd-socket-activate --version
+
+start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
+sock="$tmpdir/activated.sock"
+systemd-socket-activate -l "$sock" -- \
+    $VG "$NBDCACHED" -v -e disk="$disk_uri" -P "$tmpdir/nbdcached.pid" \
+    > "$tmpdir/nbdcached.log" 2>&1 &
+pid=$!
+cleanup_fn "kill_and_wait $pid"
+wait_for_file "$sock"
+[ ! -e "$tmpdir/nbdcached.pid" ] || fail "the daemon started before a client came"
+
+# This connect starts the daemon; the request waits in the backlog.
+"$NBDCACHECTL" -s "$sock" cache disk 0 1M
+[ "$(cache_lines "$tmpdir/log")" = "0 1048576" ] || fail "the cache did not reach the server"
+grep -q "listening on the socket passed by systemd" "$tmpdir/nbdcached.log" ||
+    fail "the passed socket was not used"
+
+kill "$pid"
+status=0
+wait "$pid" || status=$?
+[ $status -eq 0 ] || fail "exit status $status"
+[ -S "$sock" ] || fail "the daemon removed systemd's socket"
