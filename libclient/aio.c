@@ -70,11 +70,17 @@ submit_cache (struct nbdcache_handle *h, uint64_t count, uint64_t offset,
   }
   command_list_append (&h->cmds, cmd);
   h->in_flight++;
-  /* If sending fails the connection is lost and the command has
+  /* A lone command goes out at once, for latency.  Behind others it
+   * waits for the next poll (the direction says WRITE meanwhile), so
+   * a pipelining caller sends a whole window in one write instead of
+   * one system call per command.
+   *
+   * If sending fails the connection is lost and the command has
    * already completed with ENOTCONN through its callback; it still
    * has a valid cookie, as libnbd's do in the same case.
    */
-  queue_output (h);
+  if (h->in_flight == 1 || h->reading)
+    queue_output (h);
   return (int64_t) cmd->cookie;
 }
 

@@ -168,8 +168,14 @@ main (int argc, char *argv[])
   wait_stopped (daemon_pid);
   for (n = NR_CMDS; n < NR_CMDS + MAX_STOPPED; n++) {
     submit (h, n);
-    if (nbdcache_aio_get_direction (h) & NBDCACHE_AIO_DIRECTION_WRITE)
-      break;
+    /* Commands behind others wait for a poll to be sent (WRITE); a
+     * poll that cannot send them all means the socket is full.
+     */
+    if (nbdcache_aio_get_direction (h) & NBDCACHE_AIO_DIRECTION_WRITE) {
+      CHECK_INT (nbdcache_poll (h, 0), >=, 0);
+      if (nbdcache_aio_get_direction (h) & NBDCACHE_AIO_DIRECTION_WRITE)
+        break;
+    }
   }
   CHECK_INT (n, <, NR_CMDS + MAX_STOPPED);
   stopped_slots = n + 1 - NR_CMDS;

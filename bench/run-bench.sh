@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# nbdcached benchmark: each workload through direct libnbd and through
+# nbdcached on the same nbdkit server, several runs each, medians, and
+# the ratio daemon/direct.  Prints a table, writes CSV (and a PNG when
+# gnuplot is installed) to the output directory.
+#
+#   bench/run-bench.sh [--quick] [--runs N] [--out DIR]
+#
+# Run from a build tree by "make bench" (or "make check" with --quick,
+# so the benchmark cannot rot).  Absolute figures depend on the
+# machine; compare the ratios.  See README.md, "Performance".
+set -euo pipefail
+
+quick=0 runs=5 out="${BENCH_OUT:-bench-results}"
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) quick=1; runs=1 ;;
+        --runs) runs="$2"; shift ;;
+        --out) out="$2"; shift ;;
+        *) echo "usage: $0 [--quick] [--runs N] [--out DIR]" >&2; exit 2 ;;
+    esac
+    shift
+done
+: "${NBDCACHED:?}" "${NBDCACHECTL:?}" "${BENCH_CLIENT:?}"
+mkdir -p "$out"
+tmp="$(mktemp -d /tmp/nbdcached-bench.XXXXXX)"
+pids=()
+cleanup () {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || :; done
+    wait 2>/dev/null || :
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if [ $quick = 1 ]; then
+    size=256M reqs=2000 lat_reqs=200 warm_size=64M idle=50 procs=4 shared=4
+else
+    size=4G reqs=50000 lat_reqs=3000 warm_size=1G idle=1000 procs=32 shared=8
+fi
+
+start_nbdkit () {                  # NAME ARGS...
+    local name=$1; shift
+    nbdkit --exit-with-parent -U "$tmp/$name.sock" -P "$tmp/$name.pid" "$@" &
+    pids+=($!)
+    while [ ! -s "$tmp/$name.pid" ]; do sleep 0.05; done
+}
+start_daemon () {                  # CONFIG-TEXT
+    printf '%s\n' "$1" > "$tmp/conf"
+    rm -f "$tmp/d.pid"
+    "$NBDCACHED" -c "$tmp/conf" -s "$tmp/d.sock" -P "$tmp/d.pid" \
+        2>>"$tmp/daemon.log" &
+    dpid=$!
+    pids+=($dpid)
+    while [ ! -s "$tmp/d.pid" ]; do sleep 0.05; done
+}
+stop_daemon () { kill "$dpid"; wait "$dpid" 2>/dev/null || :; }
+uri () { echo "nbd+unix:///?socket=$tmp/$1.sock"; }
+field () { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())[sys.argv[1]])' "$1"; }
+chunks () {                        # NBD commands the daemon has sent
+    "$NBDCACHECTL" -s "$tmp/d.sock" stats --json |
+        python3 -c 'import json,sys; print(sum(e["chunks"] for e in json.load(sys.stdin)["exports"]))'
+}
+median () { sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+repeat () {                        # FIELD CMD...: the median of FIELD over $runs runs
+    local f=$1; shift
+    for (( i=0; i < runs; i++ )); do "$@" | field "$f"; done | median
+}
+
+results="$out/results.csv"
+echo "workload,metric,direct,daemon,ratio,target" > "$results"
+row () {                           # WORKLOAD METRIC DIRECT DAEMON TARGET
+    local ratio
+    ratio="$(awk -v a="$3" -v b="$4" 'BEGIN { printf "%.2f", (a > 0) ? b / a : 0 }')"
+    echo "$1,$2,$3,$4,$ratio,$5" >> "$results"
+}
+
+start_nbdkit mem memory "$size"
+start_nbdkit null null "$size"
+
+# 1. Latency: one request at a time, 64 KiB.
+start_daemon "[export bench]
+uri = $(uri mem)
+connections = 1"
+d="$(repeat median_us "$BENCH_CLIENT" direct latency --uri "$(uri mem)" --requests $lat_reqs)"
+n="$(repeat median_us "$BENCH_CLIENT" daemon latency --socket "$tmp/d.sock" --requests $lat_reqs)"
+row latency median_us "$d" "$n" "<= 2.0"
+d="$(repeat p99_us "$BENCH_CLIENT" direct latency --uri "$(uri mem)" --requests $lat_reqs)"
+n="$(repeat p99_us "$BENCH_CLIENT" daemon latency --socket "$tmp/d.sock" --requests $lat_reqs)"
+row latency p99_us "$d" "$n" "-"
+
+# 2. Random pipelined: 64 in flight, one client, one NBD connection.
+d="$(repeat rps "$BENCH_CLIENT" direct random --uri "$(uri mem)" --requests $reqs --depth 64)"
+n="$(repeat rps "$BENCH_CLIENT" daemon random --socket "$tmp/d.sock" --requests $reqs --depth 64)"
+row random rps "$d" "$n" ">= 0.8"
+
+# 3. Sequential stream: consecutive 64 KiB requests.  Also count the
+# NBD commands that reached the server for the same requests.
+d="$(repeat rps "$BENCH_CLIENT" direct sequential --uri "$(uri mem)" --requests $reqs --depth 64)"
+c0="$(chunks)"
+n="$(repeat rps "$BENCH_CLIENT" daemon sequential --socket "$tmp/d.sock" --requests $reqs --depth 64)"
+c1="$(chunks)"
+row sequential rps "$d" "$n" ">= 1.5"
+row sequential nbd_commands_per_run "$reqs" "$(( (c1 - c0) / runs ))" "< 1.0"
+stop_daemon
+
+# 4. Many processes: $procs clients x 64 in flight on a pool of 4,
+# against direct libnbd with 4 connections x 64.
+start_daemon "[export bench]
+uri = $(uri mem)
+connections = 4"
+many () {
+    local start end p=()
+    start=$(date +%s.%N)
+    for (( k=0; k < procs; k++ )); do
+        "$BENCH_CLIENT" daemon random --socket "$tmp/d.sock" \
+            --requests $((reqs / procs)) --depth 64 --seed $k > /dev/null &
+        p+=($!)
+    done
+    wait "${p[@]}"
+    end=$(date +%s.%N)
+    echo "{\"rps\": $(awk -v n=$reqs -v a=$start -v b=$end 'BEGIN {print n / (b - a)}')}"
+}
+d="$(repeat rps "$BENCH_CLIENT" direct random --uri "$(uri mem)" --requests $reqs --depth 64 --connections 4)"
+n="$(repeat rps many)"
+row many_processes rps "$d" "$n" ">= 0.8"
+
+# 5. Shared warm: $shared processes warm the same range at once; NBD
+# commands reaching the server, against one process warming alone.
+alone=$(( $(numfmt --from=iec "$warm_size") / 65536 ))
+c0="$(chunks)"
+for (( k=0; k < shared; k++ )); do
+    "$BENCH_CLIENT" daemon warm --socket "$tmp/d.sock" --length "$(numfmt --from=iec "$warm_size")" > /dev/null &
+    p[$k]=$!
+done
+wait "${p[@]:0:$shared}"
+c1="$(chunks)"
+row shared_warm nbd_commands "$alone" "$((c1 - c0))" "<= 1.2"
+
+# 6. Idle clients: the daemon's RSS with $idle clients connected.
+rss="$(python3 "$(dirname "$0")/idle-clients.py" "$tmp/d.sock" $idle "$dpid")"
+row idle_clients rss_kib "-" "$rss" "<= 32768 KiB"
+stop_daemon
+
+# 7. Whole-export warm on a server where cache does work (the file
+# plugin: posix_fadvise WILLNEED), best direct settings against
+# nbdcachectl warm.
+truncate -s "$warm_size" "$tmp/disk.img"
+start_nbdkit file file "$tmp/disk.img"
+start_daemon "[export bench]
+uri = $(uri file)"
+d="$(repeat rps "$BENCH_CLIENT" direct warm --uri "$(uri file)" --size 33554432 --connections 4 --depth 4)"
+s=$(date +%s.%N)
+"$NBDCACHECTL" -s "$tmp/d.sock" warm bench --no-progress > /dev/null
+e=$(date +%s.%N)
+n="$(awk -v sz="$(numfmt --from=iec "$warm_size")" -v a=$s -v b=$e 'BEGIN {print sz / 33554432 / (b - a)}')"
+row whole_warm chunks_32M_per_s "$d" "$n" ">= 0.9"
+if command -v nbdcopy >/dev/null; then
+    s=$(date +%s.%N)
+    nbdcopy "$(uri file)" null: 2>/dev/null || :
+    e=$(date +%s.%N)
+    row whole_warm nbdcopy_seconds "$(awk -v a=$s -v b=$e 'BEGIN {print b - a}')" "-" "context"
+fi
+stop_daemon
+
+# The table.
+column -t -s, "$results"
+if command -v gnuplot >/dev/null; then
+    awk -F, 'NR > 1 && $5 != "0.00" && $3 != "-" {print NR-1, $5, $1 "/" $2}' "$results" > "$tmp/plot.dat"
+    gnuplot -e "set terminal png size 900,400; set output '$out/ratios.png';
+                set style fill solid; set boxwidth 0.6; set xtics rotate by -30;
+                set ylabel 'daemon / direct'; unset key;
+                plot '$tmp/plot.dat' using 1:2:xtic(3) with boxes" || :
+fi
+echo "results in $results"

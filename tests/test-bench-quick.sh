@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The benchmark, with tiny sizes and one run, so that it cannot rot:
+# every workload must produce a figure for both sides.  (The real run
+# is "make bench"; its figures are in README.md.)
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+requires nbdkit --version
+requires python3 --version
+requires numfmt --version
+! [ -n "${VG:-}" ] || requires false    # far too slow under valgrind
+
+NBDCACHED="$NBDCACHED" NBDCACHECTL="$NBDCACHECTL" \
+BENCH_CLIENT="$abs_top_builddir/bench/bench-client" \
+    "$abs_top_srcdir/bench/run-bench.sh" --quick --out "$tmpdir/out"
+python3 - "$tmpdir/out/results.csv" <<'EOP'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+names = {(r["workload"], r["metric"]) for r in rows}
+for want in [("latency", "median_us"), ("random", "rps"),
+             ("sequential", "rps"), ("sequential", "nbd_commands_per_run"),
+             ("many_processes", "rps"), ("shared_warm", "nbd_commands"),
+             ("idle_clients", "rss_kib"), ("whole_warm", "chunks_32M_per_s")]:
+    assert want in names, "missing %s" % (want,)
+for r in rows:
+    if r["target"] != "context":
+        assert float(r["daemon"]) > 0, r
+print("%d rows OK" % len(rows))
+EOP
