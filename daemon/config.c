@@ -251,6 +251,8 @@ static const struct key export_keys[] = {
   EKEY ("request-timeout", parse_seconds, request_timeout_ms, 100, 86400000),
   EKEY ("reconnect-delay", parse_seconds, reconnect_min_ms, 10, 3600000),
   EKEY ("reconnect-max-delay", parse_seconds, reconnect_max_ms, 10, 3600000),
+  EKEY ("warm-ttl", parse_seconds, warm_ttl_ms, 0, 86400000),
+  EKEY ("coalesce", parse_bool, coalesce, 0, 0),
   EKEY ("fallback", parse_fallback, fallback, 0, 0),
   EKEY ("allow-users", parse_id_list, allow_uids, 0, 0),
   EKEY ("allow-groups", parse_id_list, allow_gids, 0, 1),
@@ -328,6 +330,8 @@ add_export (struct config *c, const char *name, const char **why)
     .request_timeout_ms = DEFAULT_REQUEST_TIMEOUT_MS,
     .reconnect_min_ms = DEFAULT_RECONNECT_MIN_MS,
     .reconnect_max_ms = DEFAULT_RECONNECT_MAX_MS,
+    .warm_ttl_ms = DEFAULT_WARM_TTL_MS,
+    .coalesce = true,
     .fallback = FALLBACK_ERROR,
     .allow_transports = LIBNBD_ALLOW_TRANSPORT_MASK,
     .tls = -1,
@@ -593,6 +597,7 @@ export_config_equal (const struct export_config *a,
     a->request_timeout_ms == b->request_timeout_ms &&
     a->reconnect_min_ms == b->reconnect_min_ms &&
     a->reconnect_max_ms == b->reconnect_max_ms &&
+    a->warm_ttl_ms == b->warm_ttl_ms && a->coalesce == b->coalesce &&
     a->fallback == b->fallback && a->restricted == b->restricted &&
     ids_equal (&a->allow_uids, &b->allow_uids) &&
     ids_equal (&a->allow_gids, &b->allow_gids) &&

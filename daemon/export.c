@@ -76,6 +76,8 @@ static void
 export_free (struct export *exp)
 {
   export_config_free (&exp->own_cfg);
+  chunk_list_reset (&exp->inflight);
+  warm_ranges_reset (&exp->recent);
   free (exp->conns);
   free (exp);
 }
@@ -386,6 +388,7 @@ export_janitor (struct export *exp, uint64_t now)
   }
   if (exp->pump_wanted)
     request_pump (exp);
+  dedup_recent_expire (exp, now);
   export_maybe_stop (exp);
 }
 

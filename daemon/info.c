@@ -144,6 +144,7 @@ export_stats_json (const struct export *exp)
   ADD (e, "retries", U64 (exp->st_retries));
   ADD (e, "timeouts", U64 (exp->st_timeouts));
   ADD (e, "reconnects", U64 (exp->st_reconnects));
+  ADD (e, "deduplicated", U64 (exp->st_dedup));
   ADD (e, "chunks_in_flight", U64 (exp->chunks_out));
   ADD (e, "connections_up", U64 (exp->nr_up));
   ADD (e, "errors_by_errno", errno_json (exp));

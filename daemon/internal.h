@@ -55,6 +55,8 @@ struct export_config {
   unsigned request_timeout_ms;  /* deadline of each request */
   unsigned reconnect_min_ms;    /* first reconnect delay, doubling ... */
   unsigned reconnect_max_ms;    /* ... up to this */
+  unsigned warm_ttl_ms;         /* dedup window; 0 turns dedup off */
+  bool coalesce;                /* merge adjacent pending requests */
   enum fallback_mode fallback;
 
   /* Who may use the export.  When neither list is set, everyone who
@@ -94,6 +96,7 @@ struct config {
 #define DEFAULT_REQUEST_TIMEOUT_MS 60000
 #define DEFAULT_RECONNECT_MIN_MS 100
 #define DEFAULT_RECONNECT_MAX_MS 10000
+#define DEFAULT_WARM_TTL_MS 30000
 #define DEFAULT_SOCKET_MODE 0660
 #define DEFAULT_MAX_CLIENT_REQUESTS 1024
 #define DEFAULT_MAX_CLIENT_BYTES (UINT64_C (1) << 40)
@@ -266,6 +269,14 @@ enum export_state { EXPORT_CONNECTING, EXPORT_UP, EXPORT_DOWN };
 struct request;
 struct client;
 
+struct warm_range {
+  uint64_t start, end;
+  uint64_t time_ns;             /* when it was warmed */
+};
+DEFINE_VECTOR_TYPE (warm_ranges, struct warm_range)
+DEFINE_VECTOR_TYPE (chunk_list, struct chunk *)
+DEFINE_VECTOR_TYPE (request_ptrs, struct request *)
+
 /* Latency buckets of the stats histogram, in microseconds; one more
  * bucket counts everything slower.
  */
@@ -294,6 +305,8 @@ struct export {
   TAILQ_HEAD (, request) live;  /* incomplete requests, oldest first */
   struct msg *retry_head;       /* chunks to send again */
   struct msg **retry_tail;
+  chunk_list inflight;          /* dedup.c: chunks sent, by offset */
+  warm_ranges recent;           /* dedup.c: recently warmed ranges */
   bool pump_wanted;             /* run request_pump after this batch */
 
   /* Counters for "stats". */
@@ -304,6 +317,7 @@ struct export {
   uint64_t st_retries;          /* chunks sent again after a lost connection */
   uint64_t st_timeouts;         /* requests past their deadline */
   uint64_t st_reconnects;
+  uint64_t st_dedup;            /* chunks not sent: in flight or recent */
   uint64_t st_errno[ERRNO_SLOTS]; /* failed requests by errno */
   uint64_t st_latency[LATENCY_BUCKETS + 1];
   uint64_t st_latency_sum_us;
@@ -355,6 +369,20 @@ extern void set_block_sizes (struct export_info *info, int64_t min,
                              int64_t pref, int64_t max);
 
 /* ------------------------------------------------------------------ */
+/* dedup.c */
+
+struct chunk;
+extern bool dedup_recent_covers (const struct export *exp, uint64_t start,
+                                 uint64_t end, uint64_t now);
+extern void dedup_recent_add (struct export *exp, uint64_t start,
+                              uint64_t end, uint64_t now);
+extern void dedup_recent_expire (struct export *exp, uint64_t now);
+extern struct chunk *dedup_inflight_find (const struct export *exp,
+                                          uint64_t start, uint64_t end);
+extern void dedup_inflight_add (struct export *exp, struct chunk *c);
+extern void dedup_inflight_remove (struct export *exp, struct chunk *c);
+
+/* ------------------------------------------------------------------ */
 /* request.c: one client cache request, split into chunks. */
 
 struct chunk {
@@ -366,6 +394,8 @@ struct chunk {
   int error;                    /* errno, set by the worker */
   bool nbd_called;              /* libnbd called the completion callback */
   bool retry;                   /* lost with its connection: send again */
+  bool indexed;                 /* in exp->inflight (dedup.c) */
+  request_ptrs waiters;         /* other requests waiting on this range */
 };
 
 struct client;

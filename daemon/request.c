@@ -47,6 +47,7 @@ chunk_alloc (void)
 static void
 chunk_free (struct chunk *c)
 {
+  request_ptrs_reset (&c->waiters);
   c->msg.next = free_chunks;
   free_chunks = &c->msg;
 }
@@ -233,11 +234,60 @@ batch_add (struct batch *batches, struct nbdconn *conn, struct chunk *c)
   c->retry = false;
   if (conn->outstanding++ == 0)
     conn->last_progress_ns = now_ns ();
+  if (!c->indexed)
+    dedup_inflight_add (exp, c);
   exp->chunks_out++;
   exp->st_chunks++;
   exp->st_bytes += c->count;
   *batches[conn->worker->id].tail = &c->msg;
   batches[conn->worker->id].tail = &c->msg.next;
+}
+
+/* Does any request still want C's range: its own, or a waiter? */
+static bool
+request_wants (const struct request *req)
+{
+  return !req->completed && req->client->bev != NULL;
+}
+
+static bool
+chunk_wanted (const struct chunk *c)
+{
+  if (request_wants (c->req))
+    return true;
+  for (size_t i = 0; i < c->waiters.len; i++)
+    if (request_wants (c->waiters.ptr[i]))
+      return true;
+  return false;
+}
+
+/* C's range is done, with C->error, for REQ (its own request or one
+ * waiting on it).
+ */
+static void
+chunk_part_done (struct request *req, struct chunk *c)
+{
+  req->outstanding--;
+  if (c->error != 0 && !req->completed)
+    request_chunk_failed (req, c);
+  else if (!req->completed && req->outstanding == 0 && !req->pending)
+    request_complete (req, 0, NULL);
+  else
+    request_maybe_release (req);
+}
+
+/* Forget C without sending it (nobody wants it any more). */
+static void
+chunk_drop (struct export *exp, struct chunk *c)
+{
+  dedup_inflight_remove (exp, c);
+  c->req->outstanding--;
+  request_maybe_release (c->req);
+  for (size_t i = 0; i < c->waiters.len; i++) {
+    c->waiters.ptr[i]->outstanding--;
+    request_maybe_release (c->waiters.ptr[i]);
+  }
+  chunk_free (c);
 }
 
 /* Drop the retry chunks nobody needs any more (their request has
@@ -251,11 +301,9 @@ purge_retries (struct export *exp)
   while (*p != NULL) {
     struct chunk *c = container_of (*p, struct chunk, msg);
 
-    if (c->req->completed || c->req->client->bev == NULL) {
+    if (!chunk_wanted (c)) {
       *p = c->msg.next;
-      c->req->outstanding--;
-      request_maybe_release (c->req);
-      chunk_free (c);
+      chunk_drop (exp, c);
     }
     else
       p = &(*p)->next;
@@ -263,33 +311,105 @@ purge_retries (struct export *exp)
   exp->retry_tail = p;
 }
 
+/* How many pending requests coalesce looks at for each chunk. */
+#define COALESCE_SCAN 64
+
+/* Grow the new chunk C over pending requests whose next bytes start
+ * inside it or right after it (a client streaming consecutive
+ * requests, or several clients asking for overlapping ranges), up to
+ * the chunk boundary of C's start, so that one NBD command serves them
+ * all.  Each request joins C's waiters and so gets C's result: a
+ * failed merged command fails every request it covered.  Never past
+ * the export's end, since requests never are.
+ */
+static void
+coalesce (struct export *exp, struct chunk *c)
+{
+  uint64_t limit = chunk_end (&exp->info, c->offset, UINT64_MAX);
+  uint64_t end = c->offset + c->count;
+  bool grew = exp->cfg->coalesce;
+
+  while (grew && end < limit) {
+    struct request *r;
+    unsigned scanned = 0;
+
+    grew = false;
+    TAILQ_FOREACH (r, &exp->pending, pending_entry) {
+      uint64_t r_end;
+
+      if (++scanned > COALESCE_SCAN)
+        break;
+      if (r == c->req || r->next < c->offset || r->next > end ||
+          r->client->bev == NULL)
+        continue;
+      r_end = chunk_end (&exp->info, r->next, r->end);
+      if (r_end > limit)
+        r_end = limit;
+      if (request_ptrs_append (&c->waiters, r) == -1)
+        return;
+      r->outstanding++;
+      r->next = r_end;
+      if (r->next >= r->end) {
+        TAILQ_REMOVE (&exp->pending, r, pending_entry);
+        r->pending = false;
+      }
+      if (r_end > end)
+        end = r_end;
+      grew = true;
+      break;                    /* the list changed: scan again */
+    }
+  }
+  c->count = (uint32_t) (end - c->offset);
+}
+
 /* The next chunk to send: a retry, or a new cut from the request at
- * the head of the queue.  Drops chunks of requests that no longer
- * need them.  Returns NULL when there is nothing to send.
+ * the head of the queue.  A cut whose range was warmed recently is not
+ * sent at all, and one whose range is already in flight waits on that
+ * chunk (dedup.c).  Returns NULL when there is nothing to send.
  */
 static struct chunk *
 next_chunk (struct export *exp)
 {
   struct request *req;
   struct chunk *c;
+  uint64_t pos, end;
 
   while (exp->retry_head != NULL) {
     c = container_of (exp->retry_head, struct chunk, msg);
     exp->retry_head = c->msg.next;
     if (exp->retry_head == NULL)
       exp->retry_tail = &exp->retry_head;
-    if (!c->req->completed && c->req->client->bev != NULL) {
+    if (chunk_wanted (c)) {
       exp->st_retries++;
       return c;
     }
-    c->req->outstanding--;
-    request_maybe_release (c->req);
-    chunk_free (c);
+    chunk_drop (exp, c);
   }
   while ((req = TAILQ_FIRST (&exp->pending)) != NULL) {
     if (req->client->bev == NULL) {
       /* The client has gone: send nothing more on its behalf. */
       request_complete (req, ECANCELED, "client disconnected");
+      continue;
+    }
+    pos = req->next;
+    end = chunk_end (&exp->info, pos, req->end);
+    req->next = end;
+    TAILQ_REMOVE (&exp->pending, req, pending_entry);
+    if (req->next < req->end)
+      TAILQ_INSERT_TAIL (&exp->pending, req, pending_entry);
+    else
+      req->pending = false;
+
+    if (dedup_recent_covers (exp, pos, end, now_ns ())) {
+      exp->st_dedup++;
+      if (!req->pending && req->outstanding == 0)
+        request_complete (req, 0, NULL);
+      continue;
+    }
+    c = dedup_inflight_find (exp, pos, end);
+    if (c != NULL && request_ptrs_append (&c->waiters, req) == 0) {
+      exp->st_dedup++;
+      req->outstanding++;
       continue;
     }
     c = chunk_alloc ();
@@ -299,16 +419,10 @@ next_chunk (struct export *exp)
       continue;
     }
     c->req = req;
-    c->offset = req->next;
-    c->count = (uint32_t) (chunk_end (&exp->info, req->next, req->end) -
-                           req->next);
-    req->next += c->count;
+    c->offset = pos;
+    c->count = (uint32_t) (end - pos);
     req->outstanding++;
-    TAILQ_REMOVE (&exp->pending, req, pending_entry);
-    if (req->next < req->end)
-      TAILQ_INSERT_TAIL (&exp->pending, req, pending_entry);
-    else
-      req->pending = false;
+    coalesce (exp, c);
     return c;
   }
   return NULL;
@@ -358,19 +472,18 @@ request_chunk_done (struct chunk *c)
   c->conn->last_progress_ns = now;
   exp->chunks_out--;
   exp->pump_wanted = true;
-  if (c->retry && !req->completed) {
+  if (c->retry && chunk_wanted (c)) {
     c->msg.next = NULL;
     *exp->retry_tail = &c->msg;
     exp->retry_tail = &c->msg.next;
     return;
   }
-  req->outstanding--;
-  if (c->error != 0 && !req->completed)
-    request_chunk_failed (req, c);
-  else if (!req->completed && req->outstanding == 0 && !req->pending)
-    request_complete (req, 0, NULL);
-  else
-    request_maybe_release (req);
+  dedup_inflight_remove (exp, c);
+  if (c->error == 0)
+    dedup_recent_add (exp, c->offset, c->offset + c->count, now);
+  chunk_part_done (req, c);
+  for (size_t i = 0; i < c->waiters.len; i++)
+    chunk_part_done (c->waiters.ptr[i], c);
   chunk_free (c);
 }
 

@@ -168,6 +168,21 @@ start_nbdcached ()
     fail "nbdcached did not become ready"
 }
 
+# start_nbdcached_nodedup NAME=URI...: start_nbdcached with these
+# exports, warm-ttl = 0 and coalesce = false, for tests that count
+# exactly which requests reach the server.
+start_nbdcached_nodedup ()
+{
+    local e
+    : > "$tmpdir/nodedup.conf"
+    for e in "$@"; do
+        printf '[export %s]\nuri = %s\nwarm-ttl = 0\ncoalesce = false\n' \
+            "${e%%=*}" "${e#*=}" \
+            >> "$tmpdir/nodedup.conf"
+    done
+    start_nbdcached -c "$tmpdir/nodedup.conf"
+}
+
 # stop_nbdcached: SIGTERM the daemon, wait, and fail if it did not
 # exit 0.
 stop_nbdcached ()

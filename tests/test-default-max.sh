@@ -9,7 +9,7 @@ requires python3 --version
 requires_nbdkit_filter log
 
 start_nbdkit disk --filter=log memory 200M logfile="$tmpdir/log"
-start_nbdcached -e disk="$disk_uri"
+start_nbdcached_nodedup disk="$disk_uri"
 
 M=$((1024*1024))
 

@@ -9,7 +9,7 @@ requires nbdkit --version
 requires_nbdkit_filter log
 make_tmpdir
 start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
-start_nbdcached -e disk="$disk_uri"
+start_nbdcached_nodedup disk="$disk_uri"
 
 vg_prog "$abs_builddir/test-lib-threads" "$sock"
 

@@ -13,7 +13,7 @@ requires_nbdkit_filter log
 
 start_nbdkit disk --filter=log memory 100M logfile="$tmpdir/disk.log"
 start_nbdkit data --filter=log memory 10M logfile="$tmpdir/data.log"
-start_nbdcached -e disk="$disk_uri" -e data="$data_uri"
+start_nbdcached_nodedup disk="$disk_uri" data="$data_uri"
 
 M=$((1024*1024))
 cat >"$tmpdir/manifest" <<EOF2

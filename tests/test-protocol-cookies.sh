@@ -12,7 +12,7 @@ requires python3 --version
 requires_nbdkit_filter log
 
 start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
-start_nbdcached -e disk="$disk_uri"
+start_nbdcached_nodedup disk="$disk_uri"
 
 python3 - <<'PY'
 import os, sys

@@ -15,7 +15,7 @@ requires_nbdkit_filter delay
 # clients disconnect.
 start_nbdkit disk --filter=log --filter=delay memory 1G delay-cache=300ms \
     logfile="$tmpdir/log"
-start_nbdcached -e disk="$disk_uri"
+start_nbdcached_nodedup disk="$disk_uri"
 
 python3 - <<'PY'
 import os, sys, time

@@ -18,7 +18,7 @@ cleanup_fn "kill_and_wait $qpid"
 wait_for_file "$tmpdir/q.pid"
 wait_for_file "$tmpdir/q.sock"
 
-start_nbdcached -e disk="nbd+unix:///?socket=$tmpdir/q.sock"
+start_nbdcached_nodedup disk="nbd+unix:///?socket=$tmpdir/q.sock"
 
 ctl exports --json >"$tmpdir/exports"
 cat "$tmpdir/exports"
