@@ -228,11 +228,12 @@ struct nbdconn {
   TAILQ_ENTRY (nbdconn) worker_entry; /* in worker->conns once started */
   bool listed;                  /* linked in worker->conns */
   struct nbd_handle *nbd;
-  struct event *ev;             /* socket readiness */
+  struct event *ev;             /* socket readable */
+  struct event *wev;            /* socket writable */
   struct event *timer;          /* connect timeout */
   struct event *retry_timer;    /* reconnect after a delay */
-  int ev_fd;
-  short ev_flags;
+  int ev_fd;                    /* the fd both events watch */
+  bool rd_armed, wr_armed;
   enum conn_state state;
   bool stopped;                 /* shutting down: never reconnect */
   bool shutdown_wanted;         /* the server sent ESHUTDOWN */

@@ -241,31 +241,53 @@ on_retry_timer (evutil_socket_t fd, short what, void *opaque)
   }
 }
 
-/* Point the socket event at libnbd's current fd and direction. */
+/* Drop both socket events (the handle is gone or its fd changed). */
+static void
+conn_events_free (struct nbdconn *conn)
+{
+  if (conn->ev)
+    event_free (conn->ev);
+  if (conn->wev)
+    event_free (conn->wev);
+  conn->ev = conn->wev = NULL;
+  conn->ev_fd = -1;
+  conn->rd_armed = conn->wr_armed = false;
+}
+
+/* Arm EV if WANT and it is not, or disarm it: one epoll_ctl only when
+ * the direction really changes, not on every request.
+ */
+static void
+arm (struct event *ev, bool want, bool *armed)
+{
+  if (want == *armed)
+    return;
+  if ((want ? event_add (ev, NULL) : event_del (ev)) == -1)
+    fatal ("event_add");
+  *armed = want;
+}
+
+/* Point the socket events at libnbd's current fd and direction. */
 static void
 conn_rearm (struct nbdconn *conn)
 {
   int fd = nbd_aio_get_fd (conn->nbd);
   unsigned dir = nbd_aio_get_direction (conn->nbd);
-  short flags = EV_PERSIST;
 
-  if (dir & LIBNBD_AIO_DIRECTION_READ)
-    flags |= EV_READ;
-  if (dir & LIBNBD_AIO_DIRECTION_WRITE)
-    flags |= EV_WRITE;
-  if (fd == conn->ev_fd && flags == conn->ev_flags)
-    return;
-  if (conn->ev) {
-    event_free (conn->ev);
-    conn->ev = NULL;
+  if (fd != conn->ev_fd) {
+    conn_events_free (conn);
+    if (fd < 0)
+      return;
+    conn->ev = event_new (conn->worker->lp->base, fd, EV_READ | EV_PERSIST,
+                          on_socket, conn);
+    conn->wev = event_new (conn->worker->lp->base, fd, EV_WRITE | EV_PERSIST,
+                           on_socket, conn);
+    if (conn->ev == NULL || conn->wev == NULL)
+      fatal ("event_new");
+    conn->ev_fd = fd;
   }
-  conn->ev_fd = fd;
-  conn->ev_flags = flags;
-  if (fd < 0 || flags == EV_PERSIST)
-    return;
-  conn->ev = event_new (conn->worker->lp->base, fd, flags, on_socket, conn);
-  if (conn->ev == NULL || event_add (conn->ev, NULL) == -1)
-    fatal ("event_new");
+  arm (conn->ev, dir & LIBNBD_AIO_DIRECTION_READ, &conn->rd_armed);
+  arm (conn->wev, dir & LIBNBD_AIO_DIRECTION_WRITE, &conn->wr_armed);
 }
 
 static void
@@ -291,12 +313,7 @@ conn_down (struct nbdconn *conn, const char *why)
   unsigned delay = conn->backoff_ms;
   const struct export_config *ec = conn->exp->cfg;
 
-  if (conn->ev) {
-    event_free (conn->ev);
-    conn->ev = NULL;
-  }
-  conn->ev_fd = -1;
-  conn->ev_flags = 0;
+  conn_events_free (conn);
   if (conn->timer)
     event_del (conn->timer);
   if (conn->nbd) {
@@ -417,9 +434,7 @@ nbdconn_stop (struct nbdconn *conn)
     conn->listed = false;
   }
   conn->stopped = true;
-  if (conn->ev)
-    event_free (conn->ev);
-  conn->ev = NULL;
+  conn_events_free (conn);
   if (conn->timer)
     event_free (conn->timer);
   conn->timer = NULL;
