@@ -440,6 +440,8 @@ struct client {
   uint64_t serial;              /* for log lines: "client N: " */
   struct bufferevent *bev;      /* NULL once closed */
   TAILQ_ENTRY (client) entry;   /* in the list of open clients */
+  TAILQ_ENTRY (client) dirty_entry; /* in the flush list */
+  bool dirty;                   /* has output queued since the last flush */
   pid_t pid;
   uid_t uid;
   gid_t gid;
@@ -469,6 +471,7 @@ extern void client_unref (struct client *client);
 extern void clients_close_all (void);
 extern void clients_close_all_after_flush (void);
 extern void clients_stop_reading (void);
+extern void clients_flush (void);
 extern bool client_over_limits (const struct client *client);
 extern void client_request_done (struct client *client, uint64_t bytes);
 

@@ -214,6 +214,7 @@ main_after_batch (struct loop *loop)
   if (workers_inline)
     worker_flush (&workers[0]);
   requests_pump_wanted ();
+  clients_flush ();
 }
 
 /* Every JANITOR_MS: deadlines and hung connections. */
