@@ -7,7 +7,7 @@ PACKAGES="
 autoconf automake libtool pkg-config make gcc g++ binutils
 libnbd-dev libevent-dev libjson-c-dev libsystemd-dev libinih-dev
 perl python3
-nbdkit libnbd-bin qemu-utils gnutls-bin util-linux clang valgrind
+nbdkit libnbd-bin qemu-utils gnutls-bin util-linux systemd clang valgrind
 "
 
 missing=
