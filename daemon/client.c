@@ -95,9 +95,11 @@ clients_flush (void)
     client->dirty = false;
     if (client->bev != NULL) {
       struct evbuffer *out = bufferevent_get_output (client->bev);
+
+      errno = 0;
       if (evbuffer_get_length (out) > 0 &&
           evbuffer_write (out, bufferevent_getfd (client->bev)) == -1 &&
-          errno != EAGAIN && errno != EINTR)
+          errno != 0 && errno != EAGAIN && errno != EINTR)
         log_debug ("client %llu: write: %s",
                    (unsigned long long) client->serial, strerror (errno));
     }

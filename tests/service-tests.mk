@@ -5,7 +5,8 @@ SERVICE_TESTS = \
 	test-socket-activation.sh \
 	test-reload.sh \
 	test-reload-bad.sh \
-	test-threads-inline.sh
+	test-threads-inline.sh \
+	test-journal-log.sh
 
 TESTS += $(SERVICE_TESTS)
 EXTRA_DIST += $(SERVICE_TESTS) notify-listen.py
