@@ -16,7 +16,7 @@ start_nbdkit disk --filter=log --filter=delay memory 64M delay-cache=20ms \
 cat > "$tmpdir/conf" <<EOC
 [export disk]
 uri = $disk_uri
-warm-ttl = 2
+warm-ttl = 5
 coalesce = false
 EOC
 start_nbdcached -c "$tmpdir/conf"
@@ -43,7 +43,7 @@ python3 "$abs_srcdir/pipeline.py" disk 64 1048576 30 > "$tmpdir/again"
     fail "deduplicated not counted"
 
 # After it: sent again.
-sleep 2.2
+sleep 5.2
 python3 "$abs_srcdir/pipeline.py" disk 64 1048576 30 > "$tmpdir/later"
 [ "$(cache_lines "$tmpdir/log" | wc -l)" -ge $((n + 64)) ] ||
     fail "ranges were not sent again after warm-ttl"
