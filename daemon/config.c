@@ -29,13 +29,12 @@ typedef const char *(*value_parser) (const char *value, void *field,
 static const char *
 parse_uint (const char *value, void *field, long min, long max)
 {
+  static __thread char why[64];
   char *end;
   long n;
 
   errno = 0;
   n = strtol (value, &end, 0);
-  static __thread char why[64];
-
   if (errno != 0 || end == value || *end != '\0' || n < min || n > max) {
     snprintf (why, sizeof why, "must be %ld to %ld", min, max);
     return why;

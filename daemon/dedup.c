@@ -68,6 +68,8 @@ dedup_recent_add (struct export *exp, uint64_t start, uint64_t end,
 
   if (exp->cfg->warm_ttl_ms == 0)
     return;
+  if (v->len == 0)
+    exp->recent_oldest_ns = now;
   i = recent_search (v, start > 0 ? start - 1 : 0);
   for (j = i; j < v->len && v->ptr[j].start <= end; j++) {
     if (v->ptr[j].start < r.start) r.start = v->ptr[j].start;
@@ -89,17 +91,27 @@ dedup_recent_add (struct export *exp, uint64_t start, uint64_t end,
   v->len++;
 }
 
-/* Forget ranges older than the TTL (from the janitor). */
+/* Forget ranges older than the TTL (from the janitor).  Scans only
+ * when the oldest range may have expired.
+ */
 void
 dedup_recent_expire (struct export *exp, uint64_t now)
 {
   uint64_t ttl = (uint64_t) exp->cfg->warm_ttl_ms * 1000000;
+  uint64_t oldest = UINT64_MAX;
   size_t out = 0;
 
-  for (size_t i = 0; i < exp->recent.len; i++)
-    if (now - exp->recent.ptr[i].time_ns < ttl)
+  if (exp->recent.len == 0 || now - exp->recent_oldest_ns < ttl)
+    return;
+  for (size_t i = 0; i < exp->recent.len; i++) {
+    if (now - exp->recent.ptr[i].time_ns < ttl) {
+      if (exp->recent.ptr[i].time_ns < oldest)
+        oldest = exp->recent.ptr[i].time_ns;
       exp->recent.ptr[out++] = exp->recent.ptr[i];
+    }
+  }
   exp->recent.len = out;
+  exp->recent_oldest_ns = oldest;
 }
 
 /* The index of the first chunk in flight at or after OFFSET. */

@@ -234,12 +234,11 @@ export_stopped (struct nbdconn *conn)
 size_t
 exports_in_flight (void)
 {
+  struct export *exp;
   size_t n = 0;
 
-  for (size_t i = 0; i < exports.len; i++)
-    n += exports.ptr[i]->in_flight;
-  for (size_t i = 0; i < draining.len; i++)
-    n += draining.ptr[i]->in_flight;
+  for_each_export (exp)
+    n += exp->in_flight;
   return n;
 }
 
@@ -395,10 +394,10 @@ export_janitor (struct export *exp, uint64_t now)
 void
 exports_janitor (uint64_t now)
 {
-  for (size_t i = 0; i < exports.len; i++)
-    export_janitor (exports.ptr[i], now);
-  for (size_t i = 0; i < draining.len; i++)
-    export_janitor (draining.ptr[i], now);
+  struct export *exp;
+
+  for_each_export (exp)
+    export_janitor (exp, now);
   export_stopped (NULL);
 }
 
@@ -406,10 +405,10 @@ exports_janitor (uint64_t now)
 void
 exports_free (void)
 {
-  for (size_t i = 0; i < exports.len; i++)
-    export_free (exports.ptr[i]);
-  for (size_t i = 0; i < draining.len; i++)
-    export_free (draining.ptr[i]);
+  struct export *exp;
+
+  for_each_export (exp)
+    export_free (exp);
   export_list_reset (&exports);
   export_list_reset (&draining);
 }

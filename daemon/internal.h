@@ -308,6 +308,7 @@ struct export {
   struct msg **retry_tail;
   chunk_list inflight;          /* dedup.c: chunks sent, by offset */
   warm_ranges recent;           /* dedup.c: recently warmed ranges */
+  uint64_t recent_oldest_ns;    /* dedup.c: <= every recent time_ns */
   bool pump_wanted;             /* run request_pump after this batch */
 
   /* Counters for "stats". */
@@ -329,6 +330,16 @@ struct export {
 DEFINE_VECTOR_TYPE (export_list, struct export *)
 extern export_list exports;     /* served, in configuration order */
 extern export_list draining;    /* removed by a reload, finishing */
+
+/* Set EXP to every export in turn, served then draining.  The body
+ * must not add or remove exports.
+ */
+#define for_each_export(exp)                                            \
+  for (size_t exp##_i = 0;                                              \
+       exp##_i < exports.len + draining.len &&                          \
+         ((exp) = exp##_i < exports.len ? exports.ptr[exp##_i]          \
+          : draining.ptr[exp##_i - exports.len], true);                 \
+       exp##_i++)
 
 extern int exports_create (const struct config *cfg);
 extern int exports_reload (const struct config *newcfg);

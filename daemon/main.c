@@ -227,15 +227,16 @@ main_after_batch (struct loop *loop)
 static void
 drain_step (uint64_t now)
 {
-  if (exports_in_flight () > 0 && now < drain_deadline_ns)
+  size_t n = exports_in_flight ();
+  struct export *exp;
+
+  if (n > 0 && now < drain_deadline_ns)
     return;
-  if (exports_in_flight () > 0) {
+  if (n > 0) {
     log_warnx ("drain timeout: failing %zu request%s with ESHUTDOWN",
-               exports_in_flight (), exports_in_flight () == 1 ? "" : "s");
-    for (size_t i = 0; i < exports.len; i++)
-      requests_fail_all (exports.ptr[i], ESHUTDOWN, "the daemon is stopping");
-    for (size_t i = 0; i < draining.len; i++)
-      requests_fail_all (draining.ptr[i], ESHUTDOWN, "the daemon is stopping");
+               n, n == 1 ? "" : "s");
+    for_each_export (exp)
+      requests_fail_all (exp, ESHUTDOWN, "the daemon is stopping");
   }
   clients_close_all_after_flush ();
   /* Give slow readers two seconds to take their last events. */
@@ -320,16 +321,16 @@ on_libevent_log (int severity, const char *msg)
 static void
 shutdown_daemon (void)
 {
+  struct export *exp;
+
   daemon_stopping = true;
   notify_watchdog_stop ();
   listener_close ();
   clients_close_all ();
   workers_stop ();
   loop_drain (&main_loop);
-  for (size_t i = 0; i < exports.len; i++)
-    requests_fail_all (exports.ptr[i], ESHUTDOWN, "the daemon is stopping");
-  for (size_t i = 0; i < draining.len; i++)
-    requests_fail_all (draining.ptr[i], ESHUTDOWN, "the daemon is stopping");
+  for_each_export (exp)
+    requests_fail_all (exp, ESHUTDOWN, "the daemon is stopping");
   exports_free ();
   chunks_free_cache ();
   if (pid_file)

@@ -303,8 +303,22 @@ add_timer (struct event **ev, struct nbdconn *conn,
 }
 
 /* Close the handle (its in-flight chunks come back through
- * chunk_freed for retry), report the connection down, and schedule
- * the next attempt.
+ * chunk_freed for retry) and hand the queued chunks back.
+ */
+static void
+conn_close (struct nbdconn *conn)
+{
+  conn_events_free (conn);
+  if (conn->nbd) {
+    nbd_close (conn->nbd);
+    conn->nbd = NULL;
+  }
+  conn->state = CONN_DOWN;
+  return_queued (conn);
+}
+
+/* Close the connection, report it down, and schedule the next
+ * attempt.
  */
 static void
 conn_down (struct nbdconn *conn, const char *why)
@@ -313,16 +327,10 @@ conn_down (struct nbdconn *conn, const char *why)
   unsigned delay = conn->backoff_ms;
   const struct export_config *ec = conn->exp->cfg;
 
-  conn_events_free (conn);
   if (conn->timer)
     event_del (conn->timer);
-  if (conn->nbd) {
-    nbd_close (conn->nbd);
-    conn->nbd = NULL;
-  }
-  conn->state = CONN_DOWN;
+  conn_close (conn);
   conn->shutdown_wanted = false;
-  return_queued (conn);
   if (was_up)
     conn_log (log_warnx, conn, "lost: %s; reconnecting in %.1f s",
               why, delay / 1000.0);
@@ -434,19 +442,13 @@ nbdconn_stop (struct nbdconn *conn)
     conn->listed = false;
   }
   conn->stopped = true;
-  conn_events_free (conn);
   if (conn->timer)
     event_free (conn->timer);
   conn->timer = NULL;
   if (conn->retry_timer)
     event_free (conn->retry_timer);
   conn->retry_timer = NULL;
-  if (conn->nbd) {
-    nbd_close (conn->nbd);
-    conn->nbd = NULL;
-  }
-  conn->state = CONN_DOWN;
-  return_queued (conn);
+  conn_close (conn);
   free (conn->scratch);
   conn->scratch = NULL;
 }

@@ -98,6 +98,16 @@ request_start (struct client *client, uint64_t id, struct export *exp,
   return 0;
 }
 
+/* Take REQ out of its export's pending queue, if it is there. */
+static void
+request_unpend (struct request *req)
+{
+  if (req->pending) {
+    TAILQ_REMOVE (&req->exp->pending, req, pending_entry);
+    req->pending = false;
+  }
+}
+
 /* Free REQ once it is completed and nothing of it is outstanding. */
 static void
 request_maybe_release (struct request *req)
@@ -156,10 +166,7 @@ request_complete (struct request *req, int error, const char *why)
     snprintf (msg, sizeof msg, "the server failed the chunk at offset "
               "%llu, %llu bytes", (unsigned long long) req->error_offset,
               (unsigned long long) req->error_count);
-  if (req->pending) {
-    TAILQ_REMOVE (&exp->pending, req, pending_entry);
-    req->pending = false;
-  }
+  request_unpend (req);
   TAILQ_REMOVE (&exp->live, req, live_entry);
   exp->in_flight--;
   record_completion (exp, req);
@@ -187,10 +194,7 @@ request_chunk_failed (struct request *req, struct chunk *c)
     req->error_offset = c->offset;
     req->error_count = c->count;
   }
-  if (req->pending) {
-    TAILQ_REMOVE (&req->exp->pending, req, pending_entry);
-    req->pending = false;
-  }
+  request_unpend (req);
   if (req->outstanding == 0)
     request_complete (req, c->error, NULL);
 }
@@ -223,7 +227,8 @@ struct batch {
 
 /* Put C on CONN's worker's batch. */
 static void
-batch_add (struct batch *batches, struct nbdconn *conn, struct chunk *c)
+batch_add (struct batch *batches, struct nbdconn *conn, struct chunk *c,
+           uint64_t now)
 {
   struct export *exp = conn->exp;
 
@@ -233,7 +238,7 @@ batch_add (struct batch *batches, struct nbdconn *conn, struct chunk *c)
   c->error = 0;
   c->retry = false;
   if (conn->outstanding++ == 0)
-    conn->last_progress_ns = now_ns ();
+    conn->last_progress_ns = now;
   if (!c->indexed)
     dedup_inflight_add (exp, c);
   exp->chunks_out++;
@@ -349,10 +354,8 @@ coalesce (struct export *exp, struct chunk *c)
         return;
       r->outstanding++;
       r->next = r_end;
-      if (r->next >= r->end) {
-        TAILQ_REMOVE (&exp->pending, r, pending_entry);
-        r->pending = false;
-      }
+      if (r->next >= r->end)
+        request_unpend (r);
       if (r_end > end)
         end = r_end;
       grew = true;
@@ -363,12 +366,13 @@ coalesce (struct export *exp, struct chunk *c)
 }
 
 /* The next chunk to send: a retry, or a new cut from the request at
- * the head of the queue.  A cut whose range was warmed recently is not
- * sent at all, and one whose range is already in flight waits on that
- * chunk (dedup.c).  Returns NULL when there is nothing to send.
+ * the head of the queue.  A cut whose range was warmed recently (as of
+ * NOW) is not sent at all, and one whose range is already in flight
+ * waits on that chunk (dedup.c).  Returns NULL when there is nothing
+ * to send.
  */
 static struct chunk *
-next_chunk (struct export *exp)
+next_chunk (struct export *exp, uint64_t now)
 {
   struct request *req;
   struct chunk *c;
@@ -400,7 +404,7 @@ next_chunk (struct export *exp)
     else
       req->pending = false;
 
-    if (dedup_recent_covers (exp, pos, end, now_ns ())) {
+    if (dedup_recent_covers (exp, pos, end, now)) {
       exp->st_dedup++;
       if (!req->pending && req->outstanding == 0)
         request_complete (req, 0, NULL);
@@ -437,6 +441,7 @@ request_pump (struct export *exp)
   struct batch batches[MAX_THREADS];
   struct nbdconn *conn;
   struct chunk *c;
+  uint64_t now;
 
   exp->pump_wanted = false;
   if (daemon_stopping) {
@@ -449,8 +454,11 @@ request_pump (struct export *exp)
   for (unsigned i = 0; i < nr_workers; i++)
     batches[i].tail = &batches[i].head;
 
-  while ((conn = pick_conn (exp)) != NULL && (c = next_chunk (exp)) != NULL)
-    batch_add (batches, conn, c);
+  /* One clock read per pump, not per chunk. */
+  now = now_ns ();
+  while ((conn = pick_conn (exp)) != NULL &&
+         (c = next_chunk (exp, now)) != NULL)
+    batch_add (batches, conn, c, now);
 
   for (unsigned i = 0; i < nr_workers; i++) {
     if (batches[i].tail != &batches[i].head)
@@ -492,11 +500,12 @@ void
 requests_fail_all (struct export *exp, int error, const char *why)
 {
   struct request *req;
+  uint64_t now = now_ns ();
 
   while ((req = TAILQ_FIRST (&exp->live)) != NULL)
     request_complete (req, error, why);
   /* Their retry chunks are no longer wanted. */
-  while (next_chunk (exp) != NULL)
+  while (next_chunk (exp, now) != NULL)
     ;
 }
 
@@ -504,10 +513,9 @@ requests_fail_all (struct export *exp, int error, const char *why)
 void
 requests_pump_wanted (void)
 {
-  for (size_t i = 0; i < exports.len; i++)
-    if (exports.ptr[i]->pump_wanted)
-      request_pump (exports.ptr[i]);
-  for (size_t i = 0; i < draining.len; i++)
-    if (draining.ptr[i]->pump_wanted)
-      request_pump (draining.ptr[i]);
+  struct export *exp;
+
+  for_each_export (exp)
+    if (exp->pump_wanted)
+      request_pump (exp);
 }

@@ -45,6 +45,16 @@ worker_after_batch (struct loop *loop)
   worker_flush ((struct worker *) loop);
 }
 
+/* Close every connection W owns, for good. */
+static void
+worker_stop_conns (struct worker *w)
+{
+  struct nbdconn *conn;
+
+  while ((conn = TAILQ_FIRST (&w->conns)) != NULL)
+    nbdconn_stop (conn);
+}
+
 /* A message for a worker: on a worker thread, or on the main loop
  * when the connections are driven inline.
  */
@@ -74,8 +84,7 @@ worker_handle_msg (struct loop *loop, struct msg *m)
     loop_post (&main_loop, &conn->stopped_msg);
     break;
   case MSG_LOOP_STOP:
-    while ((conn = TAILQ_FIRST (&((struct worker *) loop)->conns)) != NULL)
-      nbdconn_stop (conn);
+    worker_stop_conns ((struct worker *) loop);
     event_base_loopbreak (loop->base);
     free (m);
     break;
@@ -144,11 +153,8 @@ workers_start (unsigned n)
 void
 workers_stop (void)
 {
-  struct nbdconn *conn;
-
   if (workers_inline) {
-    while ((conn = TAILQ_FIRST (&workers[0].conns)) != NULL)
-      nbdconn_stop (conn);
+    worker_stop_conns (&workers[0]);
     worker_flush (&workers[0]);
     free (workers);
     workers = NULL;
