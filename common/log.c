@@ -30,12 +30,6 @@ log_init (const char *progname, bool verbose)
   log_journal = getenv ("JOURNAL_STREAM") != NULL;
 }
 
-bool
-log_is_verbose (void)
-{
-  return log_verbose;
-}
-
 /* Format one line and write it with a single stdio call, so that lines
  * from different threads never interleave.  PRIO is an sd-daemon.h
  * SD_* string; ERRNUM, when non-zero, appends strerror.

@@ -19,7 +19,6 @@
 #include <stdbool.h>
 
 void log_init (const char *progname, bool verbose);
-bool log_is_verbose (void);
 
 /* The text of the last warning logged by this thread (without the
  * prefix), for passing a reason on to a client; "" if none.

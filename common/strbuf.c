@@ -1,15 +1,15 @@
 /* nbdcached: growable byte strings. */
 #include <config.h>
 
-#include <stdarg.h>
-#include <stdio.h>
-
 #include "strbuf.h"
 
+/* The encoders make many small appends per message: only call out to
+ * the growth code when the buffer lacks room.
+ */
 int
 strbuf_append_mem (strbuf *sb, const void *data, size_t len)
 {
-  if (strbuf_reserve (sb, len) == -1)
+  if (sb->cap - sb->len < len && strbuf_reserve (sb, len) == -1)
     return -1;
   memcpy (sb->ptr + sb->len, data, len);
   sb->len += len;
@@ -36,24 +36,6 @@ strbuf_append_u64 (strbuf *sb, uint64_t n)
     n /= 10;
   } while (n > 0);
   return strbuf_append_mem (sb, &tmp[i], sizeof tmp - i);
-}
-
-int
-strbuf_printf (strbuf *sb, const char *fmt, ...)
-{
-  va_list ap;
-  int n;
-
-  va_start (ap, fmt);
-  n = vsnprintf (NULL, 0, fmt, ap);
-  va_end (ap);
-  if (n < 0 || strbuf_reserve (sb, (size_t) n + 1) == -1)
-    return -1;
-  va_start (ap, fmt);
-  vsnprintf (sb->ptr + sb->len, (size_t) n + 1, fmt, ap);
-  va_end (ap);
-  sb->len += (size_t) n;
-  return 0;
 }
 
 const char *

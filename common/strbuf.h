@@ -14,8 +14,6 @@ DEFINE_VECTOR_TYPE (strbuf, char)
 int strbuf_append_mem (strbuf *sb, const void *data, size_t len);
 int strbuf_append_str (strbuf *sb, const char *s);
 int strbuf_append_u64 (strbuf *sb, uint64_t n);
-int strbuf_printf (strbuf *sb, const char *fmt, ...)
-  __attribute__ ((format (printf, 2, 3)));
 
 /* NUL-terminate without changing len.  Returns the buffer or NULL on
  * ENOMEM.  The pointer is valid until the next append.

@@ -109,6 +109,5 @@ nbdcache_connect (struct nbdcache_handle *h, const char *socket_path)
     errno = e;
     return -1;
   }
-  h->connected = true;
   return 0;
 }

@@ -68,16 +68,19 @@ nbdcache_close (struct nbdcache_handle *h)
 int
 check_export_name (const char *name)
 {
+  size_t len;
+
   if (name == NULL || name[0] == '\0') {
     set_error (EINVAL, "export name must not be empty");
     return -1;
   }
-  if (strlen (name) > NBDC_MAX_EXPORT_NAME) {
+  len = strlen (name);
+  if (len > NBDC_MAX_EXPORT_NAME) {
     set_error (EINVAL, "export name longer than %d bytes",
                NBDC_MAX_EXPORT_NAME);
     return -1;
   }
-  if (!nbdc_utf8_valid (name, strlen (name))) {
+  if (!nbdc_utf8_valid (name, len)) {
     set_error (EINVAL, "export name is not valid UTF-8");
     return -1;
   }

@@ -52,7 +52,6 @@ struct nbdcache_handle {
 
   int fd;                       /* socket, -1 when not connected */
   int wake_fd;                  /* eventfd that interrupts the reader */
-  bool connected;               /* the hello handshake succeeded */
   int dead_errno;               /* why the connection ended, or 0 */
   uint64_t version;             /* negotiated protocol version */
 

@@ -70,7 +70,6 @@ connection_lost (struct nbdcache_handle *h, int errnum, const char *why)
   }
   if (h->dead_errno == 0)
     h->dead_errno = errnum;
-  h->connected = false;
   h->wbuf.len = h->wpos = 0;
   h->rbuf.len = 0;
   fail_all_queries (h, errnum, why);

@@ -109,8 +109,10 @@ thread_tokener (void)
     tok = json_tokener_new_ex (NBDC_MAX_DEPTH);
     if (tok == NULL)
       return NULL;
-    json_tokener_set_flags (tok, JSON_TOKENER_STRICT |
-                            JSON_TOKENER_VALIDATE_UTF8);
+    /* No JSON_TOKENER_VALIDATE_UTF8: parse_object has already
+     * checked the line with the stricter nbdc_utf8_valid.
+     */
+    json_tokener_set_flags (tok, JSON_TOKENER_STRICT);
     pthread_setspecific (tokener_key, tok);
   }
   else
