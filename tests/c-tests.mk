@@ -14,6 +14,12 @@ LIBS_FOR_LIB_TESTS = $(top_builddir)/libclient/libnbdcache.la -lpthread
 LIBS_FOR_CODEC_TESTS = $(top_builddir)/proto/libproto.la \
 	$(top_builddir)/common/libcommon.la $(JSONC_LIBS)
 
+# The defaults for every C test program (fuzz.mk's fuzz-replay sets
+# its own); a program's own _CFLAGS / _LDFLAGS / _LDADD replace them.
+AM_CFLAGS = $(CFLAGS_FOR_TESTS)
+AM_LDFLAGS = $(LDFLAGS_FOR_TESTS)
+LDADD = $(LIBS_FOR_LIB_TESTS)
+
 EXTRA_DIST += test-util.h test-lib.h
 
 # Unit tests.
@@ -21,25 +27,18 @@ TESTS += test-codec test-codec-strings test-normalise test-human-size
 check_PROGRAMS += test-codec test-codec-strings test-normalise test-human-size
 
 test_codec_SOURCES = test-codec.c test-util.h
-test_codec_CFLAGS = $(CFLAGS_FOR_TESTS)
-test_codec_LDFLAGS = $(LDFLAGS_FOR_TESTS)
 test_codec_LDADD = $(LIBS_FOR_CODEC_TESTS)
 
 test_codec_strings_SOURCES = test-codec-strings.c test-util.h
-test_codec_strings_CFLAGS = $(CFLAGS_FOR_TESTS)
-test_codec_strings_LDFLAGS = $(LDFLAGS_FOR_TESTS)
 test_codec_strings_LDADD = $(LIBS_FOR_CODEC_TESTS)
 
 # The daemon's normalise.c is compiled into the test itself.
 test_normalise_SOURCES = test-normalise.c test-util.h \
 	$(top_srcdir)/daemon/normalise.c
 test_normalise_CFLAGS = $(CFLAGS_FOR_TESTS) $(LIBNBD_CFLAGS) $(LIBEVENT_CFLAGS)
-test_normalise_LDFLAGS = $(LDFLAGS_FOR_TESTS)
 test_normalise_LDADD = $(LIBS_FOR_CODEC_TESTS)
 
 test_human_size_SOURCES = test-human-size.c test-util.h
-test_human_size_CFLAGS = $(CFLAGS_FOR_TESTS)
-test_human_size_LDFLAGS = $(LDFLAGS_FOR_TESTS)
 test_human_size_LDADD = $(top_builddir)/common/libcommon.la
 
 # The public header, as C99 -pedantic and as C++.
@@ -49,14 +48,10 @@ check_PROGRAMS += test-header-c99 test-header-cxx
 test_header_c99_SOURCES = test-header-c99.c
 test_header_c99_CFLAGS = -std=c99 -pedantic -Werror -Wall -Wextra \
 	-Wstrict-prototypes $(SANITIZER_CFLAGS)
-test_header_c99_LDFLAGS = $(LDFLAGS_FOR_TESTS)
-test_header_c99_LDADD = $(LIBS_FOR_LIB_TESTS)
 
 test_header_cxx_SOURCES = test-header-cxx.cpp
 test_header_cxx_CPPFLAGS = -I$(top_builddir) -I$(top_srcdir)/include
 test_header_cxx_CXXFLAGS = -Wall -Wextra -Werror $(SANITIZER_CFLAGS)
-test_header_cxx_LDFLAGS = $(LDFLAGS_FOR_TESTS)
-test_header_cxx_LDADD = $(LIBS_FOR_LIB_TESTS)
 
 # The library's exported symbols.
 TESTS += test-symbols.sh
@@ -74,38 +69,5 @@ LIB_TESTS = \
 TESTS += $(LIB_TESTS:=.sh)
 EXTRA_DIST += $(LIB_TESTS:=.sh)
 check_PROGRAMS += $(LIB_TESTS)
-
-test_lib_aio_SOURCES = test-lib-aio.c test-lib.h test-util.h
-test_lib_aio_CFLAGS = $(CFLAGS_FOR_TESTS)
-test_lib_aio_LDFLAGS = $(LDFLAGS_FOR_TESTS)
-test_lib_aio_LDADD = $(LIBS_FOR_LIB_TESTS)
-
-test_lib_errors_SOURCES = test-lib-errors.c test-lib.h test-util.h
-test_lib_errors_CFLAGS = $(CFLAGS_FOR_TESTS)
-test_lib_errors_LDFLAGS = $(LDFLAGS_FOR_TESTS)
-test_lib_errors_LDADD = $(LIBS_FOR_LIB_TESTS)
-
-test_lib_threads_SOURCES = test-lib-threads.c test-lib.h test-util.h
-test_lib_threads_CFLAGS = $(CFLAGS_FOR_TESTS)
-test_lib_threads_LDFLAGS = $(LDFLAGS_FOR_TESTS)
-test_lib_threads_LDADD = $(LIBS_FOR_LIB_TESTS)
-
-test_lib_daemon_gone_SOURCES = test-lib-daemon-gone.c test-lib.h test-util.h
-test_lib_daemon_gone_CFLAGS = $(CFLAGS_FOR_TESTS)
-test_lib_daemon_gone_LDFLAGS = $(LDFLAGS_FOR_TESTS)
-test_lib_daemon_gone_LDADD = $(LIBS_FOR_LIB_TESTS)
-
-test_lib_fd_SOURCES = test-lib-fd.c test-lib.h test-util.h
-test_lib_fd_CFLAGS = $(CFLAGS_FOR_TESTS)
-test_lib_fd_LDFLAGS = $(LDFLAGS_FOR_TESTS)
-test_lib_fd_LDADD = $(LIBS_FOR_LIB_TESTS)
-
-test_lib_sync_peek_SOURCES = test-lib-sync-peek.c test-lib.h test-util.h
-test_lib_sync_peek_CFLAGS = $(CFLAGS_FOR_TESTS)
-test_lib_sync_peek_LDFLAGS = $(LDFLAGS_FOR_TESTS)
-test_lib_sync_peek_LDADD = $(LIBS_FOR_LIB_TESTS)
-
-test_lib_export_names_SOURCES = test-lib-export-names.c test-lib.h test-util.h
-test_lib_export_names_CFLAGS = $(CFLAGS_FOR_TESTS)
-test_lib_export_names_LDFLAGS = $(LDFLAGS_FOR_TESTS)
-test_lib_export_names_LDADD = $(LIBS_FOR_LIB_TESTS)
+# Each is built from its .c file (automake's default _SOURCES) with the
+# defaults above.

@@ -101,6 +101,21 @@ wait_for_file ()
     fail "timed out waiting for $1"
 }
 
+# wait_until SECONDS CMD [ARGS...]: run CMD every 0.1 s until it
+# succeeds, for at most SECONDS; returns its last status.  CMD's
+# arguments are expanded once, so to poll a "$(...)" wrap it in a
+# function.
+wait_until ()
+{
+    local i n=$(( $1 * 10 ))
+    shift
+    for (( i=1; i < n; i++ )); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    "$@"
+}
+
 # kill_and_wait PID: SIGTERM, then SIGKILL after 5 s.  Reaps PID when
 # it is a child of this shell (a zombie would otherwise look alive).
 kill_and_wait ()
@@ -168,6 +183,29 @@ start_nbdcached ()
     fail "nbdcached did not become ready"
 }
 
+# start_nbdcached_export NAME URI [KEY=VALUE...]: start_nbdcached with
+# the one export NAME of URI, with these settings in its section.
+start_nbdcached_export ()
+{
+    local kv
+    printf '[export %s]\nuri = %s\n' "$1" "$2" > "$tmpdir/export.conf"
+    for kv in "${@:3}"; do
+        printf '%s = %s\n' "${kv%%=*}" "${kv#*=}" >> "$tmpdir/export.conf"
+    done
+    start_nbdcached -c "$tmpdir/export.conf"
+}
+
+# start_slow_disk DELAY [NBDKIT ARGS...]: start_nbdkit disk, a 1G memory
+# disk whose Cache requests take DELAY each and are logged to
+# $tmpdir/log.
+start_slow_disk ()
+{
+    local delay=$1
+    shift
+    start_nbdkit disk --filter=log --filter=delay memory 1G \
+        delay-cache="$delay" logfile="$tmpdir/log" "$@"
+}
+
 # start_nbdcached_nodedup NAME=URI...: start_nbdcached with these
 # exports, warm-ttl = 0 and coalesce = false, for tests that count
 # exactly which requests reach the server.
@@ -211,4 +249,47 @@ cache_lines ()
         while read -r off cnt; do
             printf '%d %d\n' "$off" "$cnt"
         done | sort -n
+}
+
+# jq EXPR: evaluate the Python expression EXPR on the JSON read from
+# stdin (bound to j) and print the result (see jq.py).
+jq ()
+{
+    python3 "$abs_srcdir/jq.py" "$@"
+}
+
+# requires_nobody: skip unless the test can switch to the unprivileged
+# user nobody (group nogroup) with setpriv, i.e. it runs as root; make
+# $tmpdir reachable for nobody.  Call after make_tmpdir.
+requires_nobody ()
+{
+    requires setpriv --version
+    [ "$(id -u)" = 0 ] || requires false    # needs root to switch users
+    getent passwd nobody >/dev/null || requires false
+    getent group nogroup >/dev/null || requires false
+    chmod 0755 "$tmpdir"
+}
+
+# as_nobody CMD [ARGS...]: run CMD as nobody:nogroup, no other groups.
+as_nobody ()
+{
+    setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"
+}
+
+# ctl_as_nobody ARGS...: nbdcachectl against the test daemon, as nobody.
+ctl_as_nobody ()
+{
+    as_nobody "$NBDCACHECTL" -s "$sock" "$@"
+}
+
+# expect_status N WHAT CMD [ARGS...]: run CMD with its stdout in
+# $tmpdir/out and its stderr in $tmpdir/err (both then printed), and
+# fail unless it exits N.
+expect_status ()
+{
+    local want=$1 what=$2 status=0
+    shift 2
+    "$@" >"$tmpdir/out" 2>"$tmpdir/err" || status=$?
+    cat "$tmpdir/out" "$tmpdir/err"
+    [ $status -eq "$want" ] || fail "$what: exit $status, expected $want"
 }

@@ -3,6 +3,7 @@
 SERVICE_TESTS = \
 	test-notify.sh \
 	test-socket-activation.sh \
+	test-socket-activation-bad.sh \
 	test-reload.sh \
 	test-reload-bad.sh \
 	test-threads-inline.sh \

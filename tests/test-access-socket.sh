@@ -6,17 +6,13 @@ source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
 requires nbdkit --version
-requires setpriv --version
-[ "$(id -u)" = 0 ] || requires false
-getent passwd nobody >/dev/null || requires false
-chmod 0755 "$tmpdir"
+requires_nobody
 
 start_nbdkit disk memory 1G
 start_nbdcached -e disk="$disk_uri"
 [ "$(stat -c %a "$sock")" = 660 ] || fail "default mode $(stat -c %a "$sock")"
 status=0
-setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
-    "$NBDCACHECTL" -s "$sock" exports 2> "$tmpdir/err" || status=$?
+ctl_as_nobody exports 2> "$tmpdir/err" || status=$?
 [ $status -eq 1 ] && grep -q "Permission denied" "$tmpdir/err" ||
     fail "nobody reached a 0660 root socket: $(cat "$tmpdir/err")"
 stop_nbdcached
@@ -32,6 +28,5 @@ EOC
 start_nbdcached -c "$tmpdir/conf"
 [ "$(stat -c '%a %U %G' "$sock")" = "640 nobody nogroup" ] ||
     fail "socket is $(stat -c '%a %U %G' "$sock")"
-setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
-    "$NBDCACHECTL" -s "$sock" cache disk 0 1M
+ctl_as_nobody cache disk 0 1M
 stop_nbdcached

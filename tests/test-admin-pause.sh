@@ -11,7 +11,6 @@ requires_nbdkit_filter log
 start_nbdkit disk --filter=log memory 100M logfile="$tmpdir/log"
 start_nbdcached -e disk="$disk_uri"
 
-jq () { python3 "$abs_srcdir/jq.py" "$@"; }
 paused () { ctl exports --json | jq 'j[0]["paused"]'; }
 
 [ "$(paused)" = false ] || fail "a new export is paused"

@@ -7,11 +7,7 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-requires setpriv --version
-[ "$(id -u)" = 0 ] || requires false       # needs root to switch users
-getent passwd nobody >/dev/null || requires false
-getent group nogroup >/dev/null || requires false
-chmod 0755 "$tmpdir"
+requires_nobody
 
 start_nbdkit disk memory 1G
 cat > "$tmpdir/conf" <<EOC
@@ -22,11 +18,6 @@ uri = $disk_uri
 EOC
 start_nbdcached -c "$tmpdir/conf"
 
-as_nobody () {
-    setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
-        "$NBDCACHECTL" -s "$sock" "$@"
-}
-jq () { python3 "$abs_srcdir/jq.py" "$@"; }
 paused () { ctl exports --json | jq 'j[0]["paused"]'; }
 
 # Root: each admin command works.
@@ -45,17 +36,14 @@ ctl reload
 
 # nobody: each fails with EPERM, exit 1.
 for op in clients "pause disk" "resume disk" reload; do
-    status=0
-    as_nobody $op >"$tmpdir/out" 2>"$tmpdir/err" || status=$?
-    cat "$tmpdir/err"
-    [ $status -eq 1 ] || fail "nobody's '$op' exited $status, expected 1"
+    expect_status 1 "nobody's '$op'" ctl_as_nobody $op
     grep -q "Operation not permitted" "$tmpdir/err" ||
         fail "nobody's '$op': not EPERM"
     [ ! -s "$tmpdir/out" ] || fail "nobody's '$op' printed something"
 done
 # ... and changed nothing.
 status=0
-as_nobody pause disk 2>/dev/null || status=$?
+ctl_as_nobody pause disk 2>/dev/null || status=$?
 [ $status -eq 1 ] && [ "$(paused)" = false ] || fail "nobody paused disk"
 
 # With a second client of root's connected (a cache waiting behind a
@@ -71,7 +59,7 @@ done
 [ "$(ctl stats --json | jq 'len(j["client_list"])')" -ge 2 ] ||
     fail "root's stats do not list every client"
 nobody_uid="$(id -u nobody)"
-as_nobody stats --json >"$tmpdir/stats"
+ctl_as_nobody stats --json >"$tmpdir/stats"
 [ "$(jq '[c["uid"] for c in j["client_list"]]' <"$tmpdir/stats")" = \
   "[$nobody_uid]" ] ||
     fail "nobody's stats list other clients: $(cat "$tmpdir/stats")"

@@ -19,9 +19,9 @@ cat "$tmpdir/cache"
 
 # The request completed before ctl returned: nothing is in flight.
 ctl stats --json >"$tmpdir/stats"
-[ "$(python3 "$abs_srcdir/jq.py" 'j["in_flight"]' <"$tmpdir/stats")" = 0 ] ||
+[ "$(jq 'j["in_flight"]' <"$tmpdir/stats")" = 0 ] ||
     fail "a request is still in flight after 'cache' returned"
-[ "$(python3 "$abs_srcdir/jq.py" \
+[ "$(jq \
       '[j["exports"][0][k] for k in ("requests", "chunks", "bytes", "errors")]' \
       <"$tmpdir/stats")" = "[1, 1, 65536, 0]" ] ||
     fail "unexpected stats: $(cat "$tmpdir/stats")"

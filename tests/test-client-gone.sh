@@ -9,8 +9,7 @@ requires nbdkit --version
 requires python3 --version
 requires_nbdkit_filter delay
 
-start_nbdkit disk --filter=log --filter=delay memory 1G delay-cache=100ms \
-    logfile="$tmpdir/log"
+start_slow_disk 100ms
 start_nbdcached -e disk="$disk_uri"
 
 python3 - "$tmpdir/log" <<'EOP'
@@ -28,7 +27,7 @@ open(sys.argv[1] + ".at-close", "w").write("%d\n" % n)
 EOP
 ctl cache disk 0 1M                  # another client is served
 for (( i=0; i < 100; i++ )); do
-    [ "$(ctl stats --json | python3 "$abs_srcdir/jq.py" \
+    [ "$(ctl stats --json | jq \
          '[j["in_flight"], j["exports"][0]["chunks_in_flight"]]')" = '[0, 0]' ] && break
     sleep 0.1
 done

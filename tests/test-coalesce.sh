@@ -28,7 +28,7 @@ start_nbdcached -c "$tmpdir/conf"
 
 # 128 x 64 KiB = the whole 8 MiB export, pipelined.
 python3 "$abs_srcdir/pipeline.py" disk 128 65536 30 > "$tmpdir/result"
-[ "$(python3 "$abs_srcdir/jq.py" '[j["ok"], j["failed"]]' < "$tmpdir/result")" = \
+[ "$(jq '[j["ok"], j["failed"]]' < "$tmpdir/result")" = \
   '[128, {}]' ] || fail "$(cat "$tmpdir/result")"
 n="$(cache_lines "$tmpdir/log" | wc -l)"
 echo "128 requests reached the server as $n NBD commands"
@@ -41,7 +41,7 @@ cache_lines "$tmpdir/log" |
 # they covered: each cookie once, all EIO.
 touch "$tmpdir/errors-on"
 python3 "$abs_srcdir/pipeline.py" disk 64 65536 30 > "$tmpdir/result"
-[ "$(python3 "$abs_srcdir/jq.py" '[j["accepted"], j["ok"], j["failed"]]' \
+[ "$(jq '[j["accepted"], j["ok"], j["failed"]]' \
      < "$tmpdir/result")" = '[64, 0, {"EIO": 64}]' ] ||
     fail "errors: $(cat "$tmpdir/result")"
 rm "$tmpdir/errors-on"

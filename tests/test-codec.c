@@ -70,6 +70,16 @@
     CHECK_CONTAINS (e2_.message, (needle));                            \
   } while (0)
 
+/* The text of a cache request with id ID for export "d": OFFSET and
+ * COUNT are JSON text, REST more members ("" or ",\"name\":value").
+ * CACHE_ERR decodes it, which must fail with ERRNUM and keep ID.
+ */
+#define CACHE_JSON(id, offset, count, rest)                            \
+  "{\"op\":\"cache\",\"id\":" #id ",\"export\":\"d\",\"offset\":" offset   \
+  ",\"count\":" count rest "}"
+#define CACHE_ERR(id, offset, count, rest, xerrno)                     \
+  DECODE_ERR (CACHE_JSON (id, offset, count, rest), xerrno, id)
+
 /* The bytes in SB must be exactly EXPECTED. */
 #define CHECK_BYTES(sb, expected)                                      \
   do {                                                                 \
@@ -260,8 +270,7 @@ test_decode_field_errors (void)
                   EINVAL, 21, "verbose");
   DECODE_ERR ("{\"op\":\"exports\",\"id\":22,\"x\":1}", EINVAL, 22);
   DECODE_ERR ("{\"op\":\"hello\",\"id\":23,\"version\":1,\"x\":1}", EINVAL, 23);
-  DECODE_ERR ("{\"op\":\"cache\",\"id\":24,\"export\":\"d\",\"offset\":0,"
-              "\"count\":1,\"Count\":1}", EINVAL, 24);
+  CACHE_ERR (24, "0", "1", ",\"Count\":1", EINVAL);
 
   /* Missing required fields. */
   DECODE_ERR_MSG ("{\"op\":\"hello\",\"id\":31}", EINVAL, 31, "version");
@@ -283,42 +292,28 @@ test_decode_field_errors (void)
               "\"count\":1}", EINVAL, 42);
   DECODE_ERR ("{\"op\":\"cache\",\"id\":42,\"export\":[\"d\"],\"offset\":0,"
               "\"count\":1}", EINVAL, 42);
-  DECODE_ERR ("{\"op\":\"cache\",\"id\":43,\"export\":\"d\",\"offset\":\"0\","
-              "\"count\":1}", EINVAL, 43);
-  DECODE_ERR ("{\"op\":\"cache\",\"id\":43,\"export\":\"d\",\"offset\":false,"
-              "\"count\":1}", EINVAL, 43);
-  DECODE_ERR ("{\"op\":\"cache\",\"id\":44,\"export\":\"d\",\"offset\":0,"
-              "\"count\":null}", EINVAL, 44);
-  DECODE_ERR ("{\"op\":\"cache\",\"id\":44,\"export\":\"d\",\"offset\":0,"
-              "\"count\":{}}", EINVAL, 44);
-  DECODE_ERR ("{\"op\":\"cache\",\"id\":45,\"export\":\"d\",\"offset\":0,"
-              "\"count\":1,\"flags\":\"0\"}", EINVAL, 45);
+  CACHE_ERR (43, "\"0\"", "1", "", EINVAL);
+  CACHE_ERR (43, "false", "1", "", EINVAL);
+  CACHE_ERR (44, "0", "null", "", EINVAL);
+  CACHE_ERR (44, "0", "{}", "", EINVAL);
+  CACHE_ERR (45, "0", "1", ",\"flags\":\"0\"", EINVAL);
 
   /* Negative and fractional numbers. */
-  DECODE_ERR_MSG ("{\"op\":\"cache\",\"id\":51,\"export\":\"d\",\"offset\":-1,"
-                  "\"count\":1}", EINVAL, 51, "negative");
-  DECODE_ERR ("{\"op\":\"cache\",\"id\":51,\"export\":\"d\",\"offset\":0,"
-              "\"count\":-9223372036854775808}", EINVAL, 51);
-  DECODE_ERR ("{\"op\":\"cache\",\"id\":51,\"export\":\"d\",\"offset\":0,"
-              "\"count\":1,\"flags\":-1}", EINVAL, 51);
+  DECODE_ERR_MSG (CACHE_JSON (51, "-1", "1", ""), EINVAL, 51, "negative");
+  CACHE_ERR (51, "0", "-9223372036854775808", "", EINVAL);
+  CACHE_ERR (51, "0", "1", ",\"flags\":-1", EINVAL);
   DECODE_ERR ("{\"op\":\"hello\",\"id\":51,\"version\":-1}", EINVAL, 51);
-  DECODE_ERR_MSG ("{\"op\":\"cache\",\"id\":52,\"export\":\"d\",\"offset\":0.5,"
-                  "\"count\":1}", EINVAL, 52, "integer");
-  DECODE_ERR ("{\"op\":\"cache\",\"id\":52,\"export\":\"d\",\"offset\":0,"
-              "\"count\":1.0}", EINVAL, 52);
-  DECODE_ERR ("{\"op\":\"cache\",\"id\":52,\"export\":\"d\",\"offset\":0,"
-              "\"count\":1e3}", EINVAL, 52);
+  DECODE_ERR_MSG (CACHE_JSON (52, "0.5", "1", ""), EINVAL, 52, "integer");
+  CACHE_ERR (52, "0", "1.0", "", EINVAL);
+  CACHE_ERR (52, "0", "1e3", "", EINVAL);
   DECODE_ERR ("{\"op\":\"hello\",\"id\":52,\"version\":1.5}", EINVAL, 52);
 
   /* Too large: 2^63, 2^64, 2^64 - 1, 10^30 written as digits. */
-  DECODE_ERR_MSG ("{\"op\":\"cache\",\"id\":61,\"export\":\"d\",\"offset\":0,"
-                  "\"count\":9223372036854775808}", ERANGE, 61, "count");
-  DECODE_ERR ("{\"op\":\"cache\",\"id\":61,\"export\":\"d\","
-              "\"offset\":18446744073709551616,\"count\":1}", ERANGE, 61);
-  DECODE_ERR ("{\"op\":\"cache\",\"id\":61,\"export\":\"d\","
-              "\"offset\":18446744073709551615,\"count\":1}", ERANGE, 61);
-  DECODE_ERR ("{\"op\":\"cache\",\"id\":61,\"export\":\"d\",\"offset\":0,"
-              "\"count\":1000000000000000000000000000000}", ERANGE, 61);
+  DECODE_ERR_MSG (CACHE_JSON (61, "0", "9223372036854775808", ""),
+                  ERANGE, 61, "count");
+  CACHE_ERR (61, "18446744073709551616", "1", "", ERANGE);
+  CACHE_ERR (61, "18446744073709551615", "1", "", ERANGE);
+  CACHE_ERR (61, "0", "1000000000000000000000000000000", "", ERANGE);
   DECODE_ERR ("{\"op\":\"hello\",\"id\":61,\"version\":18446744073709551616}",
               ERANGE, 61);
   DECODE_ERR ("{\"op\":\"stats\",\"id\":18446744073709551616}", ERANGE, 0);

@@ -28,7 +28,7 @@ for k in 1 2 3 4; do
 done
 for k in 1 2 3 4; do
     wait ${p[$k]} || fail "client $k: $(cat "$tmpdir/r$k")"
-    [ "$(python3 "$abs_srcdir/jq.py" 'j["ok"]' < "$tmpdir/r$k")" = 64 ] ||
+    [ "$(jq 'j["ok"]' < "$tmpdir/r$k")" = 64 ] ||
         fail "client $k: $(cat "$tmpdir/r$k")"
 done
 n="$(cache_lines "$tmpdir/log" | wc -l)"
@@ -39,7 +39,7 @@ echo "4 x 64 requests reached the server as $n commands"
 python3 "$abs_srcdir/pipeline.py" disk 64 1048576 30 > "$tmpdir/again"
 [ "$(cache_lines "$tmpdir/log" | wc -l)" = "$n" ] ||
     fail "recently warmed ranges were sent again"
-[ "$(ctl stats --json | python3 "$abs_srcdir/jq.py" 'j["exports"][0]["deduplicated"]')" -ge 64 ] ||
+[ "$(ctl stats --json | jq 'j["exports"][0]["deduplicated"]')" -ge 64 ] ||
     fail "deduplicated not counted"
 
 # After it: sent again.

@@ -15,7 +15,7 @@ M=$((1024*1024))
 
 # The memory plugin advertises nothing: the daemon says so.
 ctl exports --json >"$tmpdir/exports"
-[ "$(python3 "$abs_srcdir/jq.py" 'j[0]["block_size"]' <"$tmpdir/exports")" = \
+[ "$(jq 'j[0]["block_size"]' <"$tmpdir/exports")" = \
   '{"minimum": 1, "preferred": 4096, "maximum": 33554432, "advertised": false}' ] ||
     fail "unexpected block_size: $(cat "$tmpdir/exports")"
 

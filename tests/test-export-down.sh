@@ -15,16 +15,16 @@ start_nbdcached -e bad="nbd+unix:///?socket=$tmpdir/nobody-listens.sock" \
 
 ctl exports --json >"$tmpdir/exports"
 cat "$tmpdir/exports"
-[ "$(python3 "$abs_srcdir/jq.py" '[e["name"] for e in j]' <"$tmpdir/exports")" = \
+[ "$(jq '[e["name"] for e in j]' <"$tmpdir/exports")" = \
   '["bad", "good"]' ] || fail "unexpected exports"
-[ "$(python3 "$abs_srcdir/jq.py" 'j[0]["state"]' <"$tmpdir/exports")" = down ] ||
+[ "$(jq 'j[0]["state"]' <"$tmpdir/exports")" = down ] ||
     fail "bad should be down"
-[ "$(python3 "$abs_srcdir/jq.py" 'j[0]["connections"]["up"]' \
+[ "$(jq 'j[0]["connections"]["up"]' \
      <"$tmpdir/exports")" = 0 ] || fail "bad: a connection is up"
 # Never up, so nothing is known about it.
-[ "$(python3 "$abs_srcdir/jq.py" '"size" in j[0] or "block_size" in j[0]' \
+[ "$(jq '"size" in j[0] or "block_size" in j[0]' \
      <"$tmpdir/exports")" = false ] || fail "bad: size known"
-[ "$(python3 "$abs_srcdir/jq.py" 'j[1]["state"]' <"$tmpdir/exports")" = up ] ||
+[ "$(jq 'j[1]["state"]' <"$tmpdir/exports")" = up ] ||
     fail "good should be up"
 
 ctl exports | grep -qE '^bad +down ' || fail "table: bad is not shown down"

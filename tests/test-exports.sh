@@ -9,7 +9,6 @@ requires nbdkit --version
 requires python3 --version
 requires_nbdkit_filter blocksize-policy
 
-jq () { python3 "$abs_srcdir/jq.py" "$@"; }
 
 start_nbdkit plain memory 1G
 start_nbdkit sized --filter=blocksize-policy memory 64M \

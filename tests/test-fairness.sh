@@ -12,15 +12,8 @@ requires_nbdkit_filter log
 
 # One connection, one command at a time, 50 ms per Cache: the huge
 # request (20 chunks) takes a second on its own.
-start_nbdkit disk --filter=log --filter=delay memory 1G delay-cache=50ms \
-    logfile="$tmpdir/log"
-cat >"$tmpdir/nbdcached.conf" <<INI
-[export disk]
-uri = $disk_uri
-connections = 1
-max-in-flight = 1
-INI
-start_nbdcached -c "$tmpdir/nbdcached.conf"
+start_slow_disk 50ms
+start_nbdcached_export disk "$disk_uri" connections=1 max-in-flight=1
 
 python3 - <<'PY'
 import os, sys

@@ -40,6 +40,6 @@ assert r["ok"] + r["failed"].get("EIO", 0) == 400, r
 assert 100 < r["ok"] < 300, r          # about half
 EOP
 ctl stats --json > "$tmpdir/stats"
-[ "$(python3 "$abs_srcdir/jq.py" '[j["exports"][0]["reconnects"], j["exports"][0]["connections_up"]]' \
+[ "$(jq '[j["exports"][0]["reconnects"], j["exports"][0]["connections_up"]]' \
      < "$tmpdir/stats")" = '[0, 4]' ] || fail "a server error dropped a connection: $(cat "$tmpdir/stats")"
 stop_nbdcached

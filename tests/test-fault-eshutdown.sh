@@ -23,11 +23,7 @@ start_nbdcached -c "$tmpdir/conf"
 touch "$tmpdir/errors-on"
 ctl cache disk 0 1M &
 ctl_pid=$!
-for (( i=0; i < 50; i++ )); do
-    grep -q "server is shutting down" "$tmpdir/nbdcached.log" && break
-    sleep 0.1
-done
-grep -q "server is shutting down" "$tmpdir/nbdcached.log" ||
+wait_until 5 grep -q "server is shutting down" "$tmpdir/nbdcached.log" ||
     fail "the daemon did not act on ESHUTDOWN"
 rm "$tmpdir/errors-on"
 wait $ctl_pid || fail "the request failed after the server recovered"
@@ -35,6 +31,6 @@ wait $ctl_pid || fail "the request failed after the server recovered"
 # The log filter saw the daemon disconnect and come back.
 [ "$(grep -c 'connection=[0-9]* Connect' "$tmpdir/log")" -ge 2 ] ||
     fail "no reconnection reached the server"
-[ "$(ctl stats --json | python3 "$abs_srcdir/jq.py" 'j["exports"][0]["reconnects"]')" -ge 1 ] ||
+[ "$(ctl stats --json | jq 'j["exports"][0]["reconnects"]')" -ge 1 ] ||
     fail "no reconnect counted"
 stop_nbdcached

@@ -32,7 +32,7 @@ grep -E ' Read id=[0-9]+ offset=' "$tmpdir/log" |
     python3 "$abs_srcdir/check-chunks.py" 1000 $((1000 + 10*1024*1024)) \
         $((4*1024*1024)) $((4*1024*1024)) 1
 ! grep -q ' Cache id=' "$tmpdir/log" || fail "a Cache reached a server without cache"
-[ "$(ctl exports --json | python3 "$abs_srcdir/jq.py" \
+[ "$(ctl exports --json | jq \
      '[(e["name"], e["can_cache"], e["block_size"]["maximum"]) for e in j]')" = \
   '[["strict", false, 33554432], ["emulated", false, 4194304]]' ] ||
     fail "unexpected exports"

@@ -19,13 +19,13 @@ EOC
 start_nbdcached -c "$tmpdir/conf"
 
 ctl cache good 0 1M
-[ "$(ctl exports --json | python3 "$abs_srcdir/jq.py" '[e["state"] for e in j]')" = \
+[ "$(ctl exports --json | jq '[e["state"] for e in j]')" = \
   '["down", "up"]' ] || fail "late export not down at start"
 ! ctl cache late 0 1 2>/dev/null || fail "cache on a down export succeeded"
 
 start_nbdkit late memory 1G
 for (( i=0; i < 50; i++ )); do
-    [ "$(ctl exports --json | python3 "$abs_srcdir/jq.py" 'j[0]["state"]')" = up ] && break
+    [ "$(ctl exports --json | jq 'j[0]["state"]')" = up ] && break
     sleep 0.1
 done
 (( i < 50 )) || fail "the export never came up"

@@ -8,8 +8,7 @@ make_tmpdir
 requires nbdkit --version
 requires_nbdkit_filter delay
 
-start_nbdkit disk --filter=log --filter=delay memory 1G delay-cache=60 \
-    logfile="$tmpdir/log"
+start_slow_disk 60
 cat > "$tmpdir/conf" <<EOC
 [export disk]
 uri = $disk_uri
@@ -26,16 +25,12 @@ cat "$tmpdir/err"
 [ $status -eq 1 ] || fail "cache exited $status"
 grep -q "timed out" "$tmpdir/err" || fail "not ETIMEDOUT"
 [ $elapsed -le 5 ] || fail "took ${elapsed}s, deadline 1.5s"
-for (( i=0; i < 50; i++ )); do
-    grep -q "dropping it" "$tmpdir/nbdcached.log" && break
-    sleep 0.1
-done
-grep -q "dropping it" "$tmpdir/nbdcached.log" || fail "the hung connection was not dropped"
-for (( i=0; i < 50; i++ )); do
-    [ "$(ctl stats --json | python3 "$abs_srcdir/jq.py" 'j["exports"][0]["reconnects"]')" -ge 1 ] && break
-    sleep 0.1
-done
-(( i < 50 )) || fail "no reconnect after dropping the hung connection"
-[ "$(ctl stats --json | python3 "$abs_srcdir/jq.py" 'j["exports"][0]["timeouts"]')" = 1 ] ||
+wait_until 5 grep -q "dropping it" "$tmpdir/nbdcached.log" ||
+    fail "the hung connection was not dropped"
+reconnected () {
+    [ "$(ctl stats --json | jq 'j["exports"][0]["reconnects"]')" -ge 1 ]
+}
+wait_until 5 reconnected || fail "no reconnect after dropping the hung connection"
+[ "$(ctl stats --json | jq 'j["exports"][0]["timeouts"]')" = 1 ] ||
     fail "timeouts not counted"
 stop_nbdcached

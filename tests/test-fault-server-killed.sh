@@ -32,7 +32,7 @@ start_nbdcached -c "$tmpdir/conf"
 python3 "$abs_srcdir/pipeline.py" doomed 200 262144 30 > "$tmpdir/result" &
 pipe=$!
 for (( i=0; i < 50; i++ )); do
-    n="$(ctl stats --json | python3 "$abs_srcdir/jq.py" \
+    n="$(ctl stats --json | jq \
          '[e["chunks_in_flight"] for e in j["exports"] if e["name"] == "doomed"][0]')"
     [ "$n" -ge 200 ] && break
     sleep 0.1
@@ -50,12 +50,12 @@ start_nbdkit doomed --filter=log --filter=blocksize-policy \
     memory 64M blocksize-maximum=65536 logfile="$tmpdir/after.log"
 wait $pipe || fail "exactly-once check failed: $(cat "$tmpdir/result")"
 cat "$tmpdir/result"
-[ "$(python3 "$abs_srcdir/jq.py" '[j["accepted"], j["ok"], j["failed"]]' \
+[ "$(jq '[j["accepted"], j["ok"], j["failed"]]' \
      < "$tmpdir/result")" = '[200, 200, {}]' ] ||
     fail "not every request succeeded: $(cat "$tmpdir/result")"
 
 ctl stats --json > "$tmpdir/stats"
-python3 "$abs_srcdir/jq.py" \
+jq \
     '[(e["reconnects"], e["retries"]) for e in j["exports"] if e["name"] == "doomed"][0]' \
     < "$tmpdir/stats" > "$tmpdir/counts"
 cat "$tmpdir/counts"

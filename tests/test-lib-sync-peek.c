@@ -90,14 +90,7 @@ main (int argc, char *argv[])
   pthread_t t;
   int i;
 
-  if (argc != 2) {
-    fprintf (stderr, "usage: %s SOCKET\n", argv[0]);
-    exit (EXIT_FAILURE);
-  }
-  h = nbdcache_create ();
-  CHECK (h != NULL);
-  CHECK_OK (nbdcache_set_export_name (h, "disk"));
-  CHECK_OK (nbdcache_connect (h, argv[1]));
+  h = connect_disk (argc, argv);
 
   CHECK_INT (pthread_create (&t, NULL, sync_thread, NULL), ==, 0);
   while (!atomic_load (&sync_done)) {

@@ -103,14 +103,7 @@ main (int argc, char *argv[])
   pthread_t sync_threads[NR_SYNC_THREADS], aio;
   int i;
 
-  if (argc != 2) {
-    fprintf (stderr, "usage: %s SOCKET\n", argv[0]);
-    exit (EXIT_FAILURE);
-  }
-  h = nbdcache_create ();
-  CHECK (h != NULL);
-  CHECK_OK (nbdcache_set_export_name (h, "disk"));
-  CHECK_OK (nbdcache_connect (h, argv[1]));
+  h = connect_disk (argc, argv);
   CHECK_OK (nbdcache_get_size (h));
 
   for (i = 0; i < NR_SYNC_THREADS; i++)

@@ -76,4 +76,23 @@ cmd_completion (struct cmd *c)
   return cb;
 }
 
+/* For "PROGRAM SOCKET" tests: a handle connected to the export "disk"
+ * of the daemon at argv[1]; exits with a usage message otherwise.
+ */
+static inline struct nbdcache_handle *
+connect_disk (int argc, char *argv[])
+{
+  struct nbdcache_handle *h;
+
+  if (argc != 2) {
+    fprintf (stderr, "usage: %s SOCKET\n", argv[0]);
+    exit (EXIT_FAILURE);
+  }
+  h = nbdcache_create ();
+  CHECK (h != NULL);
+  CHECK_OK (nbdcache_set_export_name (h, "disk"));
+  CHECK_OK (nbdcache_connect (h, argv[1]));
+  return h;
+}
+
 #endif /* NBDCACHED_TESTS_TEST_LIB_H */

@@ -22,7 +22,7 @@ python3 "$abs_srcdir/pipeline.py" disk 60 65536 30 > "$tmpdir/result" &
 pipe=$!
 max=0
 while kill -0 $pipe 2>/dev/null; do
-    n="$(ctl stats --json | python3 "$abs_srcdir/jq.py" 'j["in_flight"]')"
+    n="$(ctl stats --json | jq 'j["in_flight"]')"
     [ "$n" -gt "$max" ] && max=$n
     sleep 0.05
 done
@@ -32,6 +32,6 @@ echo "most requests in flight seen: $max"
 [ "$max" -le 4 ] || fail "in flight reached $max, limit 4"
 # Under valgrind the sampling is too slow to be sure of catching any.
 ! measuring || [ "$max" -ge 1 ] || fail "never saw a request in flight"
-[ "$(python3 "$abs_srcdir/jq.py" 'j["ok"]' < "$tmpdir/result")" = 60 ] ||
+[ "$(jq 'j["ok"]' < "$tmpdir/result")" = 60 ] ||
     fail "not all requests completed"
 stop_nbdcached

@@ -82,11 +82,7 @@ check_coverage
   echo '{"export":"data"}'
 } >"$tmpdir/bad"
 mark_logs
-status=0
-ctl warm --manifest "$tmpdir/bad" --no-progress \
-    >"$tmpdir/out" 2>"$tmpdir/err" || status=$?
-cat "$tmpdir/out" "$tmpdir/err"
-[ $status -eq 1 ] || fail "bad manifest: exit $status, expected 1"
+expect_status 1 "bad manifest" ctl warm --manifest "$tmpdir/bad" --no-progress
 grep -q "^nbdcachectl: $tmpdir/bad:3: " "$tmpdir/err" ||
     fail "bad manifest: line 3 is not named"
 [ "$(grep -c "$tmpdir/bad:" "$tmpdir/err")" -eq 1 ] ||
@@ -115,11 +111,7 @@ done
   echo '{"export":"data","offset":0,"count":1048576}'
 } >"$tmpdir/unknown"
 mark_logs
-status=0
-ctl warm --manifest "$tmpdir/unknown" --no-progress \
-    >"$tmpdir/out" 2>"$tmpdir/err" || status=$?
-cat "$tmpdir/out" "$tmpdir/err"
-[ $status -eq 1 ] || fail "unknown export: exit $status, expected 1"
+expect_status 1 "unknown export" ctl warm --manifest "$tmpdir/unknown" --no-progress
 grep -q "^nbdcachectl: $tmpdir/unknown:2: export \"nosuch\": .*nosuch" \
     "$tmpdir/err" || fail "unknown export: the entry is not reported"
 grep -qx '  nosuch: 0 ranges, 0, 1 failed' "$tmpdir/out" ||

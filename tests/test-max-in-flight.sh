@@ -10,15 +10,8 @@ requires python3 --version
 requires_nbdkit_filter log
 requires_nbdkit_filter delay
 
-start_nbdkit disk --filter=log --filter=delay memory 1G delay-cache=50ms \
-    logfile="$tmpdir/log"
-cat >"$tmpdir/nbdcached.conf" <<INI
-[export disk]
-uri = $disk_uri
-connections = 1
-max-in-flight = 2
-INI
-start_nbdcached -c "$tmpdir/nbdcached.conf"
+start_slow_disk 50ms
+start_nbdcached_export disk "$disk_uri" connections=1 max-in-flight=2
 
 # One request of 12 chunks (384M in 32M chunks) and, at the same time,
 # another of 4.

@@ -10,7 +10,6 @@ requires python3 --version
 requires_nbdkit_filter log
 requires_nbdkit_filter multi-conn
 
-jq () { python3 "$abs_srcdir/jq.py" "$@"; }
 
 # connects LOG: how many NBD connections the log filter saw.
 connects () { grep -c ' Connect export=' "$1" || :; }

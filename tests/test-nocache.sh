@@ -15,9 +15,9 @@ start_nbdcached -e disk="$disk_uri"
 
 ctl exports --json >"$tmpdir/exports"
 cat "$tmpdir/exports"
-[ "$(python3 "$abs_srcdir/jq.py" 'j[0]["state"]' <"$tmpdir/exports")" = up ] ||
+[ "$(jq 'j[0]["state"]' <"$tmpdir/exports")" = up ] ||
     fail "the export is not up"
-[ "$(python3 "$abs_srcdir/jq.py" 'j[0]["can_cache"]' <"$tmpdir/exports")" = \
+[ "$(jq 'j[0]["can_cache"]' <"$tmpdir/exports")" = \
   false ] || fail "can_cache should be false"
 
 status=0

@@ -126,7 +126,7 @@ PY
 # Every request reached the server: 1 + 3 + 200 + 2 requests, and
 # the 200 pipelined ones added up to the right number of bytes.
 ctl stats --json >"$tmpdir/stats"
-[ "$(python3 "$abs_srcdir/jq.py" \
+[ "$(jq \
      '[j["exports"][0]["requests"], j["exports"][0]["errors"], j["in_flight"]]' \
      <"$tmpdir/stats")" = "[204, 0, 0]" ] ||
     fail "unexpected stats: $(cat "$tmpdir/stats")"

@@ -13,8 +13,7 @@ requires_nbdkit_filter delay
 
 # Every Cache takes 300 ms, so requests are still in flight when their
 # clients disconnect.
-start_nbdkit disk --filter=log --filter=delay memory 1G delay-cache=300ms \
-    logfile="$tmpdir/log"
+start_slow_disk 300ms
 start_nbdcached_nodedup disk="$disk_uri"
 
 python3 - <<'PY'

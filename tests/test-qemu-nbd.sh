@@ -8,7 +8,6 @@ make_tmpdir
 requires qemu-nbd --version
 requires python3 --version
 
-jq () { python3 "$abs_srcdir/jq.py" "$@"; }
 
 truncate -s 100M "$tmpdir/disk.img"
 qemu-nbd -t -f raw -k "$tmpdir/q.sock" --pid-file="$tmpdir/q.pid" \

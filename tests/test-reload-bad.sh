@@ -25,7 +25,7 @@ grep -q "conf:4: \[export other\] connections = 0: must be 1 to 64" \
 grep -q "reload failed; the old configuration stays in force" \
     "$tmpdir/nbdcached.log" || fail "the failure was not logged"
 ctl cache disk 0 1M
-[ "$(ctl exports --json | python3 "$abs_srcdir/jq.py" '[e["name"] for e in j]')" = \
+[ "$(ctl exports --json | jq '[e["name"] for e in j]')" = \
   '["disk"]' ] || fail "the exports changed"
 
 # The same through the admin op.

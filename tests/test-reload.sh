@@ -28,7 +28,15 @@ python3 "$abs_srcdir/pipeline.py" keep 40 1048576 30 > "$tmpdir/keep" &
 keep=$!
 python3 "$abs_srcdir/pipeline.py" gone 20 1048576 30 > "$tmpdir/gone" &
 gone=$!
-sleep 0.5
+# Reload only once the daemon has accepted every request of both (a
+# fixed sleep lost that race on a loaded machine); at 300 ms per Cache
+# they are still in flight.
+all_accepted () {
+    [ "$(ctl stats --json | jq \
+         '[e["requests"] for e in j["exports"] if e["name"] != "change"]')" = \
+      '[40, 20]' ]
+}
+wait_until 10 all_accepted || fail "the daemon did not accept every request"
 cat > "$conf" <<EOC
 [export keep]
 uri = $slow_uri
@@ -42,12 +50,12 @@ kill -HUP "$nbdcached_pid"
 wait $keep || fail "keep: $(cat "$tmpdir/keep")"
 wait $gone || fail "gone: $(cat "$tmpdir/gone")"
 cat "$tmpdir/keep" "$tmpdir/gone"
-[ "$(python3 "$abs_srcdir/jq.py" '[j["ok"], j["failed"]]' < "$tmpdir/keep")" = '[40, {}]' ] ||
+[ "$(jq '[j["ok"], j["failed"]]' < "$tmpdir/keep")" = '[40, {}]' ] ||
     fail "requests on the unchanged export were lost"
-[ "$(python3 "$abs_srcdir/jq.py" '[j["ok"], j["failed"]]' < "$tmpdir/gone")" = '[20, {}]' ] ||
+[ "$(jq '[j["ok"], j["failed"]]' < "$tmpdir/gone")" = '[20, {}]' ] ||
     fail "the removed export did not finish its requests"
 
-[ "$(ctl exports --json | python3 "$abs_srcdir/jq.py" \
+[ "$(ctl exports --json | jq \
      '[(e["name"], e["connections"]["configured"]) for e in j]')" = \
   '[["keep", 4], ["change", 2], ["added", 4]]' ] || fail "unexpected exports after reload"
 ctl cache added 0 1M
@@ -55,13 +63,10 @@ ctl cache change 0 1M
 status=0
 ctl cache gone 0 1M 2>/dev/null || status=$?
 [ $status -eq 1 ] || fail "the removed export still serves"
-for (( i=0; i < 50; i++ )); do
-    grep -q "export gone: closed" "$tmpdir/nbdcached.log" && break
-    sleep 0.1
-done
-grep -q "export gone: closed" "$tmpdir/nbdcached.log" || fail "the removed export never closed"
+wait_until 5 grep -q "export gone: closed" "$tmpdir/nbdcached.log" ||
+    fail "the removed export never closed"
 # "keep" was never reconnected: the server saw its 4 connections only.
-[ "$(ctl stats --json | python3 "$abs_srcdir/jq.py" \
+[ "$(ctl stats --json | jq \
      '[e["reconnects"] for e in j["exports"] if e["name"] == "keep"][0]')" = 0 ] ||
     fail "the unchanged export reconnected"
 stop_nbdcached

@@ -30,7 +30,7 @@ ctl_pid=$!
 # Wait until the chunks are at the server.
 for (( i=0; i < 50; i++ )); do
     [ "$(ctl stats --json |
-         python3 "$abs_srcdir/jq.py" 'j["exports"][0]["chunks_in_flight"]')" = 4 ] &&
+         jq 'j["exports"][0]["chunks_in_flight"]')" = 4 ] &&
         break
     sleep 0.1
 done
@@ -45,7 +45,7 @@ grep -q "Transport endpoint is not connected" "$tmpdir/err" ||
     fail "the error is not ENOTCONN"
 
 ctl exports --json >"$tmpdir/exports"
-[ "$(python3 "$abs_srcdir/jq.py" \
+[ "$(jq \
      '[(e["name"], e["state"], e["connections"]["up"]) for e in j]' \
      <"$tmpdir/exports")" = '[["doomed", "down", 0], ["other", "up", 4]]' ] ||
     fail "unexpected exports: $(cat "$tmpdir/exports")"
@@ -58,7 +58,7 @@ grep -q "down" "$tmpdir/err" || fail "the message does not say down"
 
 ctl cache other 0 100M
 ctl stats --json >"$tmpdir/stats"
-[ "$(python3 "$abs_srcdir/jq.py" \
+[ "$(jq \
      '[(e["requests"], e["errors"], e["in_flight"], e["chunks_in_flight"]) for e in j["exports"]]' \
      <"$tmpdir/stats")" = '[[1, 1, 0, 0], [1, 0, 0, 0]]' ] ||
     fail "unexpected stats: $(cat "$tmpdir/stats")"

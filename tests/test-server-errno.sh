@@ -38,5 +38,5 @@ PY
 
 # The pools are all still up.
 ctl exports --json >"$tmpdir/exports"
-[ "$(python3 "$abs_srcdir/jq.py" '[e["state"] for e in j]' <"$tmpdir/exports")" = \
+[ "$(jq '[e["state"] for e in j]' <"$tmpdir/exports")" = \
   '["up", "up", "up", "up", "up"]' ] || fail "an export went down"

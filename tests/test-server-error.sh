@@ -20,13 +20,10 @@ start_nbdcached -e disk="$disk_uri"
 # conns_up: how many pooled connections are up.
 conns_up ()
 {
-    ctl exports --json | python3 "$abs_srcdir/jq.py" 'j[0]["connections"]["up"]'
+    ctl exports --json | jq 'j[0]["connections"]["up"]'
 }
-for (( i=0; i < 100; i++ )); do
-    [ "$(conns_up)" = 4 ] && break
-    sleep 0.1
-done
-[ "$(conns_up)" = 4 ] || fail "the pool did not come up"
+all_up () { [ "$(conns_up)" = 4 ]; }
+wait_until 10 all_up || fail "the pool did not come up"
 
 status=0
 ctl cache disk 0 1M 2>"$tmpdir/err" || status=$?
@@ -57,7 +54,7 @@ tail -n +$((n+1)) "$tmpdir/log" >"$tmpdir/log2"
     fail "the retry did not reach the server"
 
 ctl stats --json >"$tmpdir/stats"
-[ "$(python3 "$abs_srcdir/jq.py" \
+[ "$(jq \
      '[j["exports"][0]["requests"], j["exports"][0]["errors"], j["in_flight"]]' \
      <"$tmpdir/stats")" = "[3, 2, 0]" ] ||
     fail "unexpected stats: $(cat "$tmpdir/stats")"

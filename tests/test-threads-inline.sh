@@ -17,6 +17,6 @@ cache_lines "$tmpdir/log" |
     python3 "$abs_srcdir/check-chunks.py" 1000 $((1000 + 100*1024*1024)) \
         $((32*1024*1024)) $((32*1024*1024)) 1
 python3 "$abs_srcdir/pipeline.py" disk 300 65536 30 > "$tmpdir/result"
-[ "$(python3 "$abs_srcdir/jq.py" '[j["ok"], j["failed"]]' < "$tmpdir/result")" = \
+[ "$(jq '[j["ok"], j["failed"]]' < "$tmpdir/result")" = \
   '[300, {}]' ] || fail "$(cat "$tmpdir/result")"
 stop_nbdcached

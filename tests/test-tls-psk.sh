@@ -26,7 +26,7 @@ reconnect-delay = 5
 EOC
 start_nbdcached -c "$tmpdir/conf"
 
-[ "$(ctl exports --json | python3 "$abs_srcdir/jq.py" '[e["state"] for e in j]')" = \
+[ "$(ctl exports --json | jq '[e["state"] for e in j]')" = \
   '["up", "down"]' ] || fail "unexpected export states"
 ctl cache secure 0 10M
 [ "$(cache_lines "$tmpdir/log" | wc -l)" -ge 1 ] || fail "no Cache over TLS"

@@ -25,7 +25,7 @@ tls = require
 EOC
 start_nbdcached -c "$tmpdir/conf"
 
-[ "$(ctl exports --json | python3 "$abs_srcdir/jq.py" '[e["state"] for e in j]')" = \
+[ "$(ctl exports --json | jq '[e["state"] for e in j]')" = \
   '["up", "down", "down", "down"]' ] || fail "a hardened export connected"
 grep -q "export local-file: down: .*local file access (tls-psk-file) is not allowed" \
     "$tmpdir/nbdcached.log" || fail "no reason logged for local-file"
