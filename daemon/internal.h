@@ -148,6 +148,7 @@ struct loop {
   pthread_t thread;
   int kick_fd;                  /* eventfd */
   struct event *kick_ev;
+  struct event *self_ev;        /* activated by posts from this thread */
   void (*dispatch) (struct loop *loop, struct msg *msg);
   void (*after_batch) (struct loop *loop);   /* may be NULL */
 
@@ -164,6 +165,7 @@ extern void loop_post (struct loop *loop, struct msg *msg);
 extern void loop_post_list (struct loop *loop, struct msg *head,
                             struct msg **tail);
 extern void loop_drain (struct loop *loop);
+extern void loop_run (struct loop *loop);
 
 /* ------------------------------------------------------------------ */
 /* worker.c */
@@ -449,7 +451,12 @@ extern void chunks_free_cache (void);
 
 struct client {
   uint64_t serial;              /* for log lines: "client N: " */
-  struct bufferevent *bev;      /* NULL once closed */
+  int fd;                       /* the socket; -1 once closed */
+  struct event *read_ev;        /* persistent; deleted while not reading */
+  struct event *write_ev;       /* added only while output waits */
+  strbuf rbuf;                  /* read, not yet a whole line */
+  strbuf wbuf;                  /* replies and events not yet written */
+  size_t wpos;                  /* bytes of wbuf already written */
   TAILQ_ENTRY (client) entry;   /* in the list of open clients */
   TAILQ_ENTRY (client) dirty_entry; /* in the flush list */
   bool dirty;                   /* has output queued since the last flush */
@@ -472,6 +479,13 @@ struct client {
 TAILQ_HEAD (client_list, client);
 extern unsigned nr_clients;
 extern struct client_list clients;
+
+/* Is CLIENT's socket still open (so that replies can be sent)? */
+static inline bool
+client_is_open (const struct client *client)
+{
+  return client->fd >= 0;
+}
 
 extern void client_accept (int fd);
 extern strbuf *client_scratch (void);

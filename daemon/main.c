@@ -392,7 +392,7 @@ main (int argc, char **argv)
   notify_watchdog_start ();
   daemon_check_ready ();
 
-  event_base_loop (main_loop.base, EVLOOP_NO_EXIT_ON_EMPTY);
+  loop_run (&main_loop);
 
   shutdown_daemon ();
   event_free (janitor_ev);

@@ -170,7 +170,7 @@ request_complete (struct request *req, int error, const char *why)
   TAILQ_REMOVE (&exp->live, req, live_entry);
   exp->in_flight--;
   record_completion (exp, req);
-  if (client->bev != NULL) {
+  if (client_is_open (client)) {
     strbuf *sb = client_scratch ();
 
     if (nbdc_encode_complete (sb, req->cookie, req->id, req->error,
@@ -252,7 +252,7 @@ batch_add (struct batch *batches, struct nbdconn *conn, struct chunk *c,
 static bool
 request_wants (const struct request *req)
 {
-  return !req->completed && req->client->bev != NULL;
+  return !req->completed && client_is_open (req->client);
 }
 
 static bool
@@ -345,7 +345,7 @@ coalesce (struct export *exp, struct chunk *c)
       if (++scanned > COALESCE_SCAN)
         break;
       if (r == c->req || r->next < c->offset || r->next > end ||
-          r->client->bev == NULL)
+          !client_is_open (r->client))
         continue;
       r_end = chunk_end (&exp->info, r->next, r->end);
       if (r_end > limit)
@@ -390,7 +390,7 @@ next_chunk (struct export *exp, uint64_t now)
     chunk_drop (exp, c);
   }
   while ((req = TAILQ_FIRST (&exp->pending)) != NULL) {
-    if (req->client->bev == NULL) {
+    if (!client_is_open (req->client)) {
       /* The client has gone: send nothing more on its behalf. */
       request_complete (req, ECANCELED, "client disconnected");
       continue;

@@ -98,7 +98,7 @@ worker_main (void *opaque)
 {
   struct worker *w = opaque;
 
-  event_base_loop (w->loop.base, EVLOOP_NO_EXIT_ON_EMPTY);
+  loop_run (&w->loop);
   worker_flush (w);
   return NULL;
 }
