@@ -13,11 +13,6 @@
 export_list exports;
 export_list draining;
 
-/* Which worker owns the next connection: spread every export's pool
- * over all workers.
- */
-static unsigned next_worker;
-
 const char *
 export_state_name (enum export_state state)
 {
@@ -63,7 +58,7 @@ export_new (const struct export_config *ec)
 
     conn->exp = exp;
     conn->index = j;
-    conn->worker = &workers[next_worker++ % nr_workers];
+    conn->worker = worker_for_connection (j);
     conn->start_msg.type = MSG_CONN_START;
     conn->reset_msg.type = MSG_CONN_RESET;
     conn->stop_msg.type = MSG_CONN_STOP;

@@ -167,7 +167,7 @@ info_stats (const struct client *client)
       json_object_array_add (list, export_stats_json (exports.ptr[i]));
   }
   ADD (fields, "uptime_seconds", U64 ((now_ns () - start_time_ns) / 1000000000));
-  ADD (fields, "threads", U64 (nr_workers));
+  ADD (fields, "threads", U64 (nr_threads));
   ADD (fields, "clients", U64 (nr_clients));
   ADD (fields, "requests", U64 (requests));
   ADD (fields, "in_flight", U64 (in_flight));

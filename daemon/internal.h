@@ -173,21 +173,22 @@ extern void loop_run (struct loop *loop);
 struct chunk;
 
 struct worker {
-  struct loop loop;             /* first member; unused when inline */
+  struct loop loop;             /* first member; unused by workers[0] */
   struct loop *lp;              /* the loop it runs on: &loop, or
-                                   &main_loop with --threads 0 */
+                                   &main_loop for workers[0] */
   unsigned id;
   TAILQ_HEAD (, nbdconn) conns; /* the connections it owns (started) */
   struct msg *done_head;        /* chunks to post back to main */
   struct msg **done_tail;
 };
 
-extern struct worker *workers;
-extern unsigned nr_workers;
+extern struct worker *workers;  /* [0] on the main loop, then threads */
+extern unsigned nr_workers;       /* 1 + nr_threads */
+extern unsigned nr_threads;
 extern struct loop main_loop;
 
-extern bool workers_inline;
 extern int workers_start (unsigned n);
+extern struct worker *worker_for_connection (unsigned index);
 extern void worker_handle_msg (struct loop *loop, struct msg *m);
 extern void workers_stop (void);
 extern void worker_chunk_done (struct worker *w, struct chunk *c);

@@ -55,8 +55,9 @@ usage (FILE *fp)
 "  -s, --socket PATH       listen here (default: $NBDCACHE_SOCKET, else\n"
 "                          " NBDCACHE_SYSTEM_SOCKET " for root,\n"
 "                          else $XDG_RUNTIME_DIR/" NBDCACHE_SOCKET_NAME ")\n"
-"  -t, --threads N         worker threads owning NBD connections; 0 drives\n"
-"                          them from the main loop (no hand-offs)\n"
+"  -t, --threads N         worker threads owning NBD connections beyond\n"
+"                          each export's first (which the main loop\n"
+"                          drives); 0: the main loop drives them all\n"
 "                          (default: the number of CPUs, at most 8)\n"
 "  -P, --pid-file FILE     write the pid here once serving\n"
 "      --check-config      parse the configuration and exit\n"
@@ -182,8 +183,7 @@ daemon_check_ready (void)
   write_pid_file ();
   log_info ("ready: %zu export%s, %u worker thread%s",
             exports.len, exports.len == 1 ? "" : "s",
-            workers_inline ? 0 : nr_workers,
-            !workers_inline && nr_workers == 1 ? "" : "s");
+            nr_threads, nr_threads == 1 ? "" : "s");
   notify_ready ();
 }
 
@@ -200,18 +200,15 @@ main_dispatch (struct loop *loop, struct msg *m)
   case MSG_CONN_STOPPED:
     export_stopped (container_of (m, struct nbdconn, stopped_msg));
     break;
-  default:
-    if (workers_inline)         /* --threads 0 */
-      worker_handle_msg (loop, m);
-    else
-      log_warnx ("main: unexpected message %d", m->type);
+  default:                      /* for workers[0], on this loop */
+    worker_handle_msg (loop, m);
   }
 }
 
 static void
 main_after_batch (struct loop *loop)
 {
-  if (workers_inline)
+  if (workers != NULL)          /* NULL at shutdown, after workers_stop */
     worker_flush (&workers[0]);
   requests_pump_wanted ();
   clients_flush ();

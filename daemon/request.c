@@ -200,7 +200,9 @@ request_chunk_failed (struct request *req, struct chunk *c)
 }
 
 /* Choose the up connection with the fewest chunks outstanding and a
- * free slot, or NULL.
+ * free slot, or NULL.  Connection 0 runs on the main loop (see
+ * worker.c) and wins ties, so that a lone request is never handed to
+ * another thread; ties among the others go round-robin.
  */
 static struct nbdconn *
 pick_conn (struct export *exp)
@@ -208,7 +210,8 @@ pick_conn (struct export *exp)
   struct nbdconn *best = NULL;
 
   for (unsigned k = 0; k < exp->nr_conns; k++) {
-    struct nbdconn *conn = &exp->conns[(exp->rr + k) % exp->nr_conns];
+    unsigned i = k == 0 ? 0 : 1 + (exp->rr + k - 1) % (exp->nr_conns - 1);
+    struct nbdconn *conn = &exp->conns[i];
 
     if (conn->up && !conn->reset_posted &&
         conn->outstanding < exp->cfg->max_in_flight &&
@@ -438,7 +441,7 @@ next_chunk (struct export *exp, uint64_t now)
 void
 request_pump (struct export *exp)
 {
-  struct batch batches[MAX_THREADS];
+  struct batch batches[MAX_THREADS + 1];   /* one per worker */
   struct nbdconn *conn;
   struct chunk *c;
   uint64_t now;

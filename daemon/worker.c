@@ -1,5 +1,12 @@
-/* nbdcached: worker threads, each running a loop that owns some of
- * the pooled NBD connections.
+/* nbdcached: the workers that own the pooled NBD connections.
+ *
+ * workers[0] runs on the main loop; workers[1..nr_threads] are
+ * threads, each with its own loop.  Every export's first connection
+ * belongs to workers[0], so that at low load (one request in flight)
+ * a request never leaves the main thread: no hand-off, no wake-up of
+ * another thread.  The other connections are spread over the threads,
+ * which take the load when there is more in flight than one
+ * connection carries.
  */
 #include <config.h>
 
@@ -11,8 +18,8 @@
 #include "internal.h"
 
 struct worker *workers;
-unsigned nr_workers;
-bool workers_inline;            /* --threads 0: main drives the handles */
+unsigned nr_workers;             /* workers[0] (main) + the threads */
+unsigned nr_threads;
 
 /* Record a finished chunk; it goes back to main in one post per batch
  * (worker_flush).  Worker thread.
@@ -56,7 +63,7 @@ worker_stop_conns (struct worker *w)
 }
 
 /* A message for a worker: on a worker thread, or on the main loop
- * when the connections are driven inline.
+ * for workers[0].
  */
 void
 worker_handle_msg (struct loop *loop, struct msg *m)
@@ -103,27 +110,22 @@ worker_main (void *opaque)
   return NULL;
 }
 
-/* Create and start N worker threads; with N = 0, one worker that runs
- * on the main loop (no thread, no hand-offs).  Returns 0 or -1
- * (logged).
+/* Set up workers[0] on the main loop, and create and start N worker
+ * threads.  Returns 0 or -1 (logged).
  */
 int
 workers_start (unsigned n)
 {
-  workers = calloc (n ? n : 1, sizeof *workers);
+  workers = calloc (n + 1, sizeof *workers);
   if (workers == NULL) {
     log_warn ("calloc");
     return -1;
   }
-  if (n == 0) {
-    workers_inline = true;
-    workers[0].lp = &main_loop;
-    TAILQ_INIT (&workers[0].conns);
-    workers[0].done_tail = &workers[0].done_head;
-    nr_workers = 1;
-    return 0;
-  }
-  for (unsigned i = 0; i < n; i++) {
+  workers[0].lp = &main_loop;
+  TAILQ_INIT (&workers[0].conns);
+  workers[0].done_tail = &workers[0].done_head;
+  nr_workers = 1;
+  for (unsigned i = 1; i <= n; i++) {
     char name[32];
     int err;
 
@@ -143,8 +145,23 @@ workers_start (unsigned n)
       return -1;
     }
     nr_workers = i + 1;
+    nr_threads = i;
   }
   return 0;
+}
+
+/* The worker to own connection INDEX of an export: the first on the
+ * main loop, the others round-robin over the threads (over all
+ * exports, so that the threads share the load evenly).
+ */
+struct worker *
+worker_for_connection (unsigned index)
+{
+  static unsigned next_thread;
+
+  if (index == 0 || nr_threads == 0)
+    return &workers[0];
+  return &workers[1 + next_thread++ % nr_threads];
 }
 
 /* Ask every worker to close its connections and exit, and wait.  Their
@@ -153,27 +170,20 @@ workers_start (unsigned n)
 void
 workers_stop (void)
 {
-  if (workers_inline) {
-    worker_stop_conns (&workers[0]);
-    worker_flush (&workers[0]);
-    free (workers);
-    workers = NULL;
-    nr_workers = 0;
-    workers_inline = false;
-    return;
-  }
-  for (unsigned i = 0; i < nr_workers; i++) {
+  for (unsigned i = 1; i < nr_workers; i++) {
     struct msg *m = calloc (1, sizeof *m);
     if (m == NULL)
       fatal ("calloc");
     m->type = MSG_LOOP_STOP;
     loop_post (&workers[i].loop, m);
   }
-  for (unsigned i = 0; i < nr_workers; i++) {
+  worker_stop_conns (&workers[0]);
+  worker_flush (&workers[0]);
+  for (unsigned i = 1; i < nr_workers; i++) {
     pthread_join (workers[i].loop.thread, NULL);
     loop_free (&workers[i].loop);
   }
   free (workers);
   workers = NULL;
-  nr_workers = 0;
+  nr_workers = nr_threads = 0;
 }

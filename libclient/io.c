@@ -179,14 +179,15 @@ read_input (struct nbdcache_handle *h)
   int progress = 0;
 
   for (;;) {
+    size_t space;
     ssize_t n;
 
     if (strbuf_reserve (&h->rbuf, 65536) == -1) {
       connection_lost (h, ENOMEM, "out of memory");
       return -1;
     }
-    n = recv (h->fd, h->rbuf.ptr + h->rbuf.len,
-              h->rbuf.cap - h->rbuf.len, MSG_DONTWAIT);
+    space = h->rbuf.cap - h->rbuf.len;
+    n = recv (h->fd, h->rbuf.ptr + h->rbuf.len, space, MSG_DONTWAIT);
     if (n == -1) {
       if (errno == EINTR)
         continue;
@@ -203,5 +204,11 @@ read_input (struct nbdcache_handle *h)
     progress = 1;
     if (process_input (h) == -1)
       return -1;
+    /* A short read emptied the socket: another recv would only say
+     * EAGAIN (a system call per wake-up saved).  Anything arriving
+     * later wakes poll again.
+     */
+    if ((size_t) n < space)
+      return progress;
   }
 }
