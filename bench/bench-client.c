@@ -11,6 +11,9 @@
  *   --connections C  direct mode: NBD connections (threads)
  *   --offset O --length L  the range to use (default: the whole export)
  *   --seed N       random offsets
+ *   --start-at T   connect first, then start at wall-clock time T
+ *                  (ns since the epoch), so that several processes
+ *                  start together; also prints "end_ns"
  *
  * Output: {"mode":..,"workload":..,"requests":N,"seconds":S,
  *          "rps":R,"median_us":M,"p99_us":P}
@@ -33,6 +36,7 @@
 struct opts {
   const char *mode, *workload, *uri, *socket, *export;
   uint64_t requests, size, depth, connections, offset, length, seed;
+  uint64_t start_at;             /* CLOCK_REALTIME ns, or 0 */
 };
 
 static uint64_t
@@ -41,6 +45,27 @@ now_ns (void)
   struct timespec ts;
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+}
+
+static uint64_t
+wall_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_REALTIME, &ts);
+  return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+}
+
+/* With --start-at, wait (once connected) for the common start time. */
+static void
+wait_for_start (const struct opts *o)
+{
+  struct timespec ts = { (time_t) (o->start_at / 1000000000),
+                         (long) (o->start_at % 1000000000) };
+
+  if (o->start_at == 0)
+    return;
+  while (clock_nanosleep (CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
+    ;
 }
 
 static void
@@ -98,6 +123,7 @@ direct_worker (void *opaque)
 
   if (h == NULL || nbd_connect_uri (h, o->uri) == -1)
     die ("nbd_connect_uri", nbd_get_error ());
+  wait_for_start (o);
   if (t->lat) {
     for (i = 0; i < t->count; i++) {
       uint64_t start = now_ns ();
@@ -144,6 +170,7 @@ run_daemon (const struct opts *o, uint64_t *lat)
   if (h == NULL || nbdcache_set_export_name (h, o->export) == -1 ||
       nbdcache_connect (h, o->socket) == -1)
     die ("nbdcache_connect", nbdcache_get_error ());
+  wait_for_start (o);
   if (lat) {
     for (i = 0; i < o->requests; i++) {
       uint64_t start = now_ns ();
@@ -232,6 +259,7 @@ main (int argc, char **argv)
     { "offset", required_argument, NULL, 'o' },
     { "length", required_argument, NULL, 'l' },
     { "seed", required_argument, NULL, 'r' },
+    { "start-at", required_argument, NULL, 't' },
     { NULL },
   };
   struct opts o = { .export = "bench", .requests = 10000, .size = 65536,
@@ -252,6 +280,7 @@ main (int argc, char **argv)
     case 'o': o.offset = v; break;
     case 'l': o.length = v; break;
     case 'r': o.seed = v; break;
+    case 't': o.start_at = v; break;
     default: exit (2);
     }
   }
@@ -272,6 +301,8 @@ main (int argc, char **argv)
   errors = strcmp (o.mode, "direct") == 0 ? run_direct (&o, lat)
                                           : run_daemon (&o, lat);
   ns = now_ns () - start;
+  if (o.start_at)                    /* from the common start, not ours */
+    ns = wall_ns () - o.start_at;
   if (errors)
     die ("requests failed", NULL);
 
@@ -279,6 +310,8 @@ main (int argc, char **argv)
           ",\"bytes\":%" PRIu64 ",\"seconds\":%.6f,\"rps\":%.1f",
           o.mode, o.workload, o.requests, o.requests * o.size, ns / 1e9,
           o.requests / (ns / 1e9));
+  if (o.start_at)
+    printf (",\"end_ns\":%" PRIu64, o.start_at + ns);
   if (lat) {
     qsort (lat, o.requests, sizeof *lat, cmp_u64);
     printf (",\"median_us\":%" PRIu64 ",\"p99_us\":%" PRIu64,
