@@ -137,6 +137,31 @@ on_writable (evutil_socket_t fd, short what, void *opaque)
   client_unref (client);
 }
 
+static const struct timeval hold_tv = { 0, REPLY_HOLD_US };
+
+/* Hold REQ's cookie reply (protocol 2): it goes out just before REQ's
+ * event, or when the hold timer fires, whichever comes first.
+ */
+void
+client_hold_reply (struct client *client, struct request *req)
+{
+  TAILQ_INSERT_TAIL (&client->held, req, held_entry);
+  if (!event_pending (client->hold_ev, EV_TIMEOUT, NULL))
+    event_add (client->hold_ev, &hold_tv);
+}
+
+/* The hold time is up: send every held reply. */
+static void
+on_hold_timeout (evutil_socket_t fd, short what, void *opaque)
+{
+  struct client *client = opaque;
+
+  client->refs++;
+  requests_release_replies (client, NULL);
+  clients_flush ();
+  client_unref (client);
+}
+
 /* Write what each client has queued now, at the end of a pass of the
  * loop: one send per client per pass, and no wait for a write event.
  */
@@ -181,12 +206,20 @@ client_request_done (struct client *client, uint64_t bytes)
 void
 client_close (struct client *client, const char *why)
 {
+  struct request *req;
+
   if (!client_is_open (client))
     return;
   client_log (log_debug, client, "closed: %s", why);
+  /* Held replies have nowhere to go now. */
+  while ((req = TAILQ_FIRST (&client->held)) != NULL) {
+    req->reply_held = false;
+    TAILQ_REMOVE (&client->held, req, held_entry);
+  }
   event_free (client->read_ev);
   event_free (client->write_ev);
-  client->read_ev = client->write_ev = NULL;
+  event_free (client->hold_ev);
+  client->read_ev = client->write_ev = client->hold_ev = NULL;
   close (client->fd);
   client->fd = -1;
   client->wbuf.len = client->wpos = 0;
@@ -210,9 +243,11 @@ client_close_after_flush (struct client *client)
 static void
 framing_error (struct client *client, int errnum, const char *message)
 {
-  strbuf *sb = client_scratch ();
+  strbuf *sb;
 
   client_log (log_warnx, client, "%s", message);
+  requests_release_replies (client, NULL);
+  sb = client_scratch ();
   if (nbdc_encode_reply_error (sb, 0, errnum, message) == 0)
     client_send (client, sb);
   client_close_after_flush (client);
@@ -337,13 +372,17 @@ client_accept (int fd)
                                on_readable, client);
   client->write_ev = event_new (main_loop.base, fd, EV_WRITE | EV_PERSIST,
                                 on_writable, client);
+  client->hold_ev = evtimer_new (main_loop.base, on_hold_timeout, client);
+  TAILQ_INIT (&client->held);
   if (client->read_ev == NULL || client->write_ev == NULL ||
-      event_add (client->read_ev, NULL) == -1) {
+      client->hold_ev == NULL || event_add (client->read_ev, NULL) == -1) {
     log_warn ("accept: event_new");
     if (client->read_ev)
       event_free (client->read_ev);
     if (client->write_ev)
       event_free (client->write_ev);
+    if (client->hold_ev)
+      event_free (client->hold_ev);
     evutil_closesocket (fd);
     free (client);
     return;

@@ -421,6 +421,8 @@ struct request {
   TAILQ_ENTRY (request) live_entry;    /* in exp->live until completed */
   bool pending;                 /* linked in exp->pending */
   bool completed;               /* its event was sent (or dropped) */
+  bool reply_held;              /* cookie reply not sent yet (v2) */
+  TAILQ_ENTRY (request) held_entry;    /* in client->held */
   uint64_t start_ns;
   uint64_t deadline_ns;
   uint64_t bytes;               /* counted in client->bytes_in_flight */
@@ -437,7 +439,7 @@ struct request {
 
 extern int request_start (struct client *client, uint64_t id,
                           struct export *exp, uint64_t start,
-                          uint64_t end, uint64_t *cookie);
+                          uint64_t end, struct request **reqp);
 extern void request_pump (struct export *exp);
 extern void requests_pump_wanted (void);
 extern void request_chunk_done (struct chunk *c);
@@ -445,6 +447,10 @@ extern void requests_fail_all (struct export *exp, int error,
                                const char *why);
 extern void request_complete (struct request *req, int error,
                               const char *why);
+extern void request_reply_accepted (struct request *req);
+extern void request_release_reply (struct request *req);
+extern void requests_release_replies (struct client *client,
+                                      struct request *last);
 extern void chunks_free_cache (void);
 
 /* ------------------------------------------------------------------ */
@@ -453,6 +459,9 @@ extern void chunks_free_cache (void);
 struct client {
   uint64_t serial;              /* for log lines: "client N: " */
   int fd;                       /* the socket; -1 once closed */
+  unsigned version;             /* protocol version agreed in hello */
+  TAILQ_HEAD (, request) held;  /* requests whose reply is held (v2) */
+  struct event *hold_ev;        /* sends the held replies */
   struct event *read_ev;        /* persistent; deleted while not reading */
   struct event *write_ev;       /* added only while output waits */
   strbuf rbuf;                  /* read, not yet a whole line */
@@ -488,7 +497,13 @@ client_is_open (const struct client *client)
   return client->fd >= 0;
 }
 
+/* How long a client speaking protocol 2 may wait for a cache reply
+ * (proto/PROTOCOL.md, 4.2).
+ */
+#define REPLY_HOLD_US 1000
+
 extern void client_accept (int fd);
+extern void client_hold_reply (struct client *client, struct request *req);
 extern strbuf *client_scratch (void);
 extern void client_send (struct client *client, const strbuf *msg);
 extern void client_close (struct client *client, const char *why);

@@ -16,11 +16,13 @@ static void
 reply_error (struct client *client, uint64_t id, int errnum,
              const char *message)
 {
-  strbuf *sb = client_scratch ();
+  strbuf *sb;
 
   log_debug ("client %llu: request %llu: %s: %s",
              (unsigned long long) client->serial, (unsigned long long) id,
              nbdc_errno_name (errnum), message);
+  requests_release_replies (client, NULL);  /* replies stay in order */
+  sb = client_scratch ();
   if (nbdc_encode_reply_error (sb, id, errnum, message) == 0)
     client_send (client, sb);
   else
@@ -31,8 +33,10 @@ reply_error (struct client *client, uint64_t id, int errnum,
 static void
 reply_fields (struct client *client, uint64_t id, struct json_object *fields)
 {
-  strbuf *sb = client_scratch ();
+  strbuf *sb;
 
+  requests_release_replies (client, NULL);  /* replies stay in order */
+  sb = client_scratch ();
   if (fields != NULL && nbdc_encode_reply_fields (sb, id, fields) == 0)
     client_send (client, sb);
   else
@@ -61,6 +65,7 @@ op_hello (struct client *client, const struct nbdc_request *req)
     return;
   }
   client->hello_done = true;
+  client->version = (unsigned) version;
   if (req->u.hello.client)
     snprintf (client->name, sizeof client->name, "%s", req->u.hello.client);
   log_debug ("client %llu: hello from \"%s\", version %llu",
@@ -84,8 +89,8 @@ op_cache (struct client *client, const struct nbdc_request *req)
   const char *name = req->u.cache.export;
   struct export *exp = export_lookup (name);
   struct nbdc_error err;
-  uint64_t start, end, cookie;
-  strbuf *sb;
+  uint64_t start, end;
+  struct request *r;
 
   if (exp == NULL) {
     nbdc_set_error (&err, ENOENT, "no export named \"%.*s\"",
@@ -118,15 +123,11 @@ op_cache (struct client *client, const struct nbdc_request *req)
   if (normalise_range (&exp->info, req->u.cache.offset, req->u.cache.count,
                        &start, &end, &err) == -1)
     goto fail;
-  if (request_start (client, req->id, exp, start, end, &cookie) == -1) {
+  if (request_start (client, req->id, exp, start, end, &r) == -1) {
     nbdc_set_error (&err, ENOMEM, "out of memory");
     goto fail;
   }
-  sb = client_scratch ();
-  if (nbdc_encode_reply_cookie (sb, req->id, cookie) == 0)
-    client_send (client, sb);
-  else
-    client_close (client, "out of memory encoding a reply");
+  request_reply_accepted (r);
   return;
 
  fail:

@@ -63,22 +63,23 @@ chunks_free_cache (void)
 }
 
 /* Queue a cache request for [START, END) of EXP (already normalised)
- * on behalf of CLIENT.  Returns 0 and the cookie, or -1 on ENOMEM.
- * The caller sends the cookie reply before pumping, so the reply
- * always precedes the completion.
+ * on behalf of CLIENT.  Returns 0 and the request in *REQP, or -1 on
+ * ENOMEM.  The caller calls request_reply_accepted before pumping, so
+ * the reply always precedes the completion.
  */
 int
 request_start (struct client *client, uint64_t id, struct export *exp,
-               uint64_t start, uint64_t end, uint64_t *cookie)
+               uint64_t start, uint64_t end, struct request **reqp)
 {
   struct request *req = calloc (1, sizeof *req);
 
   if (req == NULL)
     return -1;
+  *reqp = req;
   req->client = client;
   req->exp = exp;
   req->id = id;
-  req->cookie = *cookie = client->next_cookie++;
+  req->cookie = client->next_cookie++;
   req->next = start;
   req->end = end;
   req->bytes = end - start;
@@ -147,6 +148,62 @@ record_completion (struct export *exp, const struct request *req)
  * an earlier chunk already failed), exactly once.  WHY explains an
  * error that no chunk reported.
  */
+/* Send REQ's cookie reply. */
+static void
+send_cookie_reply (struct request *req)
+{
+  strbuf *sb = client_scratch ();
+
+  if (nbdc_encode_reply_cookie (sb, req->id, req->cookie) == 0)
+    client_send (req->client, sb);
+  else
+    client_close (req->client, "out of memory encoding a reply");
+}
+
+/* The cache request REQ was accepted: reply with its cookie.  A client
+ * speaking protocol 2 lets the reply wait up to REPLY_HOLD_US, so that
+ * the reply and the event of a fast request reach it in one write and
+ * wake it once, not twice.  Replies still go out in request order:
+ * held replies are released oldest first, and before any other reply.
+ */
+void
+request_reply_accepted (struct request *req)
+{
+  if (req->client->version < 2) {
+    send_cookie_reply (req);
+    return;
+  }
+  req->reply_held = true;
+  client_hold_reply (req->client, req);
+}
+
+/* Send CLIENT's held replies, oldest first, up to and including LAST
+ * (all of them if LAST is NULL).  Called before another reply, when
+ * the hold time is up, and (through request_release_reply) before an
+ * event.
+ */
+void
+requests_release_replies (struct client *client, struct request *last)
+{
+  struct request *req;
+
+  while ((req = TAILQ_FIRST (&client->held)) != NULL) {
+    TAILQ_REMOVE (&client->held, req, held_entry);
+    req->reply_held = false;
+    send_cookie_reply (req);    /* may close the client: list emptied */
+    if (req == last)
+      break;
+  }
+}
+
+/* Send REQ's reply, and the older held ones, if it is still held. */
+void
+request_release_reply (struct request *req)
+{
+  if (req->reply_held)
+    requests_release_replies (req->client, req);
+}
+
 void
 request_complete (struct request *req, int error, const char *why)
 {
@@ -171,8 +228,10 @@ request_complete (struct request *req, int error, const char *why)
   exp->in_flight--;
   record_completion (exp, req);
   if (client_is_open (client)) {
-    strbuf *sb = client_scratch ();
+    strbuf *sb;
 
+    request_release_reply (req);
+    sb = client_scratch ();
     if (nbdc_encode_complete (sb, req->cookie, req->id, req->error,
                               msg) == 0)
       client_send (client, sb);

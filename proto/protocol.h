@@ -10,8 +10,10 @@
 
 #include <stdint.h>
 
-/* The newest (and, so far, only) protocol version. */
-#define NBDC_PROTO_VERSION 1
+/* The newest protocol version, and the oldest still spoken.  Version 2
+ * lets the daemon hold cache replies briefly (PROTOCOL.md 4.2).
+ */
+#define NBDC_PROTO_VERSION 2
 #define NBDC_PROTO_VERSION_MIN 1
 
 /* Messages must be shorter than this, in bytes, LF excluded. */

@@ -31,6 +31,7 @@ SHELL_TESTS = \
 	test-protocol-errors.sh \
 	test-protocol-msgsize.sh \
 	test-protocol-cookies.sh \
+	test-protocol-v2-hold.sh \
 	test-protocol-disconnect.sh \
 	test-protocol-utf8.sh \
 	test-stop.sh \

@@ -43,7 +43,7 @@ c.close()
 # A newer client: the daemon answers with its own version.
 c = Client()
 r = c.request({"op": "hello", "version": 99})
-check(r["ok"] and r["version"] == 1, "hello version 99", r)
+check(r["ok"] and r["version"] == 2, "hello version 99", r)
 r = c.request({"op": "exports"})
 check(r["ok"], "exports after hello 99", r)
 c.close()
