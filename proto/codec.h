@@ -28,8 +28,10 @@ void nbdc_set_error (struct nbdc_error *err, int errnum,
                      const char *fmt, ...)
   __attribute__ ((format (printf, 3, 4)));
 
-/* A decoded request.  String fields point into ROOT and live until
- * nbdc_request_free.
+/* A decoded request.  String fields point into ROOT, or into STRINGS
+ * when the fast path decoded the request without json-c (ROOT is then
+ * NULL), and live until nbdc_request_free.  So the struct must not be
+ * copied while they are in use.
  */
 struct nbdc_request {
   enum nbdc_op op;
@@ -47,6 +49,8 @@ struct nbdc_request {
     } cache;
   } u;
   struct json_object *root;
+  /* The fast path's copies of the string fields, NUL-terminated. */
+  char strings[NBDC_MAX_EXPORT_NAME + 1];
 };
 
 /* Decode one request line (LEN bytes, without the LF).  On success
@@ -60,7 +64,9 @@ void nbdc_request_free (struct nbdc_request *req);
 
 /* A decoded daemon message.  ROOT holds the whole object so that a
  * caller can read op-specific reply fields; free with
- * nbdc_message_free.
+ * nbdc_message_free.  The two messages of a successful cache command,
+ * {"id":N,"cookie":N,"ok":true} and the "complete" event, are decoded
+ * without json-c and have ROOT NULL.
  */
 struct nbdc_message {
   enum nbdc_msg_kind kind;
@@ -75,6 +81,11 @@ struct nbdc_message {
 int nbdc_decode_message (const char *line, size_t len,
                          struct nbdc_message *msg, struct nbdc_error *err);
 void nbdc_message_free (struct nbdc_message *msg);
+
+/* For tests only: true makes both decoders skip their fast path
+ * (flat.c) and always use json-c, so that a test can compare the two.
+ */
+extern bool nbdc_fastpath_disabled;
 
 /* Read an integer field of a reply (0 .. 2^63-1).  Returns 0 or -1
  * with ERR filled.

@@ -14,6 +14,9 @@
 #include <string.h>
 
 #include "codec.h"
+#include "flat.h"
+
+bool nbdc_fastpath_disabled;
 
 void
 nbdc_set_error (struct nbdc_error *err, int errnum, const char *fmt, ...)
@@ -55,7 +58,7 @@ static const struct field_spec export_fields[] = {
 };
 static const struct field_spec no_fields[] = { { NULL } };
 
-static const struct {
+static const struct op_spec {
   const char *name;
   enum nbdc_op op;
   const struct field_spec *fields;
@@ -76,6 +79,18 @@ nbdc_op_name (enum nbdc_op op)
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
     if (ops[i].op == op)
       return ops[i].name;
+  return NULL;
+}
+
+/* The entry of ops[] for the op named by the LEN bytes at NAME, or
+ * NULL.
+ */
+static const struct op_spec *
+find_op (const char *name, size_t len)
+{
+  for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+    if (nbdc_flat_eq (name, len, ops[i].name))
+      return &ops[i];
   return NULL;
 }
 
@@ -256,11 +271,12 @@ get_string (struct json_object *val, const char *key, const char **out,
   return 0;
 }
 
+/* The entry of FIELDS for the LEN bytes at NAME, or NULL. */
 static const struct field_spec *
-find_field (const struct field_spec *fields, const char *name)
+find_field (const struct field_spec *fields, const char *name, size_t len)
 {
   for (; fields->name != NULL; fields++)
-    if (strcmp (fields->name, name) == 0)
+    if (nbdc_flat_eq (name, len, fields->name))
       return fields;
   return NULL;
 }
@@ -278,7 +294,7 @@ decode_fields (struct json_object *obj, const struct field_spec *fields,
   json_object_object_foreach (obj, key, val) {
     if (strcmp (key, "op") == 0 || strcmp (key, "id") == 0)
       continue;
-    f = find_field (fields, key);
+    f = find_field (fields, key, strlen (key));
     if (f == NULL) {
       nbdc_set_error (err, EINVAL, "unknown field \"%.*s\" in \"%s\"",
                       nbdc_utf8_prefix (key, 64), key, opname);
@@ -305,14 +321,89 @@ decode_fields (struct json_object *obj, const struct field_spec *fields,
   return 0;
 }
 
+/* Store member M into REQ's field F, if M has F's type.  A string is
+ * copied into req->strings, after the *USED bytes already taken there,
+ * if it fits.  Returns false if not stored.
+ */
+static bool
+store_flat_field (const struct field_spec *f,
+                  const struct nbdc_flat_member *m,
+                  struct nbdc_request *req, size_t *used)
+{
+  char *dst = (char *) req + f->offset;
+  char *s = req->strings + *used;
+
+  if (f->type == FIELD_U64 && m->type == NBDC_FLAT_UINT) {
+    *(uint64_t *) dst = m->num;
+    return true;
+  }
+  if (f->type == FIELD_STRING && m->type == NBDC_FLAT_STRING &&
+      m->str_len < sizeof req->strings - *used) {
+    memcpy (s, m->str, m->str_len);
+    s[m->str_len] = '\0';
+    *(const char **) dst = s;
+    *used += m->str_len + 1;
+    return true;
+  }
+  return false;
+}
+
+/* The fast path of nbdc_decode_request: decode LINE without json-c
+ * when it is a flat object (nbdc_flat_scan) holding a valid request
+ * whose strings fit in req->strings.  Returns false for anything else,
+ * errors included, which the full path then decodes or reports.
+ */
+static bool
+decode_flat_request (const char *line, size_t len, struct nbdc_request *req)
+{
+  struct nbdc_flat_member m[8];  /* more than any request may have */
+  const struct nbdc_flat_member *opm = NULL;
+  const struct op_spec *op;
+  const struct field_spec *f;
+  size_t used = 0, missing = 0;
+  int i, n;
+
+  if (nbdc_fastpath_disabled)
+    return false;
+  n = nbdc_flat_scan (line, len, m, sizeof m / sizeof m[0]);
+  for (i = 0; i < n; i++)
+    if (nbdc_flat_eq (m[i].key, m[i].key_len, "op"))
+      opm = &m[i];
+  if (opm == NULL || opm->type != NBDC_FLAT_STRING ||
+      (op = find_op (opm->str, opm->str_len)) == NULL)
+    return false;
+
+  memset (req, 0, sizeof *req);
+  req->op = op->op;
+  for (f = op->fields; f->name != NULL; f++)
+    missing += f->required;
+  for (i = 0; i < n; i++) {
+    if (&m[i] == opm)
+      continue;
+    if (nbdc_flat_eq (m[i].key, m[i].key_len, "id")) {
+      if (m[i].type != NBDC_FLAT_UINT)
+        return false;
+      req->id = m[i].num;
+      continue;
+    }
+    f = find_field (op->fields, m[i].key, m[i].key_len);
+    if (f == NULL || !store_flat_field (f, &m[i], req, &used))
+      return false;
+    missing -= f->required;     /* keys are unique */
+  }
+  return req->id >= 1 && missing == 0;
+}
+
 int
 nbdc_decode_request (const char *line, size_t len,
                      struct nbdc_request *req, struct nbdc_error *err)
 {
   struct json_object *obj, *v;
+  const struct op_spec *op;
   const char *opname;
-  size_t i;
 
+  if (decode_flat_request (line, len, req))
+    return 0;
   memset (req, 0, sizeof *req);
   obj = parse_object (line, len, err);
   if (obj == NULL)
@@ -334,16 +425,14 @@ nbdc_decode_request (const char *line, size_t len,
   }
   if (get_string (v, "op", &opname, err) == -1)
     goto fail;
-  for (i = 0; i < sizeof ops / sizeof ops[0]; i++)
-    if (strcmp (ops[i].name, opname) == 0)
-      break;
-  if (i == sizeof ops / sizeof ops[0]) {
+  op = find_op (opname, strlen (opname));
+  if (op == NULL) {
     nbdc_set_error (err, ENOSYS, "unknown op \"%.*s\"",
                     nbdc_utf8_prefix (opname, 64), opname);
     goto fail;
   }
-  req->op = ops[i].op;
-  if (decode_fields (obj, ops[i].fields, ops[i].name, req, err) == -1)
+  req->op = op->op;
+  if (decode_fields (obj, op->fields, op->name, req, err) == -1)
     goto fail;
   req->root = obj;
   return 0;
@@ -390,12 +479,63 @@ decode_outcome (struct json_object *obj, struct nbdc_message *msg,
   return 0;
 }
 
+/* The fast path of nbdc_decode_message, for the two messages of every
+ * successful cache command: the reply {"id":N,"cookie":N,"ok":true}
+ * and the event {"event":"complete","cookie":N,"id":N,"ok":true},
+ * members in any order.  Fills MSG as the full path would, but with
+ * ROOT NULL.  Returns false for anything else (failures have a nested
+ * "error"), which the full path then decodes or reports.
+ */
+static bool
+decode_flat_message (const char *line, size_t len, struct nbdc_message *msg)
+{
+  struct nbdc_flat_member m[4];
+  bool event = false, have_id = false, have_cookie = false;
+  uint64_t cookie = 0;
+  int i, n;
+
+  if (nbdc_fastpath_disabled)
+    return false;
+  n = nbdc_flat_scan (line, len, m, sizeof m / sizeof m[0]);
+  memset (msg, 0, sizeof *msg);
+  for (i = 0; i < n; i++) {
+    const struct nbdc_flat_member *v = &m[i];
+
+    if (v->type == NBDC_FLAT_UINT && nbdc_flat_eq (v->key, v->key_len, "id")) {
+      msg->id = v->num;
+      have_id = true;
+    }
+    else if (v->type == NBDC_FLAT_UINT &&
+             nbdc_flat_eq (v->key, v->key_len, "cookie")) {
+      cookie = v->num;
+      have_cookie = true;
+    }
+    else if (v->type == NBDC_FLAT_TRUE &&
+             nbdc_flat_eq (v->key, v->key_len, "ok"))
+      msg->ok = true;
+    else if (v->type == NBDC_FLAT_STRING &&
+             nbdc_flat_eq (v->key, v->key_len, "event") &&
+             nbdc_flat_eq (v->str, v->str_len, "complete"))
+      event = true;
+    else
+      return false;
+  }
+  if (!have_id || !have_cookie || !msg->ok)
+    return false;
+  /* The full path reads the cookie of events only. */
+  msg->kind = event ? NBDC_MSG_EVENT_COMPLETE : NBDC_MSG_REPLY;
+  msg->cookie = event ? cookie : 0;
+  return true;
+}
+
 int
 nbdc_decode_message (const char *line, size_t len,
                      struct nbdc_message *msg, struct nbdc_error *err)
 {
   struct json_object *obj, *v;
 
+  if (decode_flat_message (line, len, msg))
+    return 0;
   memset (msg, 0, sizeof *msg);
   obj = parse_object (line, len, err);
   if (obj == NULL)

@@ -100,7 +100,6 @@ test_decode_valid (void)
   CHECK_U64 (req.id, ==, 1);
   CHECK_U64 (req.u.hello.version, ==, 1);
   CHECK_STR (req.u.hello.client, "me");
-  CHECK (req.root != NULL);
   nbdc_request_free (&req);
   CHECK (req.root == NULL);
 
@@ -546,11 +545,14 @@ test_decode_messages (void)
   uint64_t u;
   struct nbdc_error err;
 
-  DECODE_MSG_OK ("{\"id\":5,\"cookie\":9,\"ok\":true}", &msg);
+  /* A reply's own fields are read from ROOT.  (The cookie reply of a
+   * cache request has ROOT NULL: see test-codec-fastpath.c.)
+   */
+  DECODE_MSG_OK ("{\"id\":5,\"version\":9,\"ok\":true}", &msg);
   CHECK_INT (msg.kind, ==, NBDC_MSG_REPLY);
   CHECK_U64 (msg.id, ==, 5);
   CHECK (msg.ok);
-  CHECK_INT (nbdc_get_u64 (msg.root, "cookie", &u, &err), ==, 0);
+  CHECK_INT (nbdc_get_u64 (msg.root, "version", &u, &err), ==, 0);
   CHECK_U64 (u, ==, 9);
   CHECK_INT (nbdc_get_u64 (msg.root, "nope", &u, &err), ==, -1);
   CHECK_INT (err.errnum, ==, EPROTO);
