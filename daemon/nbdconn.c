@@ -16,6 +16,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -202,15 +203,38 @@ conn_after_nbd_call (struct nbdconn *conn)
   conn_rearm (conn);
 }
 
+/* At most this many notify_read calls per readable event, so that one
+ * busy connection cannot starve the rest of the loop.
+ */
+#define READS_PER_WAKE 64
+
 static void
 on_socket (evutil_socket_t fd, short what, void *opaque)
 {
   struct nbdconn *conn = opaque;
   int r;
 
-  /* When both directions are ready, only read (libnbd(3)). */
-  if (what & EV_READ)
-    r = nbd_aio_notify_read (conn->nbd);
+  /* When both directions are ready, only read (libnbd(3)).  libnbd
+   * reads one reply per notification and then waits for the next:
+   * keep reading while replies keep coming, so that a burst of
+   * replies costs one pass of the loop, and the clients get their
+   * events in one write, not one write (and one wake-up) per reply.
+   */
+  if (what & EV_READ) {
+    for (unsigned i = 0; i < READS_PER_WAKE; i++) {
+      int avail = 0;
+
+      r = nbd_aio_notify_read (conn->nbd);
+      /* Only notify again when bytes are really there: a notification
+       * without data moves libnbd out of its ready state, and commands
+       * issued then would wait for a reply that never comes.
+       */
+      if (r == -1 ||
+          !(nbd_aio_get_direction (conn->nbd) & LIBNBD_AIO_DIRECTION_READ) ||
+          ioctl (fd, FIONREAD, &avail) == -1 || avail <= 0)
+        break;
+    }
+  }
   else
     r = nbd_aio_notify_write (conn->nbd);
   if (r == -1)
