@@ -225,11 +225,12 @@ on_socket (evutil_socket_t fd, short what, void *opaque)
       int avail = 0;
 
       r = nbd_aio_notify_read (conn->nbd);
-      /* Only notify again when bytes are really there: a notification
+      /* Only notify again when a reply is due and bytes are really
+       * there (no ioctl when nothing is in flight): a notification
        * without data moves libnbd out of its ready state, and commands
        * issued then would wait for a reply that never comes.
        */
-      if (r == -1 ||
+      if (r == -1 || nbd_aio_in_flight (conn->nbd) <= 0 ||
           !(nbd_aio_get_direction (conn->nbd) & LIBNBD_AIO_DIRECTION_READ) ||
           ioctl (fd, FIONREAD, &avail) == -1 || avail <= 0)
         break;
