@@ -66,6 +66,8 @@ static const struct metric_rule export_rules[] = {
   { "reconnects", "export_reconnects_total", "counter",
     "Connections to the server re-established after being lost." },
   { "paused", "export_paused", "gauge", "1 while the export is paused." },
+  { "deduplicated", "export_deduplicated_total", "counter",
+    "Chunks not sent: the same range was in flight or recently warmed." },
   { NULL },
 };
 

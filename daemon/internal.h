@@ -208,7 +208,10 @@ struct export_info {
   uint32_t block_max;
 };
 
-enum conn_state { CONN_IDLE, CONN_CONNECTING, CONN_UP, CONN_DOWN };
+enum conn_state {
+  CONN_IDLE,                    /* not started yet (the zeroed state) */
+  CONN_CONNECTING, CONN_UP, CONN_DOWN,
+};
 
 struct conn_event {
   struct msg msg;

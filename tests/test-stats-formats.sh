@@ -138,6 +138,9 @@ if get("nbdcached_export_state", export="disk", state="up") != 1:
     sys.exit("disk: state")
 if get("nbdcached_requests_total") != 3:
     sys.exit("requests_total")
+if types.get("nbdcached_export_deduplicated_total") != "counter":
+    sys.exit("deduplicated is not a typed counter")
+get("nbdcached_export_deduplicated_total", export="disk")
 if types.get("nbdcached_request_duration_seconds") != "histogram":
     sys.exit("no latency histogram")
 print("prometheus output: %d samples OK" % len(samples))
