@@ -7,11 +7,11 @@
  * closed client are dropped.
  *
  * The socket is driven directly rather than through a bufferevent:
- * lines are decoded in place in the client's read buffer, replies are
- * written at the end of each pass of the loop with one send, and a
- * write event is armed only when the socket does not take everything
- * (strace showed a bufferevent costing an ioctl and two epoll_ctl
- * calls per request).  Idle clients hold no buffers.
+ * lines are decoded in place in the buffer they were read into,
+ * replies are written at the end of each pass of the loop with one
+ * send, and a write event is armed only when the socket does not take
+ * everything (strace showed a bufferevent costing an ioctl and two
+ * epoll_ctl calls per request).  Idle clients hold no buffers.
  */
 #include <config.h>
 
@@ -253,20 +253,21 @@ framing_error (struct client *client, int errnum, const char *message)
   client_close_after_flush (client);
 }
 
-/* Handle each whole line in CLIENT's read buffer, in order, until it
- * runs out, the client goes over its limits, or it is closed.  What
- * is left (a partial line) moves to the front of the buffer.
+/* Handle each whole line of DATA (LEN bytes), in order, until they
+ * run out, the client goes over its limits, or it is closed.  Returns
+ * how many bytes were used; the rest (a partial line, or lines left
+ * for later) is the caller's to keep.
  */
-static void
-handle_lines (struct client *client)
+static size_t
+handle_lines (struct client *client, const char *data, size_t len)
 {
   size_t start = 0;
 
   while (client_is_open (client) && !client->closing) {
-    const char *line = client->rbuf.ptr + start;
-    size_t avail = client->rbuf.len - start;
+    const char *line = data + start;
+    size_t avail = len - start;
     const char *nl;
-    size_t len;
+    size_t n;
 
     if (client_over_limits (client)) {
       client->throttled = true;
@@ -274,47 +275,42 @@ handle_lines (struct client *client)
       break;
     }
     nl = avail > 0 ? memchr (line, '\n', avail) : NULL;
-    len = nl ? (size_t) (nl - line) : avail;
-    if (len >= NBDC_MAX_MESSAGE) {
+    n = nl ? (size_t) (nl - line) : avail;
+    if (n >= NBDC_MAX_MESSAGE) {
       framing_error (client, EMSGSIZE, "message longer than the limit "
                      "of " NBDC_STR (NBDC_MAX_MESSAGE) " bytes");
       break;
     }
     if (nl == NULL)
       break;
-    ops_handle_line (client, line, len);
-    start += len + 1;
+    ops_handle_line (client, line, n);
+    start += n + 1;
   }
-  /* The buffer outlives a close (it is freed with the struct), so
-   * this is safe whatever ops_handle_line did.
-   */
-  if (start > 0) {
-    memmove (client->rbuf.ptr, client->rbuf.ptr + start,
-             client->rbuf.len - start);
-    client->rbuf.len -= start;
-  }
-  if (client->rbuf.len == 0)     /* an idle client holds no buffer */
-    strbuf_reset (&client->rbuf);
+  return start;
 }
 
-/* Room for one read: a whole pipelined window of requests. */
+/* Bytes read with one recv: a whole pipelined window of requests. */
 #define READ_SIZE 65536
 
+/* Read what CLIENT sent and handle the whole lines.  Data is read into
+ * one buffer shared by all clients (main thread only) and handled in
+ * place; only what is left over (a partial line, or lines held back by
+ * backpressure) is copied into the client's own buffer, which is freed
+ * once empty.  So neither an idle nor a busy client allocates per
+ * read.
+ */
 static void
 on_readable (evutil_socket_t fd, short what, void *opaque)
 {
+  static char buf[READ_SIZE];
   struct client *client = opaque;
   ssize_t n = 0;
+  size_t used;
 
   /* Any reply below may close the client; keep the struct alive. */
   client->refs++;
   if (!client->throttled && !client->closing) {
-    if (strbuf_reserve (&client->rbuf, READ_SIZE) == -1) {
-      client_close (client, "out of memory reading a request");
-      goto out;
-    }
-    n = recv (client->fd, client->rbuf.ptr + client->rbuf.len,
-              client->rbuf.cap - client->rbuf.len, MSG_DONTWAIT);
+    n = recv (client->fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n == 0) {
       client_close (client, "disconnected");
       goto out;
@@ -324,10 +320,32 @@ on_readable (evutil_socket_t fd, short what, void *opaque)
       client_close (client, strerror (errno));
       goto out;
     }
-    if (n > 0)
-      client->rbuf.len += (size_t) n;
   }
-  handle_lines (client);
+  if (client->rbuf.len == 0 && n > 0) {
+    used = handle_lines (client, buf, (size_t) n);
+    if (used < (size_t) n && client_is_open (client) &&
+        strbuf_append_mem (&client->rbuf, buf + used,
+                           (size_t) n - used) == -1)
+      client_close (client, "out of memory reading a request");
+  }
+  else {
+    if (n > 0 &&
+        strbuf_append_mem (&client->rbuf, buf, (size_t) n) == -1) {
+      client_close (client, "out of memory reading a request");
+      goto out;
+    }
+    /* The buffer outlives a close (it is freed with the struct), so
+     * this is safe whatever handle_lines did.
+     */
+    used = handle_lines (client, client->rbuf.ptr, client->rbuf.len);
+    if (used > 0) {
+      memmove (client->rbuf.ptr, client->rbuf.ptr + used,
+               client->rbuf.len - used);
+      client->rbuf.len -= used;
+    }
+    if (client->rbuf.len == 0)         /* an idle client holds no buffer */
+      strbuf_reset (&client->rbuf);
+  }
   requests_pump_wanted ();
   clients_flush ();
  out:
