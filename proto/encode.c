@@ -55,25 +55,23 @@ nbdc_append_json_string (strbuf *sb, const char *s)
   return -1;
 }
 
-/* Append "KEY":N, (with the comma) for integer members. */
-static int
-append_u64_member (strbuf *sb, const char *key, uint64_t n)
-{
-  if (strbuf_append_str (sb, "\"") == -1 ||
-      strbuf_append_str (sb, key) == -1 ||
-      strbuf_append_str (sb, "\":") == -1 ||
-      strbuf_append_u64 (sb, n) == -1 ||
-      strbuf_append_str (sb, ",") == -1)
-    return -1;
-  return 0;
-}
+/* Append a string literal: no strlen on the hot path. */
+#define APPEND_LIT(sb, lit) strbuf_append_mem ((sb), (lit), sizeof (lit) - 1)
+
+/* Append "KEY":N, (with the comma) for integer members; KEY is a
+ * string literal.
+ */
+#define append_u64_member(sb, key, n)                                  \
+  (APPEND_LIT ((sb), "\"" key "\":") == -1 ||                           \
+   strbuf_append_u64 ((sb), (n)) == -1 ||                              \
+   APPEND_LIT ((sb), ",") == -1 ? -1 : 0)
 
 /* Append "id":N, or "id":null, */
 static int
 append_id (strbuf *sb, uint64_t id)
 {
   if (id == 0)
-    return strbuf_append_str (sb, "\"id\":null,");
+    return APPEND_LIT (sb, "\"id\":null,");
   return append_u64_member (sb, "id", id);
 }
 
@@ -84,12 +82,12 @@ static int
 append_outcome (strbuf *sb, int errnum, const char *message)
 {
   if (errnum == 0)
-    return strbuf_append_str (sb, "\"ok\":true}\n");
-  if (strbuf_append_str (sb, "\"ok\":false,\"error\":{\"errno\":\"") == -1 ||
+    return APPEND_LIT (sb, "\"ok\":true}\n");
+  if (APPEND_LIT (sb, "\"ok\":false,\"error\":{\"errno\":\"") == -1 ||
       strbuf_append_str (sb, nbdc_errno_name (errnum)) == -1 ||
-      strbuf_append_str (sb, "\",\"message\":") == -1 ||
+      APPEND_LIT (sb, "\",\"message\":") == -1 ||
       nbdc_append_json_string (sb, message ? message : "") == -1 ||
-      strbuf_append_str (sb, "}}\n") == -1)
+      APPEND_LIT (sb, "}}\n") == -1)
     return -1;
   return 0;
 }
@@ -111,26 +109,26 @@ nbdc_encode_hello (strbuf *sb, uint64_t id, uint64_t version,
                    const char *client)
 {
   ENCODE (sb,
-          strbuf_append_str (sb, "{\"op\":\"hello\",") == 0 &&
+          APPEND_LIT (sb, "{\"op\":\"hello\",") == 0 &&
           append_id (sb, id) == 0 &&
           (client == NULL ||
-           (strbuf_append_str (sb, "\"client\":") == 0 &&
+           (APPEND_LIT (sb, "\"client\":") == 0 &&
             nbdc_append_json_string (sb, client) == 0 &&
-            strbuf_append_str (sb, ",") == 0)) &&
-          strbuf_append_str (sb, "\"version\":") == 0 &&
+            APPEND_LIT (sb, ",") == 0)) &&
+          APPEND_LIT (sb, "\"version\":") == 0 &&
           strbuf_append_u64 (sb, version) == 0 &&
-          strbuf_append_str (sb, "}\n") == 0);
+          APPEND_LIT (sb, "}\n") == 0);
 }
 
 int
 nbdc_encode_simple_op (strbuf *sb, uint64_t id, enum nbdc_op op)
 {
   ENCODE (sb,
-          strbuf_append_str (sb, "{\"op\":\"") == 0 &&
+          APPEND_LIT (sb, "{\"op\":\"") == 0 &&
           strbuf_append_str (sb, nbdc_op_name (op)) == 0 &&
-          strbuf_append_str (sb, "\",\"id\":") == 0 &&
+          APPEND_LIT (sb, "\",\"id\":") == 0 &&
           strbuf_append_u64 (sb, id) == 0 &&
-          strbuf_append_str (sb, "}\n") == 0);
+          APPEND_LIT (sb, "}\n") == 0);
 }
 
 /* {"op":"pause","id":N,"export":"..."} and the like. */
@@ -139,13 +137,13 @@ nbdc_encode_export_op (strbuf *sb, uint64_t id, enum nbdc_op op,
                        const char *export)
 {
   ENCODE (sb,
-          strbuf_append_str (sb, "{\"op\":\"") == 0 &&
+          APPEND_LIT (sb, "{\"op\":\"") == 0 &&
           strbuf_append_str (sb, nbdc_op_name (op)) == 0 &&
-          strbuf_append_str (sb, "\",") == 0 &&
+          APPEND_LIT (sb, "\",") == 0 &&
           append_id (sb, id) == 0 &&
-          strbuf_append_str (sb, "\"export\":") == 0 &&
+          APPEND_LIT (sb, "\"export\":") == 0 &&
           nbdc_append_json_string (sb, export) == 0 &&
-          strbuf_append_str (sb, "}\n") == 0);
+          APPEND_LIT (sb, "}\n") == 0);
 }
 
 int
@@ -153,23 +151,23 @@ nbdc_encode_cache (strbuf *sb, uint64_t id, const char *export,
                    uint64_t offset, uint64_t count, uint32_t flags)
 {
   ENCODE (sb,
-          strbuf_append_str (sb, "{\"op\":\"cache\",") == 0 &&
+          APPEND_LIT (sb, "{\"op\":\"cache\",") == 0 &&
           append_id (sb, id) == 0 &&
-          strbuf_append_str (sb, "\"export\":") == 0 &&
+          APPEND_LIT (sb, "\"export\":") == 0 &&
           nbdc_append_json_string (sb, export) == 0 &&
-          strbuf_append_str (sb, ",") == 0 &&
+          APPEND_LIT (sb, ",") == 0 &&
           append_u64_member (sb, "offset", offset) == 0 &&
           append_u64_member (sb, "count", count) == 0 &&
-          strbuf_append_str (sb, "\"flags\":") == 0 &&
+          APPEND_LIT (sb, "\"flags\":") == 0 &&
           strbuf_append_u64 (sb, flags) == 0 &&
-          strbuf_append_str (sb, "}\n") == 0);
+          APPEND_LIT (sb, "}\n") == 0);
 }
 
 int
 nbdc_encode_reply_cookie (strbuf *sb, uint64_t id, uint64_t cookie)
 {
   ENCODE (sb,
-          strbuf_append_str (sb, "{") == 0 &&
+          APPEND_LIT (sb, "{") == 0 &&
           append_id (sb, id) == 0 &&
           append_u64_member (sb, "cookie", cookie) == 0 &&
           append_outcome (sb, 0, NULL) == 0);
@@ -191,11 +189,11 @@ nbdc_encode_reply_fields (strbuf *sb, uint64_t id,
     return -1;
   }
   ENCODE (sb,
-          strbuf_append_str (sb, "{") == 0 &&
+          APPEND_LIT (sb, "{") == 0 &&
           append_id (sb, id) == 0 &&
           (n == 2 ||
            (strbuf_append_mem (sb, s + 1, n - 2) == 0 &&
-            strbuf_append_str (sb, ",") == 0)) &&
+            APPEND_LIT (sb, ",") == 0)) &&
           append_outcome (sb, 0, NULL) == 0);
 }
 
@@ -206,7 +204,7 @@ nbdc_encode_reply_error (strbuf *sb, uint64_t id, int errnum,
   if (errnum == 0)
     errnum = EIO;
   ENCODE (sb,
-          strbuf_append_str (sb, "{") == 0 &&
+          APPEND_LIT (sb, "{") == 0 &&
           append_id (sb, id) == 0 &&
           append_outcome (sb, errnum, message) == 0);
 }
@@ -216,7 +214,7 @@ nbdc_encode_complete (strbuf *sb, uint64_t cookie, uint64_t id,
                       int errnum, const char *message)
 {
   ENCODE (sb,
-          strbuf_append_str (sb, "{\"event\":\"complete\",") == 0 &&
+          APPEND_LIT (sb, "{\"event\":\"complete\",") == 0 &&
           append_u64_member (sb, "cookie", cookie) == 0 &&
           append_u64_member (sb, "id", id) == 0 &&
           append_outcome (sb, errnum, message) == 0);
