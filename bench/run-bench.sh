@@ -65,6 +65,20 @@ repeat () {                        # FIELD CMD...: the median of FIELD over $run
     local f=$1; shift
     for (( i=0; i < runs; i++ )); do "$@" | field "$f"; done | median
 }
+# interleave NAME DIRECT-CMD DAEMON-CMD: run both $runs times,
+# alternating, so that both sides meet the same noise of a shared
+# machine; each run's JSON line goes to $tmp/NAME.direct|daemon.
+interleave () {
+    : > "$tmp/$1.direct"
+    : > "$tmp/$1.daemon"
+    for (( i=0; i < runs; i++ )); do
+        $2 >> "$tmp/$1.direct"
+        $3 >> "$tmp/$1.daemon"
+    done
+}
+med () {                           # NAME SIDE FIELD: median over the runs
+    while read -r line; do echo "$line" | field "$3"; done < "$tmp/$1.$2" | median
+}
 
 results="$out/results.csv"
 echo "workload,metric,direct,daemon,ratio,target" > "$results"
@@ -86,25 +100,25 @@ start_daemon "[export bench]
 uri = $(uri mem)
 connections = 1
 warm-ttl = 0"
-d="$(repeat median_us "$BENCH_CLIENT" direct latency --uri "$(uri mem)" --requests $lat_reqs)"
-n="$(repeat median_us "$BENCH_CLIENT" daemon latency --socket "$tmp/d.sock" --requests $lat_reqs)"
-row latency median_us "$d" "$n" "<= 2.0"
-d="$(repeat p99_us "$BENCH_CLIENT" direct latency --uri "$(uri mem)" --requests $lat_reqs)"
-n="$(repeat p99_us "$BENCH_CLIENT" daemon latency --socket "$tmp/d.sock" --requests $lat_reqs)"
-row latency p99_us "$d" "$n" "-"
+direct () { "$BENCH_CLIENT" direct "$@" --uri "$(uri mem)"; }
+daemon () { "$BENCH_CLIENT" daemon "$@" --socket "$tmp/d.sock"; }
+interleave lat "direct latency --requests $lat_reqs" \
+    "daemon latency --requests $lat_reqs"
+row latency median_us "$(med lat direct median_us)" "$(med lat daemon median_us)" "<= 2.0"
+row latency p99_us "$(med lat direct p99_us)" "$(med lat daemon p99_us)" "-"
 
 # 2. Random pipelined: 64 in flight, one client, one NBD connection.
-d="$(repeat rps "$BENCH_CLIENT" direct random --uri "$(uri mem)" --requests $reqs --depth 64)"
-n="$(repeat rps "$BENCH_CLIENT" daemon random --socket "$tmp/d.sock" --requests $reqs --depth 64)"
-row random rps "$d" "$n" ">= 0.8"
+interleave random "direct random --requests $reqs --depth 64" \
+    "daemon random --requests $reqs --depth 64"
+row random rps "$(med random direct rps)" "$(med random daemon rps)" ">= 0.8"
 
 # 3. Sequential stream: consecutive 64 KiB requests.  Also count the
 # NBD commands that reached the server for the same requests.
-d="$(repeat rps "$BENCH_CLIENT" direct sequential --uri "$(uri mem)" --requests $reqs --depth 64)"
 c0="$(chunks)"
-n="$(repeat rps "$BENCH_CLIENT" daemon sequential --socket "$tmp/d.sock" --requests $reqs --depth 64)"
+interleave seq "direct sequential --requests $reqs --depth 64" \
+    "daemon sequential --requests $reqs --depth 64"
 c1="$(chunks)"
-row sequential rps "$d" "$n" ">= 1.5"
+row sequential rps "$(med seq direct rps)" "$(med seq daemon rps)" ">= 1.5"
 row sequential nbd_commands_per_run "$reqs" "$(( (c1 - c0) / runs ))" "< 1.0"
 stop_daemon
 
@@ -138,9 +152,8 @@ many_direct () {
     "$BENCH_CLIENT" direct random --uri "$(uri mem)" --requests $reqs \
         --depth 64 --connections 4 --start-at $(( $(date +%s%N) + 300000000 ))
 }
-d="$(repeat rps many_direct)"
-n="$(repeat rps many)"
-row many_processes rps "$d" "$n" ">= 0.8"
+interleave mp many_direct many
+row many_processes rps "$(med mp direct rps)" "$(med mp daemon rps)" ">= 0.8"
 
 stop_daemon
 
@@ -204,9 +217,8 @@ warm_nbdcopy () {
     e=$(date +%s.%N)
     echo "{\"rps\": $(rate "$s" "$e")}"
 }
-d="$(repeat rps warm_direct)"
-n="$(repeat rps warm_daemon)"
-row whole_warm chunks_32M_per_s "$d" "$n" ">= 0.9"
+interleave warm warm_direct warm_daemon
+row whole_warm chunks_32M_per_s "$(med warm direct rps)" "$(med warm daemon rps)" ">= 0.9"
 if command -v nbdcopy >/dev/null; then
     row whole_warm nbdcopy_chunks_32M_per_s "$(repeat rps warm_nbdcopy)" "-" "context"
 fi
