@@ -2,6 +2,7 @@
 TESTS += test-bench-quick.sh
 EXTRA_DIST += test-bench-quick.sh
 
-# What the performance work added: coalescing and shared warming.
-TESTS += test-coalesce.sh test-dedup.sh
-EXTRA_DIST += test-coalesce.sh test-dedup.sh
+# What the performance work added: coalescing, shared warming, reading
+# replies in bursts.
+TESTS += test-coalesce.sh test-dedup.sh test-burst-replies.sh
+EXTRA_DIST += test-coalesce.sh test-dedup.sh test-burst-replies.sh

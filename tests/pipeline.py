@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-# pipeline.py EXPORT N SIZE [TIMEOUT] [STRIDE]
+# pipeline.py EXPORT N SIZE [TIMEOUT] [STRIDE] [VERSION]
 #
 # Send N cache requests of SIZE bytes (at offsets 0, STRIDE, 2*STRIDE,
-# ...; STRIDE defaults to SIZE) on one connection without waiting,
+# ...; STRIDE defaults to SIZE, also when given as "") on one
+# connection without waiting, speaking protocol VERSION (default 1),
 # then collect every reply and event.  Checks the exactly-once rule of
 # proto/PROTOCOL.md: every accepted request's cookie is unique and >= 1,
 # its reply comes before its event, and it gets exactly one event.
@@ -21,10 +22,11 @@ export = sys.argv[1]
 n = int(sys.argv[2])
 size = int(sys.argv[3])
 timeout = float(sys.argv[4]) if len(sys.argv) > 4 else 30.0
-stride = int(sys.argv[5]) if len(sys.argv) > 5 else size
+stride = int(sys.argv[5]) if len(sys.argv) > 5 and sys.argv[5] else size
+version = int(sys.argv[6]) if len(sys.argv) > 6 else 1
 
 c = Client(timeout=timeout)
-c.hello()
+c.hello(version)
 ids = [c.send({"op": "cache", "export": export, "offset": i * stride,
                "count": size}) for i in range(n)]
 

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Bursts of replies on one NBD connection (daemon/nbdconn.c, on_socket):
+# the daemon reads every reply that has arrived in one pass, and must
+# never notify libnbd when no reply is waiting (that leaves libnbd out
+# of its ready state and later commands stall until the request
+# timeout).  Thousands of pipelined requests on a single connection,
+# driven from the main loop and then from a worker thread, through the
+# raw protocol (versions 1 and 2) and through libnbdcache, must all
+# succeed well inside a 5 s request timeout, each reaching the server
+# exactly once.
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+requires nbdkit --version
+requires python3 --version
+requires_nbdkit_filter log
+bench_client="$abs_top_builddir/bench/bench-client"
+[ -x "$bench_client" ] || requires false
+
+start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
+
+n_raw=3000 n_lib=5000
+expect=$(( 2 * n_raw + n_lib ))
+# --threads 0 with one connection: everything on the main loop;
+# --threads 2 with two: connection 1 is driven by a worker thread.
+for run in 0:1 2:2; do
+    threads=${run%:*} conns=${run#*:}
+    : > "$tmpdir/log"
+    printf '[export disk]\nuri = %s\nconnections = %d\nrequest-timeout = 5\nwarm-ttl = 0\ncoalesce = false\n' \
+        "$disk_uri" $conns > "$tmpdir/burst.conf"
+    start_nbdcached -c "$tmpdir/burst.conf" --threads $threads
+    for v in 1 2; do
+        out="$(python3 "$abs_srcdir/pipeline.py" disk $n_raw 4096 20 "" $v)"
+        echo "threads $threads, protocol $v: $out"
+        [ "$(echo "$out" | jq 'j["ok"]')" = $n_raw ] ||
+            fail "threads $threads, protocol $v: not every request succeeded: $out"
+    done
+    # The library (protocol 2), random offsets, 64 in flight; it exits
+    # non-zero if any request fails.
+    $VG "$bench_client" daemon random --socket "$sock" --export disk \
+        --requests $n_lib --depth 64 --size 4096 > "$tmpdir/lib.json" ||
+        fail "threads $threads: libnbdcache requests failed"
+    n=$(grep -cE ' Cache id=[0-9]+ offset=' "$tmpdir/log" || :)
+    [ "$n" -eq $expect ] ||
+        fail "threads $threads: $n Cache commands reached the server, expected $expect"
+    stop_nbdcached
+done
