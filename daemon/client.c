@@ -137,31 +137,6 @@ on_writable (evutil_socket_t fd, short what, void *opaque)
   client_unref (client);
 }
 
-static const struct timeval hold_tv = { 0, REPLY_HOLD_US };
-
-/* Hold REQ's cookie reply (protocol 2): it goes out just before REQ's
- * event, or when the hold timer fires, whichever comes first.
- */
-void
-client_hold_reply (struct client *client, struct request *req)
-{
-  TAILQ_INSERT_TAIL (&client->held, req, held_entry);
-  if (!event_pending (client->hold_ev, EV_TIMEOUT, NULL))
-    event_add (client->hold_ev, &hold_tv);
-}
-
-/* The hold time is up: send every held reply. */
-static void
-on_hold_timeout (evutil_socket_t fd, short what, void *opaque)
-{
-  struct client *client = opaque;
-
-  client->refs++;
-  requests_release_replies (client, NULL);
-  clients_flush ();
-  client_unref (client);
-}
-
 /* Write what each client has queued now, at the end of a pass of the
  * loop: one send per client per pass, and no wait for a write event.
  */
@@ -206,16 +181,10 @@ client_request_done (struct client *client, uint64_t bytes)
 void
 client_close (struct client *client, const char *why)
 {
-  struct request *req;
-
   if (!client_is_open (client))
     return;
   client_log (log_debug, client, "closed: %s", why);
-  /* Held replies have nowhere to go now. */
-  while ((req = TAILQ_FIRST (&client->held)) != NULL) {
-    req->reply_held = false;
-    TAILQ_REMOVE (&client->held, req, held_entry);
-  }
+  replies_drop_held (client);
   event_free (client->read_ev);
   event_free (client->write_ev);
   event_free (client->hold_ev);
@@ -390,7 +359,8 @@ client_accept (int fd)
                                on_readable, client);
   client->write_ev = event_new (main_loop.base, fd, EV_WRITE | EV_PERSIST,
                                 on_writable, client);
-  client->hold_ev = evtimer_new (main_loop.base, on_hold_timeout, client);
+  client->hold_ev = evtimer_new (main_loop.base, replies_hold_expired,
+                                client);
   TAILQ_INIT (&client->held);
   if (client->read_ev == NULL || client->write_ev == NULL ||
       client->hold_ev == NULL || event_add (client->read_ev, NULL) == -1) {

@@ -450,10 +450,6 @@ extern void requests_fail_all (struct export *exp, int error,
                                const char *why);
 extern void request_complete (struct request *req, int error,
                               const char *why);
-extern void request_reply_accepted (struct request *req);
-extern void request_release_reply (struct request *req);
-extern void requests_release_replies (struct client *client,
-                                      struct request *last);
 extern void chunks_free_cache (void);
 
 /* ------------------------------------------------------------------ */
@@ -500,13 +496,7 @@ client_is_open (const struct client *client)
   return client->fd >= 0;
 }
 
-/* How long a client speaking protocol 2 may wait for a cache reply
- * (proto/PROTOCOL.md, 4.2).
- */
-#define REPLY_HOLD_US 1000
-
 extern void client_accept (int fd);
-extern void client_hold_reply (struct client *client, struct request *req);
 extern strbuf *client_scratch (void);
 extern void client_send (struct client *client, const strbuf *msg);
 extern void client_close (struct client *client, const char *why);
@@ -557,5 +547,21 @@ extern void daemon_notify_status (void);
 extern uint64_t start_time_ns;
 extern uint64_t now_ns (void);
 extern void daemon_check_ready (void);
+
+/* ------------------------------------------------------------------ */
+/* replies.c: cookie replies, held for protocol 2 clients. */
+
+/* How long a client speaking protocol 2 may wait for a cache reply
+ * (proto/PROTOCOL.md, 4.2).
+ */
+#define REPLY_HOLD_US 1000
+
+extern void request_reply_accepted (struct request *req);
+extern void request_release_reply (struct request *req);
+extern void requests_release_replies (struct client *client,
+                                      struct request *last);
+extern void replies_drop_held (struct client *client);
+extern void replies_hold_expired (evutil_socket_t fd, short what,
+                                  void *opaque);
 
 #endif /* NBDCACHED_DAEMON_INTERNAL_H */

@@ -5,10 +5,11 @@
  * inbox was empty, so a burst costs one write).  The loop takes the
  * whole inbox at once and dispatches it unlocked.
  *
- * A loop posting to itself (the main loop with --threads 0, or any
- * loop handing itself follow-up work) needs no eventfd: it activates
- * its own event, which libevent runs in the same pass, before it
- * polls again.  That saves a write, a read and a pass per hand-off.
+ * A loop posting to itself (the main loop handing chunks to
+ * workers[0], which runs on it, and workers[0] handing back results)
+ * needs no eventfd: it activates its own event, which libevent runs in
+ * the same pass, before it polls again.  That saves a write, a read
+ * and a pass per hand-off.
  */
 #include <config.h>
 

@@ -148,62 +148,6 @@ record_completion (struct export *exp, const struct request *req)
  * an earlier chunk already failed), exactly once.  WHY explains an
  * error that no chunk reported.
  */
-/* Send REQ's cookie reply. */
-static void
-send_cookie_reply (struct request *req)
-{
-  strbuf *sb = client_scratch ();
-
-  if (nbdc_encode_reply_cookie (sb, req->id, req->cookie) == 0)
-    client_send (req->client, sb);
-  else
-    client_close (req->client, "out of memory encoding a reply");
-}
-
-/* The cache request REQ was accepted: reply with its cookie.  A client
- * speaking protocol 2 lets the reply wait up to REPLY_HOLD_US, so that
- * the reply and the event of a fast request reach it in one write and
- * wake it once, not twice.  Replies still go out in request order:
- * held replies are released oldest first, and before any other reply.
- */
-void
-request_reply_accepted (struct request *req)
-{
-  if (req->client->version < 2) {
-    send_cookie_reply (req);
-    return;
-  }
-  req->reply_held = true;
-  client_hold_reply (req->client, req);
-}
-
-/* Send CLIENT's held replies, oldest first, up to and including LAST
- * (all of them if LAST is NULL).  Called before another reply, when
- * the hold time is up, and (through request_release_reply) before an
- * event.
- */
-void
-requests_release_replies (struct client *client, struct request *last)
-{
-  struct request *req;
-
-  while ((req = TAILQ_FIRST (&client->held)) != NULL) {
-    TAILQ_REMOVE (&client->held, req, held_entry);
-    req->reply_held = false;
-    send_cookie_reply (req);    /* may close the client: list emptied */
-    if (req == last)
-      break;
-  }
-}
-
-/* Send REQ's reply, and the older held ones, if it is still held. */
-void
-request_release_reply (struct request *req)
-{
-  if (req->reply_held)
-    requests_release_replies (req->client, req);
-}
-
 void
 request_complete (struct request *req, int error, const char *why)
 {
