@@ -21,7 +21,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-
 #include "internal.h"
 
 unsigned nr_clients;
@@ -37,8 +36,8 @@ static uint64_t next_serial = 1;
       (unsigned long long) (client)->serial, (int) (client)->pid, \
       (unsigned) (client)->uid, ##__VA_ARGS__)
 
-/* One buffer to encode replies into: the main thread sends each
- * message as soon as it is encoded.
+/* One buffer to encode a reply or event into, before client_send
+ * copies it to the client's output.  Main thread only.
  */
 strbuf *
 client_scratch (void)
@@ -74,6 +73,15 @@ client_send (struct client *client, const strbuf *msg)
 {
   if (!client_is_open (client))
     return;
+  /* A client that keeps reading, but never quite catches up, must not
+   * make the written part of the buffer grow for ever.
+   */
+  if (client->wpos > 0 && client->wpos >= client->wbuf.len / 2) {
+    memmove (client->wbuf.ptr, client->wbuf.ptr + client->wpos,
+             unwritten (client));
+    client->wbuf.len -= client->wpos;
+    client->wpos = 0;
+  }
   if (strbuf_append_mem (&client->wbuf, msg->ptr, msg->len) == -1) {
     client_close (client, "out of memory queueing a reply");
     return;
