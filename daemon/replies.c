@@ -64,6 +64,9 @@ requests_release_replies (struct client *client, struct request *last)
     if (req == last)
       break;
   }
+  /* Nothing left to hold: no timer to wake the loop for nothing. */
+  if (TAILQ_EMPTY (&client->held) && client->hold_ev != NULL)
+    event_del (client->hold_ev);
 }
 
 /* Before REQ's event: send its reply, and the older held ones, if it
