@@ -122,6 +122,23 @@ row sequential rps "$(med seq direct rps)" "$(med seq daemon rps)" ">= 1.5"
 row sequential nbd_commands_per_run "$reqs" "$(( (c1 - c0) / runs ))" "< 1.0"
 stop_daemon
 
+# The same stream once more from each side, on a server with nbdkit's
+# log filter: the NBD commands that really reached the server.
+start_nbdkit logged --filter=log memory "$size" logfile="$tmp/logged.log"
+server_caches () { grep -cE ' Cache id=[0-9]+ offset=' "$tmp/logged.log" || :; }
+"$BENCH_CLIENT" direct sequential --uri "$(uri logged)" --requests $reqs \
+    --depth 64 > /dev/null
+l0="$(server_caches)"
+start_daemon "[export bench]
+uri = $(uri logged)
+connections = 1
+warm-ttl = 0"
+"$BENCH_CLIENT" daemon sequential --socket "$tmp/d.sock" --requests $reqs \
+    --depth 64 > /dev/null
+l1="$(server_caches)"
+row sequential nbd_commands_in_server_log "$l0" "$(( l1 - l0 ))" "< 1.0"
+stop_daemon
+
 # 4. Many processes: $procs clients x 64 in flight on a pool of 4,
 # against direct libnbd with 4 connections x 64.
 start_daemon "[export bench]

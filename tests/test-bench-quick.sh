@@ -19,11 +19,17 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 names = {(r["workload"], r["metric"]) for r in rows}
 for want in [("latency", "median_us"), ("random", "rps"),
              ("sequential", "rps"), ("sequential", "nbd_commands_per_run"),
+             ("sequential", "nbd_commands_in_server_log"),
              ("many_processes", "rps"), ("shared_warm", "nbd_commands"),
              ("idle_clients", "rss_kib"), ("whole_warm", "chunks_32M_per_s")]:
     assert want in names, "missing %s" % (want,)
 for r in rows:
     if r["target"] != "context":
         assert float(r["daemon"]) > 0, r
+# The server's own log: the direct side sent one command per request,
+# and coalescing made the daemon send fewer.
+log = next(r for r in rows if r["metric"] == "nbd_commands_in_server_log")
+assert int(log["direct"]) == 2000, log
+assert 0 < int(log["daemon"]) < int(log["direct"]), log
 print("%d rows OK" % len(rows))
 EOP
