@@ -49,7 +49,10 @@ struct nbdc_request {
     } cache;
   } u;
   struct json_object *root;
-  /* The fast path's copies of the string fields, NUL-terminated. */
+  /* The fast path's copies of the string fields, NUL-terminated.
+   * Last, so that the decoder can clear the members above without
+   * also zeroing this buffer for every request.
+   */
   char strings[NBDC_MAX_EXPORT_NAME + 1];
 };
 

@@ -23,10 +23,10 @@ LDADD = $(LIBS_FOR_LIB_TESTS)
 EXTRA_DIST += test-util.h test-lib.h
 
 # Unit tests.
-TESTS += test-codec test-codec-strings test-codec-fastpath test-normalise \
-	test-human-size
+TESTS += test-codec test-codec-strings test-codec-fastpath \
+	test-codec-request-reuse test-normalise test-human-size
 check_PROGRAMS += test-codec test-codec-strings test-codec-fastpath \
-	test-normalise test-human-size
+	test-codec-request-reuse test-normalise test-human-size
 
 test_codec_SOURCES = test-codec.c test-util.h
 test_codec_LDADD = $(LIBS_FOR_CODEC_TESTS)
@@ -36,6 +36,9 @@ test_codec_strings_LDADD = $(LIBS_FOR_CODEC_TESTS)
 
 test_codec_fastpath_SOURCES = test-codec-fastpath.c test-util.h
 test_codec_fastpath_LDADD = $(LIBS_FOR_CODEC_TESTS)
+
+test_codec_request_reuse_SOURCES = test-codec-request-reuse.c test-util.h
+test_codec_request_reuse_LDADD = $(LIBS_FOR_CODEC_TESTS)
 
 # The daemon's normalise.c is compiled into the test itself.
 test_normalise_SOURCES = test-normalise.c test-util.h \
