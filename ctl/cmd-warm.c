@@ -115,7 +115,7 @@ report_failures (const struct warm *w, const char *name)
       snprintf (range, sizeof range, " offset %" PRIu64 " count %" PRIu64,
                 e->offset, e->count);
     error_msg ("%s:%lu: export \"%s\"%s: %s", name, e->line,
-               w->exports.ptr[e->export].name, range, error);
+               w->exports.ptr[e->export], range, error);
   }
 }
 
@@ -141,7 +141,7 @@ print_manifest_summary (const struct warm *w)
       else
         ok++;
     }
-    printf ("  %s: %zu %s, %s", w->exports.ptr[x].name, ok,
+    printf ("  %s: %zu %s, %s", w->exports.ptr[x], ok,
             plural (ok, "range", "ranges"),
             format_human_size (done, size_s, sizeof size_s));
     printf (bad ? ", %zu failed\n" : "\n", bad);

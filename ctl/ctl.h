@@ -153,13 +153,7 @@ extern void progress_finish (struct progress *p, uint64_t done,
                              double elapsed);
 
 /* warm.c */
-struct warm_export {
-  char *name;                   /* owned */
-  int64_t size;                 /* -1 until warm_resolve found it */
-};
-DEFINE_VECTOR_TYPE (warm_exports, struct warm_export)
-
-/* One range to warm, of the export w->exports.ptr[export]. */
+/* One range to warm, of the export named w->exports.ptr[export]. */
 struct warm_entry {
   size_t export;
   bool whole;                   /* all of it: warm_resolve sets count */
@@ -174,7 +168,7 @@ DEFINE_VECTOR_TYPE (warm_entries, struct warm_entry)
 
 struct warm {
   /* Set by the caller before warm_run. */
-  warm_exports exports;         /* distinct, in order of first use */
+  string_vector exports;        /* distinct names, owned, by first use */
   warm_entries entries;         /* filled by warm_add */
   uint64_t request_size;
   unsigned max_in_flight;

@@ -69,15 +69,15 @@ void
 warm_add (struct warm *w, const char *export_name, bool whole,
           uint64_t offset, uint64_t count, unsigned long line)
 {
-  struct warm_export x = { .size = -1 };
+  char *name;
   size_t i;
 
   for (i = 0; i < w->exports.len; i++)
-    if (strcmp (w->exports.ptr[i].name, export_name) == 0)
+    if (strcmp (w->exports.ptr[i], export_name) == 0)
       break;
   if (i == w->exports.len) {
-    x.name = strdup (export_name);
-    if (x.name == NULL || warm_exports_append (&w->exports, x) == -1)
+    name = strdup (export_name);
+    if (name == NULL || string_vector_append (&w->exports, name) == -1)
       out_of_memory ();
   }
   if (warm_entries_append (&w->entries, (struct warm_entry) {
@@ -95,7 +95,7 @@ use_export (struct nbdcache_handle *h, struct warm *w, size_t x)
 {
   if (w->handle_export == x)
     return 0;
-  if (nbdcache_set_export_name (h, w->exports.ptr[x].name) == -1)
+  if (nbdcache_set_export_name (h, w->exports.ptr[x]) == -1)
     return -1;
   w->handle_export = x;
   return 0;
@@ -126,11 +126,10 @@ warm_resolve (struct nbdcache_handle *h, struct warm *w)
   w->handle_export = SIZE_MAX;
   for (size_t x = 0; x < w->exports.len; x++) {
     char *error = NULL;
+    uint64_t size = (uint64_t) lookup_size (h, w, x, &error);
 
-    w->exports.ptr[x].size = lookup_size (h, w, x, &error);
     for (size_t i = 0; i < w->entries.len; i++) {
       struct warm_entry *e = &w->entries.ptr[i];
-      uint64_t size = (uint64_t) w->exports.ptr[x].size;
 
       if (e->export != x)
         continue;
@@ -281,9 +280,9 @@ warm_free (struct warm *w)
   for (size_t i = 0; i < w->entries.len; i++)
     free (w->entries.ptr[i].error);
   for (size_t i = 0; i < w->exports.len; i++)
-    free (w->exports.ptr[i].name);
+    free (w->exports.ptr[i]);
   warm_entries_reset (&w->entries);
-  warm_exports_reset (&w->exports);
+  string_vector_reset (&w->exports);
   free (w->error);
   w->error = NULL;
 }
