@@ -68,7 +68,7 @@ const struct command pause_command = {
   .name = "pause",
   .synopsis = "EXPORT",
   .summary = "Hold back the cache commands of EXPORT (admin)",
-  .options = "  -h, --help   print this help and exit\n",
+  .options = HELP_OPTION,
   .run = run_pause,
 };
 
@@ -76,7 +76,7 @@ const struct command resume_command = {
   .name = "resume",
   .synopsis = "EXPORT",
   .summary = "Let EXPORT's cache commands go again (admin)",
-  .options = "  -h, --help   print this help and exit\n",
+  .options = HELP_OPTION,
   .run = run_resume,
 };
 
@@ -84,6 +84,6 @@ const struct command reload_command = {
   .name = "reload",
   .synopsis = "",
   .summary = "Make the daemon re-read its config (admin)",
-  .options = "  -h, --help   print this help and exit\n",
+  .options = HELP_OPTION,
   .run = run_reload,
 };

@@ -38,6 +38,6 @@ const struct command cache_command = {
   .name = "cache",
   .synopsis = "EXPORT OFFSET COUNT",
   .summary = "Warm COUNT bytes from OFFSET and wait until done",
-  .options = "  -h, --help   print this help and exit\n",
+  .options = HELP_OPTION,
   .run = run_cache,
 };

@@ -75,6 +75,6 @@ const struct command clients_command = {
   .summary = "List the clients of the daemon (admin)",
   .options =
   "      --json   print the daemon's JSON, indented, instead of a table\n"
-  "  -h, --help   print this help and exit\n",
+  HELP_OPTION,
   .run = run_clients,
 };

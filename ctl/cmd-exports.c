@@ -143,6 +143,6 @@ const struct command exports_command = {
   .summary = "List the exports the daemon serves",
   .options =
   "      --json   print the daemon's JSON, indented, instead of a table\n"
-  "  -h, --help   print this help and exit\n",
+  HELP_OPTION,
   .run = run_exports,
 };

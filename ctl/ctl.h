@@ -44,6 +44,11 @@ struct command {
   int (*run) (const struct command *cmd, int argc, char **argv);
 };
 
+/* The -h line of OPTIONS, in the columns of commands whose other
+ * options, if any, are no longer than --json.
+ */
+#define HELP_OPTION "  -h, --help   print this help and exit\n"
+
 /* main.c */
 extern const char *socket_path;
 extern void command_help (const struct command *cmd);
