@@ -21,12 +21,10 @@
 
 #include "cleanup.h"
 #include "ctl.h"
+#include "protocol.h"
 
 /* Stop reporting after this many bad lines: it is not a manifest. */
 #define MAX_REPORTED 20
-
-/* The longest export name the daemon accepts (NBDC_MAX_EXPORT_NAME). */
-#define MAX_EXPORT_NAME 255
 
 /* One entry, as read from a line. */
 struct line_entry {
@@ -107,9 +105,9 @@ check_entry (const struct line_entry *ent, char *why, size_t whylen)
     return reason (why, whylen, "\"export\" is missing");
   if (ent->export_name[0] == '\0')
     return reason (why, whylen, "\"export\" must not be empty");
-  if (strlen (ent->export_name) > MAX_EXPORT_NAME)
+  if (strlen (ent->export_name) > NBDC_MAX_EXPORT_NAME)
     return reason (why, whylen, "\"export\" is longer than %d bytes",
-                   MAX_EXPORT_NAME);
+                   NBDC_MAX_EXPORT_NAME);
   if (ent->have_offset != ent->have_count)
     return reason (why, whylen, "a range needs both \"offset\" and "
                    "\"count\"; without both the entry is the whole export");
