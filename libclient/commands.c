@@ -87,13 +87,9 @@ retire_command (struct nbdcache_handle *h, size_t index)
 void
 set_command_error (const struct command *cmd)
 {
-  if (cmd->errmsg)
-    set_error (cmd->error, "cache command %llu failed: %s: %s",
-               (unsigned long long) cmd->cookie, strerror (cmd->error),
-               cmd->errmsg);
-  else
-    set_error (cmd->error, "cache command %llu failed: %s",
-               (unsigned long long) cmd->cookie, strerror (cmd->error));
+  set_error (cmd->error, "cache command %llu failed: %s%s%s",
+             (unsigned long long) cmd->cookie, strerror (cmd->error),
+             cmd->errmsg ? ": " : "", cmd->errmsg ? cmd->errmsg : "");
 }
 
 /* Complete every command still in flight with ERROR.  Iterates by
