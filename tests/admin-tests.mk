@@ -5,7 +5,8 @@ ADMIN_TESTS = \
 	test-admin-perm.sh \
 	test-admin-pause.sh \
 	test-stats-formats.sh \
-	test-manifest-warm.sh
+	test-manifest-warm.sh \
+	test-manifest-past-end.sh
 
 TESTS += $(ADMIN_TESTS)
 EXTRA_DIST += $(ADMIN_TESTS)
