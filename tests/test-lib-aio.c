@@ -121,10 +121,7 @@ main (int argc, char *argv[])
   int64_t last_cookie = 0, in_flight, prev_in_flight, peek;
   int i, r, callbacks, polls = 0;
 
-  if (argc != 3) {
-    fprintf (stderr, "usage: %s SOCKET RANGES-FILE\n", argv[0]);
-    exit (EXIT_FAILURE);
-  }
+  check_usage (argc, argv, 2, "SOCKET RANGES-FILE");
   make_ranges ();
 
   h = nbdcache_create ();

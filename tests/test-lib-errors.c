@@ -30,18 +30,21 @@
 
 static const char *sock;
 
-/* Submit with a counting callback; the submission must fail with
- * ERRNUM, never call the callback, and call .free exactly once.
+/* On a new handle, nbdcache_connect (h, PATH) must fail with ERRNUM,
+ * name NAMED in its message (unless NAMED is NULL), and leave the
+ * handle with nothing to wait for.
  */
-#define CHECK_AIO_FAILS(h, xcount, xoffset, xflags, xerrno)            \
+#define CHECK_CONNECT_FAILS(xpath, xerrno, named)                      \
   do {                                                                 \
-    struct cmd c_ = { .retire = 1 };                                   \
-    int64_t r_ = nbdcache_aio_cache ((h), (xcount), (xoffset),         \
-                                     cmd_completion (&c_), (xflags));  \
-    CHECK_INT (r_, ==, -1);                                            \
-    CHECK_ERROR ("nbdcache_aio_cache", xerrno);                        \
-    CHECK_INT (c_.calls, ==, 0);                                       \
-    CHECK_INT (c_.frees, ==, 1);                                       \
+    struct nbdcache_handle *h_ = nbdcache_create ();                   \
+    const char *named_ = (named);                                      \
+    CHECK (h_ != NULL);                                                \
+    CHECK_INT (nbdcache_connect (h_, (xpath)), ==, -1);                \
+    CHECK_ERROR ("nbdcache_connect", xerrno);                          \
+    if (named_ != NULL)                                                \
+      CHECK_CONTAINS (nbdcache_get_error (), named_);                  \
+    CHECK_INT (nbdcache_aio_get_direction (h_), ==, 0);                \
+    nbdcache_close (h_);                                               \
   } while (0)
 
 /* Submit, then drive the handle until the command completes; its
@@ -176,13 +179,7 @@ test_connect_errors (void)
   snprintf (path, sizeof path, "%s/missing.sock", dirname (dir));
 
   /* No socket at all. */
-  h = nbdcache_create ();
-  CHECK (h != NULL);
-  CHECK_INT (nbdcache_connect (h, path), ==, -1);
-  CHECK_ERROR ("nbdcache_connect", ENOENT);
-  CHECK_CONTAINS (nbdcache_get_error (), path);
-  CHECK_INT (nbdcache_aio_get_direction (h), ==, 0);
-  nbdcache_close (h);
+  CHECK_CONNECT_FAILS (path, ENOENT, path);
 
   /* A socket that nobody listens on. */
   snprintf (path, sizeof path, "%s/refused.sock", dirname (dir));
@@ -192,23 +189,14 @@ test_connect_errors (void)
   strcpy (addr.sun_path, path);
   CHECK (bind (fd, (struct sockaddr *) &addr, sizeof addr) == 0);
   close (fd);
-  h = nbdcache_create ();
-  CHECK (h != NULL);
-  CHECK_INT (nbdcache_connect (h, path), ==, -1);
-  CHECK_ERROR ("nbdcache_connect", ECONNREFUSED);
-  CHECK_CONTAINS (nbdcache_get_error (), path);
-  nbdcache_close (h);
+  CHECK_CONNECT_FAILS (path, ECONNREFUSED, path);
   unlink (path);
 
   /* A path too long for sockaddr_un. */
   memset (longpath, 'a', sizeof longpath - 1);
   longpath[0] = '/';
   longpath[sizeof longpath - 1] = '\0';
-  h = nbdcache_create ();
-  CHECK (h != NULL);
-  CHECK_INT (nbdcache_connect (h, longpath), ==, -1);
-  CHECK_ERROR ("nbdcache_connect", ENAMETOOLONG);
-  nbdcache_close (h);
+  CHECK_CONNECT_FAILS (longpath, ENAMETOOLONG, NULL);
 
   /* No path: $NBDCACHE_SOCKET, which the error names when it fails. */
   CHECK (setenv ("NBDCACHE_SOCKET", sock, 1) == 0);
@@ -218,12 +206,7 @@ test_connect_errors (void)
   nbdcache_close (h);
   snprintf (path, sizeof path, "%s/missing.sock", dirname (dir));
   CHECK (setenv ("NBDCACHE_SOCKET", path, 1) == 0);
-  h = nbdcache_create ();
-  CHECK (h != NULL);
-  CHECK_INT (nbdcache_connect (h, NULL), ==, -1);
-  CHECK_ERROR ("nbdcache_connect", ENOENT);
-  CHECK_CONTAINS (nbdcache_get_error (), path);
-  nbdcache_close (h);
+  CHECK_CONNECT_FAILS (NULL, ENOENT, path);
   CHECK (unsetenv ("NBDCACHE_SOCKET") == 0);
   free (dir);
 
@@ -401,10 +384,7 @@ test_errors_per_thread (void)
 int
 main (int argc, char *argv[])
 {
-  if (argc != 2) {
-    fprintf (stderr, "usage: %s SOCKET\n", argv[0]);
-    exit (EXIT_FAILURE);
-  }
+  check_usage (argc, argv, 1, "SOCKET");
   sock = argv[1];
 
   /* A new thread has no error. */

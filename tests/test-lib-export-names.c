@@ -85,10 +85,7 @@ main (int argc, char *argv[])
   char *s, name[256];
   struct cmd c = { .retire = 1 };
 
-  if (argc != 3) {
-    fprintf (stderr, "usage: %s SOCKET ODD-NAME\n", argv[0]);
-    exit (EXIT_FAILURE);
-  }
+  check_usage (argc, argv, 2, "SOCKET ODD-NAME");
   odd = argv[2];
   h = nbdcache_create ();
   CHECK (h != NULL);

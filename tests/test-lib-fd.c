@@ -129,10 +129,7 @@ main (int argc, char *argv[])
   int64_t cookie, last = 0;
   int i, fd, n, stopped_slots;
 
-  if (argc != 3) {
-    fprintf (stderr, "usage: %s SOCKET DAEMON-PID\n", argv[0]);
-    exit (EXIT_FAILURE);
-  }
+  check_usage (argc, argv, 2, "SOCKET DAEMON-PID");
   daemon_pid = (pid_t) atoi (argv[2]);
 
   h = nbdcache_create ();

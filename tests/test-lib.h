@@ -76,6 +76,32 @@ cmd_completion (struct cmd *c)
   return cb;
 }
 
+/* Submit with a counting callback; the submission must fail with
+ * ERRNUM, never call the callback, and call .free exactly once.
+ */
+#define CHECK_AIO_FAILS(h, xcount, xoffset, xflags, xerrno)            \
+  do {                                                                 \
+    struct cmd c_ = { .retire = 1 };                                   \
+    int64_t r_ = nbdcache_aio_cache ((h), (xcount), (xoffset),         \
+                                     cmd_completion (&c_), (xflags));  \
+    CHECK_INT (r_, ==, -1);                                            \
+    CHECK_ERROR ("nbdcache_aio_cache", xerrno);                        \
+    CHECK_INT (c_.calls, ==, 0);                                       \
+    CHECK_INT (c_.frees, ==, 1);                                       \
+  } while (0)
+
+/* Exit with "usage: PROGRAM USAGE" unless the program was given
+ * exactly NARGS arguments.
+ */
+static inline void
+check_usage (int argc, char *argv[], int nargs, const char *usage)
+{
+  if (argc != nargs + 1) {
+    fprintf (stderr, "usage: %s %s\n", argv[0], usage);
+    exit (EXIT_FAILURE);
+  }
+}
+
 /* For "PROGRAM SOCKET" tests: a handle connected to the export "disk"
  * of the daemon at argv[1]; exits with a usage message otherwise.
  */
@@ -84,10 +110,7 @@ connect_disk (int argc, char *argv[])
 {
   struct nbdcache_handle *h;
 
-  if (argc != 2) {
-    fprintf (stderr, "usage: %s SOCKET\n", argv[0]);
-    exit (EXIT_FAILURE);
-  }
+  check_usage (argc, argv, 1, "SOCKET");
   h = nbdcache_create ();
   CHECK (h != NULL);
   CHECK_OK (nbdcache_set_export_name (h, "disk"));
