@@ -5,6 +5,7 @@ source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
 
+# Where expect_status leaves a command's stdout and stderr.
 out="$tmpdir/out"
 err="$tmpdir/err"
 
@@ -13,72 +14,69 @@ version="$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' \
                "$abs_builddir/../config.h")"
 [ -n "$version" ] || fail "cannot find PACKAGE_VERSION in config.h"
 
-# expect_status N CMD...: run CMD, which must exit N.
-expect_status ()
+# runs_with N PROG ARGS...: PROG ARGS must exit N (see expect_status).
+runs_with ()
 {
-    local want=$1 status=0; shift
-    "$@" >"$out" 2>"$err" || status=$?
-    [ "$status" -eq "$want" ] || {
-        cat "$out" "$err" >&2
-        fail "'$*' exited $status, expected $want"
-    }
+    local want=$1 prog=$2
+    shift 2
+    expect_status "$want" "$(basename "$prog") $*" $VG "$prog" "$@"
 }
 
 for prog in "$NBDCACHED" "$NBDCACHECTL"; do
     name="$(basename "$prog")"
 
-    expect_status 0 $VG "$prog" --help
+    runs_with 0 "$prog" --help
     grep -q "^Usage: $name " "$out" || fail "$name --help: no Usage line"
-    expect_status 0 $VG "$prog" -h
+    runs_with 0 "$prog" -h
     grep -q "^Usage: $name " "$out" || fail "$name -h: no Usage line"
 
-    expect_status 0 $VG "$prog" --version
+    runs_with 0 "$prog" --version
     [ "$(cat "$out")" = "$name $version" ] ||
         fail "$name --version printed '$(cat "$out")', expected '$name $version'"
-    expect_status 0 $VG "$prog" -V
+    runs_with 0 "$prog" -V
     [ "$(cat "$out")" = "$name $version" ] || fail "$name -V"
 
-    expect_status 2 $VG "$prog" --no-such-option
+    runs_with 2 "$prog" --no-such-option
     grep -q "Try '$name --help'" "$err" ||
         fail "$name --no-such-option does not point to --help"
     [ ! -s "$out" ] || fail "$name --no-such-option wrote to stdout"
 done
 
 # nbdcached takes no operands.
-expect_status 2 $VG "$NBDCACHED" stray-operand
+runs_with 2 "$NBDCACHED" stray-operand
 grep -q "stray-operand" "$err" || fail "nbdcached: operand not named"
 
-# nbdcached -t out of range.
-expect_status 2 $VG "$NBDCACHED" -t -1 --check-config
-expect_status 2 $VG "$NBDCACHED" -t 65 --check-config
-expect_status 2 $VG "$NBDCACHED" -t 65 --check-config
+# nbdcached -t out of range, or not a number.
+runs_with 2 "$NBDCACHED" -t -1 --check-config
+runs_with 2 "$NBDCACHED" -t 65 --check-config
+runs_with 2 "$NBDCACHED" -t two --check-config
 
 # nbdcachectl usage errors: no command, unknown command, wrong
 # operands, bad sizes.  None of them needs a daemon: the socket does
 # not exist, so any attempt to connect would exit 1, not 2.
 nosock="$tmpdir/no-daemon.sock"
-expect_status 2 $VG "$NBDCACHECTL" -s "$nosock"
+runs_with 2 "$NBDCACHECTL" -s "$nosock"
 grep -q "no command" "$err" || fail "nbdcachectl: no 'no command' message"
-expect_status 2 $VG "$NBDCACHECTL" -s "$nosock" frobnicate
+runs_with 2 "$NBDCACHECTL" -s "$nosock" frobnicate
 grep -q "frobnicate" "$err" || fail "nbdcachectl: unknown command not named"
-expect_status 2 $VG "$NBDCACHECTL" -s "$nosock" cache disk 1Q 1
+runs_with 2 "$NBDCACHECTL" -s "$nosock" cache disk 1Q 1
 grep -q "1Q" "$err" || fail "nbdcachectl: bad size not named"
-expect_status 2 $VG "$NBDCACHECTL" -s "$nosock" cache disk 0 1Q
-expect_status 2 $VG "$NBDCACHECTL" -s "$nosock" cache disk 0
-expect_status 2 $VG "$NBDCACHECTL" -s "$nosock" cache disk 0 1 2
-expect_status 2 $VG "$NBDCACHECTL" -s "$nosock" cache disk -1 1
-expect_status 2 $VG "$NBDCACHECTL" -s "$nosock" warm
-expect_status 2 $VG "$NBDCACHECTL" -s "$nosock" warm disk --in-flight 0
-expect_status 2 $VG "$NBDCACHECTL" -s "$nosock" warm disk --request-size 0
-expect_status 2 $VG "$NBDCACHECTL" -s "$nosock" exports extra
-expect_status 2 $VG "$NBDCACHECTL" -s "$nosock" exports --no-such-option
+runs_with 2 "$NBDCACHECTL" -s "$nosock" cache disk 0 1Q
+runs_with 2 "$NBDCACHECTL" -s "$nosock" cache disk 0
+runs_with 2 "$NBDCACHECTL" -s "$nosock" cache disk 0 1 2
+runs_with 2 "$NBDCACHECTL" -s "$nosock" cache disk -1 1
+runs_with 2 "$NBDCACHECTL" -s "$nosock" warm
+runs_with 2 "$NBDCACHECTL" -s "$nosock" warm disk --in-flight 0
+runs_with 2 "$NBDCACHECTL" -s "$nosock" warm disk --request-size 0
+runs_with 2 "$NBDCACHECTL" -s "$nosock" exports extra
+runs_with 2 "$NBDCACHECTL" -s "$nosock" exports --no-such-option
 
 # Subcommand help.
 for cmd in exports cache warm stats; do
-    expect_status 0 $VG "$NBDCACHECTL" -s "$nosock" "$cmd" --help
+    runs_with 0 "$NBDCACHECTL" -s "$nosock" "$cmd" --help
     grep -q "^Usage: nbdcachectl .*$cmd" "$out" ||
         fail "nbdcachectl $cmd --help: no Usage line"
 done
 
 # And without a daemon, a real command fails with 1 (not 2).
-expect_status 1 $VG "$NBDCACHECTL" -s "$nosock" exports
+runs_with 1 "$NBDCACHECTL" -s "$nosock" exports
