@@ -183,16 +183,39 @@ start_nbdcached ()
     fail "nbdcached did not become ready"
 }
 
-# start_nbdcached_export NAME URI [KEY=VALUE...]: start_nbdcached with
-# the one export NAME of URI, with these settings in its section.
+# start_nbdcached_export NAME URI [KEY=VALUE...] [-- ARGS...]:
+# start_nbdcached with ARGS and the configuration file
+# $tmpdir/export.conf, which has the one export NAME of URI, with these
+# settings in its section.
 start_nbdcached_export ()
 {
-    local kv
-    printf '[export %s]\nuri = %s\n' "$1" "$2" > "$tmpdir/export.conf"
-    for kv in "${@:3}"; do
-        printf '%s = %s\n' "${kv%%=*}" "${kv#*=}" >> "$tmpdir/export.conf"
+    local conf="$tmpdir/export.conf"
+    printf '[export %s]\nuri = %s\n' "$1" "$2" > "$conf"
+    shift 2
+    while [ $# -gt 0 ]; do
+        if [ "$1" = -- ]; then
+            shift
+            break
+        fi
+        printf '%s = %s\n' "${1%%=*}" "${1#*=}" >> "$conf"
+        shift
     done
-    start_nbdcached -c "$tmpdir/export.conf"
+    start_nbdcached -c "$conf" "$@"
+}
+
+# start_nbdcached_conf [ARGS...]: start_nbdcached with the
+# configuration file $tmpdir/conf, written from stdin.
+start_nbdcached_conf ()
+{
+    cat > "$tmpdir/conf"
+    start_nbdcached -c "$tmpdir/conf" "$@"
+}
+
+# start_logged_disk [SIZE]: start_nbdkit disk, a memory disk of SIZE
+# (default 1G) whose requests are logged to $tmpdir/log.
+start_logged_disk ()
+{
+    start_nbdkit disk --filter=log memory "${1:-1G}" logfile="$tmpdir/log"
 }
 
 # start_slow_disk DELAY [NBDKIT ARGS...]: start_nbdkit disk, a 1G memory
@@ -244,11 +267,25 @@ ctl ()
 # request nbdkit's log filter recorded, sorted by offset.
 cache_lines ()
 {
-    grep -E ' Cache id=[0-9]+ offset=' "$1" |
+    command_lines Cache "$1"
+}
+
+# command_lines COMMAND LOGFILE: the same for every COMMAND (Read, ...).
+command_lines ()
+{
+    grep -E " $1 id=[0-9]+ offset=" "$2" |
         sed -E 's/.* offset=(0x[0-9a-f]+) count=(0x[0-9a-f]+).*/\1 \2/' |
         while read -r off cnt; do
             printf '%d %d\n' "$off" "$cnt"
         done | sort -n
+}
+
+# check_chunks START END MAX STEP ALIGN: check the "offset count" lines
+# (as cache_lines prints them) on stdin against what a request for
+# [START, END) should have sent to the server (see check-chunks.py).
+check_chunks ()
+{
+    python3 "$abs_srcdir/check-chunks.py" "$@"
 }
 
 # jq EXPR: evaluate the Python expression EXPR on the JSON read from
@@ -256,6 +293,23 @@ cache_lines ()
 jq ()
 {
     python3 "$abs_srcdir/jq.py" "$@"
+}
+
+# run_py [ARGS...]: run the Python program on stdin with ARGS, with
+# the helpers in $abs_srcdir (rawclient, ...) importable and without
+# writing bytecode into the source tree.
+run_py ()
+{
+    PYTHONPATH="$abs_srcdir${PYTHONPATH:+:$PYTHONPATH}" \
+    PYTHONDONTWRITEBYTECODE=1 python3 - "$@"
+}
+
+# pipeline EXPORT N SIZE [TIMEOUT] [STRIDE] [VERSION]: send N
+# pipelined cache requests and check the exactly-once rule; prints a
+# JSON summary (see pipeline.py).
+pipeline ()
+{
+    PYTHONDONTWRITEBYTECODE=1 python3 "$abs_srcdir/pipeline.py" "$@"
 }
 
 # requires_nobody: skip unless the test can switch to the unprivileged

@@ -2,14 +2,15 @@
 # rawclient.py: speak the nbdcached client protocol (proto/PROTOCOL.md)
 # byte for byte, for the protocol tests.
 #
-# Used as a module by the tests' inline Python:
+# Used as a module by the tests' inline Python, which functions.sh's
+# run_py makes importable:
 #
-#   sys.dont_write_bytecode = True
-#   sys.path.insert(0, os.environ["abs_srcdir"])
+#   run_py <<'PY'
 #   from rawclient import Client, check
 #   c = Client()                  # connects to $NBDCACHE_SOCKET
 #   c.hello()
 #   r = c.request({"op": "exports"})
+#   PY
 #
 # Every wait has a timeout (TIMEOUT seconds unless told), so a daemon
 # that stays silent fails the test instead of hanging it.

@@ -11,7 +11,7 @@ requires python3 --version
 requires_nobody
 
 start_nbdkit disk memory 1G
-cat > "$tmpdir/conf" <<EOC
+start_nbdcached_conf <<EOC
 [daemon]
 socket-mode = 0666
 [export open]
@@ -23,7 +23,6 @@ allow-users = root, daemon
 uri = $disk_uri
 allow-groups = nogroup
 EOC
-start_nbdcached -c "$tmpdir/conf"
 
 names () { jq '[e["name"] for e in j]'; }
 

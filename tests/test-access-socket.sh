@@ -17,7 +17,7 @@ ctl_as_nobody exports 2> "$tmpdir/err" || status=$?
     fail "nobody reached a 0660 root socket: $(cat "$tmpdir/err")"
 stop_nbdcached
 
-cat > "$tmpdir/conf" <<EOC
+start_nbdcached_conf <<EOC
 [daemon]
 socket-mode = 0640
 socket-owner = nobody
@@ -25,7 +25,6 @@ socket-group = nogroup
 [export disk]
 uri = $disk_uri
 EOC
-start_nbdcached -c "$tmpdir/conf"
 [ "$(stat -c '%a %U %G' "$sock")" = "640 nobody nogroup" ] ||
     fail "socket is $(stat -c '%a %U %G' "$sock")"
 ctl_as_nobody cache disk 0 1M

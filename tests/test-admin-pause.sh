@@ -8,7 +8,7 @@ requires nbdkit --version
 requires python3 --version
 requires_nbdkit_filter log
 
-start_nbdkit disk --filter=log memory 100M logfile="$tmpdir/log"
+start_logged_disk 100M
 start_nbdcached -e disk="$disk_uri"
 
 paused () { ctl exports --json | jq 'j[0]["paused"]'; }

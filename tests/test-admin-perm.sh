@@ -10,13 +10,12 @@ requires python3 --version
 requires_nobody
 
 start_nbdkit disk memory 1G
-cat > "$tmpdir/conf" <<EOC
+start_nbdcached_conf <<EOC
 [daemon]
 socket-mode = 0666
 [export disk]
 uri = $disk_uri
 EOC
-start_nbdcached -c "$tmpdir/conf"
 
 paused () { ctl exports --json | jq 'j[0]["paused"]'; }
 

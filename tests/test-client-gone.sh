@@ -12,9 +12,8 @@ requires_nbdkit_filter delay
 start_slow_disk 100ms
 start_nbdcached -e disk="$disk_uri"
 
-python3 - "$tmpdir/log" <<'EOP'
-import os, sys, time
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py "$tmpdir/log" <<'EOP'
+import sys, time
 from rawclient import Client
 c = Client()
 c.hello()

@@ -17,30 +17,23 @@ requires_nbdkit_filter error
 start_nbdkit disk --filter=log --filter=error --filter=delay memory 8M \
     delay-cache=50ms error-cache=EIO error-cache-rate=100% \
     error-cache-file="$tmpdir/errors-on" logfile="$tmpdir/log"
-cat > "$tmpdir/conf" <<EOC
-[export disk]
-uri = $disk_uri
-connections = 1
-max-in-flight = 2
-warm-ttl = 0
-EOC
-start_nbdcached -c "$tmpdir/conf"
+start_nbdcached_export disk "$disk_uri" \
+    connections=1 max-in-flight=2 warm-ttl=0
 
 # 128 x 64 KiB = the whole 8 MiB export, pipelined.
-python3 "$abs_srcdir/pipeline.py" disk 128 65536 30 > "$tmpdir/result"
+pipeline disk 128 65536 30 > "$tmpdir/result"
 [ "$(jq '[j["ok"], j["failed"]]' < "$tmpdir/result")" = \
   '[128, {}]' ] || fail "$(cat "$tmpdir/result")"
 n="$(cache_lines "$tmpdir/log" | wc -l)"
 echo "128 requests reached the server as $n NBD commands"
 [ "$n" -le 16 ] || fail "too little coalescing: $n commands"
 cache_lines "$tmpdir/log" |
-    python3 "$abs_srcdir/check-chunks.py" 0 $((8*1024*1024)) \
-        $((32*1024*1024)) 1 1
+    check_chunks 0 $((8*1024*1024)) $((32*1024*1024)) 1 1
 
 # With errors on, merged commands fail, and so does every request
 # they covered: each cookie once, all EIO.
 touch "$tmpdir/errors-on"
-python3 "$abs_srcdir/pipeline.py" disk 64 65536 30 > "$tmpdir/result"
+pipeline disk 64 65536 30 > "$tmpdir/result"
 [ "$(jq '[j["accepted"], j["ok"], j["failed"]]' \
      < "$tmpdir/result")" = '[64, 0, {"EIO": 64}]' ] ||
     fail "errors: $(cat "$tmpdir/result")"

@@ -9,13 +9,8 @@ requires nbdkit --version
 requires_nbdkit_filter delay
 
 start_nbdkit slow --filter=delay memory 1G delay-open=20
-cat >"$tmpdir/nbdcached.conf" <<INI
-[export slow]
-uri = $slow_uri
-connect-timeout = 1
-INI
 start=$SECONDS
-start_nbdcached -c "$tmpdir/nbdcached.conf"
+start_nbdcached_export slow "$slow_uri" connect-timeout=1
 [ $((SECONDS - start)) -lt 5 ] || fail "the daemon took too long to start"
 
 ctl exports >"$tmpdir/exports"

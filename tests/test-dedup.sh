@@ -13,17 +13,11 @@ requires_nbdkit_filter delay
 
 start_nbdkit disk --filter=log --filter=delay memory 64M delay-cache=20ms \
     logfile="$tmpdir/log"
-cat > "$tmpdir/conf" <<EOC
-[export disk]
-uri = $disk_uri
-warm-ttl = 5
-coalesce = false
-EOC
-start_nbdcached -c "$tmpdir/conf"
+start_nbdcached_export disk "$disk_uri" warm-ttl=5 coalesce=false
 
 # 4 clients x the same 64 ranges of 1 MiB, at once.
 for k in 1 2 3 4; do
-    python3 "$abs_srcdir/pipeline.py" disk 64 1048576 30 > "$tmpdir/r$k" &
+    pipeline disk 64 1048576 30 > "$tmpdir/r$k" &
     p[$k]=$!
 done
 for k in 1 2 3 4; do
@@ -36,7 +30,7 @@ echo "4 x 64 requests reached the server as $n commands"
 [ "$n" -le 77 ] || fail "$n commands for 64 ranges (limit 1.2x)"
 
 # Within warm-ttl: nothing more is sent.
-python3 "$abs_srcdir/pipeline.py" disk 64 1048576 30 > "$tmpdir/again"
+pipeline disk 64 1048576 30 > "$tmpdir/again"
 [ "$(cache_lines "$tmpdir/log" | wc -l)" = "$n" ] ||
     fail "recently warmed ranges were sent again"
 [ "$(ctl stats --json | jq 'j["exports"][0]["deduplicated"]')" -ge 64 ] ||
@@ -44,7 +38,7 @@ python3 "$abs_srcdir/pipeline.py" disk 64 1048576 30 > "$tmpdir/again"
 
 # After it: sent again.
 sleep 5.2
-python3 "$abs_srcdir/pipeline.py" disk 64 1048576 30 > "$tmpdir/later"
+pipeline disk 64 1048576 30 > "$tmpdir/later"
 [ "$(cache_lines "$tmpdir/log" | wc -l)" -ge $((n + 64)) ] ||
     fail "ranges were not sent again after warm-ttl"
 stop_nbdcached

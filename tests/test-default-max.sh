@@ -8,7 +8,7 @@ requires nbdkit --version
 requires python3 --version
 requires_nbdkit_filter log
 
-start_nbdkit disk --filter=log memory 200M logfile="$tmpdir/log"
+start_logged_disk 200M
 start_nbdcached_nodedup disk="$disk_uri"
 
 M=$((1024*1024))
@@ -21,8 +21,7 @@ ctl exports --json >"$tmpdir/exports"
 
 ctl cache disk 0 100M
 cache_lines "$tmpdir/log" | tee "$tmpdir/cache"
-python3 "$abs_srcdir/check-chunks.py" 0 $((100*M)) $((32*M)) $((32*M)) 1 \
-    <"$tmpdir/cache"
+check_chunks 0 $((100*M)) $((32*M)) $((32*M)) 1 <"$tmpdir/cache"
 [ "$(wc -l <"$tmpdir/cache")" -eq 4 ] || fail "expected 4 chunks"
 
 # Unaligned and crossing a 32M boundary: [31M+7, 33M+7) is cut at 32M,

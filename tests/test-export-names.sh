@@ -12,7 +12,7 @@ requires nbdkit --version
 requires python3 --version
 requires_nbdkit_filter log
 
-start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
+start_logged_disk
 
 odd1='we"ird\name/with spaces'
 odd2=$'caf\xc3\xa9-\xe2\x82\xac'           # "café-€"

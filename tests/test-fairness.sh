@@ -15,10 +15,7 @@ requires_nbdkit_filter log
 start_slow_disk 50ms
 start_nbdcached_export disk "$disk_uri" connections=1 max-in-flight=1
 
-python3 - <<'PY'
-import os, sys
-sys.dont_write_bytecode = True  # keep the source tree clean
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py <<'PY'
 from rawclient import Client, check
 
 M = 1 << 20

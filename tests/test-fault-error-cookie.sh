@@ -30,7 +30,7 @@ rm -f "$tmpdir/disk.sock"
 start_nbdkit disk --filter=error memory 1G error-cache=EIO error-cache-rate=50%
 # One request, one NBD command: no coalescing or dedup to merge them.
 start_nbdcached_nodedup disk="$disk_uri"
-python3 "$abs_srcdir/pipeline.py" disk 400 65536 30 > "$tmpdir/result"
+pipeline disk 400 65536 30 > "$tmpdir/result"
 cat "$tmpdir/result"
 python3 - "$tmpdir/result" <<'EOP'
 import json, sys

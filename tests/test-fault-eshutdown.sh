@@ -11,14 +11,8 @@ requires_nbdkit_filter error
 start_nbdkit disk --filter=log --filter=error memory 1G \
     error-cache=ESHUTDOWN error-cache-rate=100% error-cache-file="$tmpdir/errors-on" \
     logfile="$tmpdir/log"
-cat > "$tmpdir/conf" <<EOC
-[export disk]
-uri = $disk_uri
-connections = 1
-reconnect-delay = 0.2
-reconnect-max-delay = 0.2
-EOC
-start_nbdcached -c "$tmpdir/conf"
+start_nbdcached_export disk "$disk_uri" connections=1 \
+    reconnect-delay=0.2 reconnect-max-delay=0.2
 
 touch "$tmpdir/errors-on"
 ctl cache disk 0 1M &

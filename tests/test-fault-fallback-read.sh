@@ -11,14 +11,13 @@ requires_nbdkit_filter nocache
 
 start_nbdkit disk --filter=log --filter=nocache memory 64M cachemode=none \
     logfile="$tmpdir/log"
-cat > "$tmpdir/conf" <<EOC
+start_nbdcached_conf <<EOC
 [export strict]
 uri = $disk_uri
 [export emulated]
 uri = $disk_uri
 fallback = read
 EOC
-start_nbdcached -c "$tmpdir/conf"
 
 status=0
 ctl cache strict 0 1M 2> "$tmpdir/err" || status=$?
@@ -26,10 +25,8 @@ ctl cache strict 0 1M 2> "$tmpdir/err" || status=$?
     fail "strict export: exit $status: $(cat "$tmpdir/err")"
 
 ctl cache emulated 1000 10M
-grep -E ' Read id=[0-9]+ offset=' "$tmpdir/log" |
-    sed -E 's/.* offset=(0x[0-9a-f]+) count=(0x[0-9a-f]+).*/\1 \2/' |
-    while read -r off cnt; do printf '%d %d\n' "$off" "$cnt"; done |
-    python3 "$abs_srcdir/check-chunks.py" 1000 $((1000 + 10*1024*1024)) \
+command_lines Read "$tmpdir/log" |
+    check_chunks 1000 $((1000 + 10*1024*1024)) \
         $((4*1024*1024)) $((4*1024*1024)) 1
 ! grep -q ' Cache id=' "$tmpdir/log" || fail "a Cache reached a server without cache"
 [ "$(ctl exports --json | jq \

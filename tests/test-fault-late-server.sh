@@ -8,7 +8,7 @@ make_tmpdir
 requires nbdkit --version
 
 start_nbdkit good memory 1G
-cat > "$tmpdir/conf" <<EOC
+start_nbdcached_conf <<EOC
 [export late]
 uri = nbd+unix:///?socket=$tmpdir/late.sock
 reconnect-delay = 0.1
@@ -16,7 +16,6 @@ reconnect-max-delay = 0.3
 [export good]
 uri = $good_uri
 EOC
-start_nbdcached -c "$tmpdir/conf"
 
 ctl cache good 0 1M
 [ "$(ctl exports --json | jq '[e["state"] for e in j]')" = \

@@ -9,13 +9,7 @@ requires nbdkit --version
 requires_nbdkit_filter delay
 
 start_slow_disk 60
-cat > "$tmpdir/conf" <<EOC
-[export disk]
-uri = $disk_uri
-request-timeout = 1.5
-reconnect-delay = 0.1
-EOC
-start_nbdcached -c "$tmpdir/conf"
+start_nbdcached_export disk "$disk_uri" request-timeout=1.5 reconnect-delay=0.1
 
 start=$SECONDS
 status=0

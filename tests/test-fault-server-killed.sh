@@ -18,7 +18,7 @@ start_nbdkit doomed --filter=log --filter=blocksize-policy --filter=delay \
     memory 64M blocksize-maximum=65536 delay-cache=200ms \
     logfile="$tmpdir/before.log"
 start_nbdkit other memory 1G
-cat > "$tmpdir/conf" <<EOC
+start_nbdcached_conf <<EOC
 [export doomed]
 uri = $doomed_uri
 reconnect-delay = 0.1
@@ -27,9 +27,8 @@ request-timeout = 30
 [export other]
 uri = $other_uri
 EOC
-start_nbdcached -c "$tmpdir/conf"
 
-python3 "$abs_srcdir/pipeline.py" doomed 200 262144 30 > "$tmpdir/result" &
+pipeline doomed 200 262144 30 > "$tmpdir/result" &
 pipe=$!
 for (( i=0; i < 50; i++ )); do
     n="$(ctl stats --json | jq \

@@ -8,7 +8,7 @@ set -e
 requires nbdkit --version
 requires_nbdkit_filter log
 make_tmpdir
-start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
+start_logged_disk
 start_nbdcached_nodedup disk="$disk_uri"
 
 vg_prog "$abs_builddir/test-lib-threads" "$sock"

@@ -10,15 +10,14 @@ requires python3 --version
 requires_nbdkit_filter delay
 
 start_nbdkit disk --filter=delay memory 1G delay-cache=50ms
-cat > "$tmpdir/conf" <<EOC
+start_nbdcached_conf <<EOC
 [daemon]
 max-client-requests = 4
 [export disk]
 uri = $disk_uri
 EOC
-start_nbdcached -c "$tmpdir/conf"
 
-python3 "$abs_srcdir/pipeline.py" disk 60 65536 30 > "$tmpdir/result" &
+pipeline disk 60 65536 30 > "$tmpdir/result" &
 pipe=$!
 max=0
 while kill -0 $pipe 2>/dev/null; do

@@ -15,9 +15,8 @@ requires prlimit --version
 prlimit --pid "$nbdcached_pid" --nofile=64:64
 pid=$nbdcached_pid
 
-python3 - "$pid" <<'EOP'
+run_py "$pid" <<'EOP'
 import os, socket, sys, time
-sys.path.insert(0, os.environ["abs_srcdir"])
 from rawclient import Client, check
 
 def cpu(pid):

@@ -11,9 +11,7 @@ requires python3 --version
 start_nbdkit disk memory 1G
 start_nbdcached -e disk="$disk_uri"
 
-python3 - <<'EOP'
-import os, subprocess, sys
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py <<'EOP'
 from rawclient import Client, check
 staller = Client()
 staller.hello()

@@ -9,17 +9,15 @@ requires nbdkit --version
 requires python3 --version
 
 start_nbdkit disk memory 1G
-cat > "$tmpdir/conf" <<EOC
+start_nbdcached_conf <<EOC
 [daemon]
 max-client-output = 64K
 [export disk]
 uri = $disk_uri
 EOC
-start_nbdcached -c "$tmpdir/conf"
 
-python3 - <<'EOP'
-import os, socket, sys, time
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py <<'EOP'
+import socket
 from rawclient import Client, Closed
 c = Client()
 c.hello()

@@ -13,9 +13,7 @@ start_nbdkit disk memory 1G
 start_nbdcached -e disk="$disk_uri"
 rss0="$(awk '/VmRSS/ {print $2}' /proc/$nbdcached_pid/status)"
 
-python3 - <<'EOP'
-import os, sys
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py <<'EOP'
 from rawclient import Client, check
 clients = [Client(timeout=30) for _ in range(1000)]
 for c in clients:

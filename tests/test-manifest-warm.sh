@@ -24,12 +24,14 @@ cat >"$tmpdir/manifest" <<EOF2
   {"export":"disk", "offset":$((8*M)), "count":$((3*M))}
 EOF2
 
-# new_caches NAME: the Cache requests in NAME's log since mark_logs.
+# mark_logs: remember where both servers' logs end now.
 mark_logs ()
 {
     disk_mark=$(wc -l <"$tmpdir/disk.log")
     data_mark=$(wc -l <"$tmpdir/data.log")
 }
+
+# new_caches NAME: the Cache requests in NAME's log since mark_logs.
 new_caches ()
 {
     local mark="${1}_mark"
@@ -45,11 +47,10 @@ check_coverage ()
     new_caches disk >"$tmpdir/disk.cache"
     new_caches data >"$tmpdir/data.cache"
     awk -v m=$((8*M)) '$1 < m' "$tmpdir/disk.cache" |
-        python3 "$abs_srcdir/check-chunks.py" 0 $((4*M)) $((32*M)) 1 1
+        check_chunks 0 $((4*M)) $((32*M)) 1 1
     awk -v m=$((8*M)) '$1 >= m' "$tmpdir/disk.cache" |
-        python3 "$abs_srcdir/check-chunks.py" $((8*M)) $((11*M)) $((32*M)) 1 1
-    python3 "$abs_srcdir/check-chunks.py" 0 $((10*M)) $((32*M)) 1 1 \
-        <"$tmpdir/data.cache"
+        check_chunks $((8*M)) $((11*M)) $((32*M)) 1 1
+    check_chunks 0 $((10*M)) $((32*M)) 1 1 <"$tmpdir/data.cache"
 }
 
 # From a file.

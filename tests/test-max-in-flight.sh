@@ -29,5 +29,5 @@ echo "at most $max Cache commands in flight"
 [ "$max" -le 2 ] || fail "$max Cache commands were in flight at once"
 [ "$max" -eq 2 ] || fail "never 2 in flight: the window is not used"
 [ "$(cache_lines "$tmpdir/log" | wc -l)" -eq 16 ] || fail "expected 16 chunks"
-python3 "$abs_srcdir/check-chunks.py" 0 $((384*1048576)) 33554432 33554432 1 \
+check_chunks 0 $((384*1048576)) 33554432 33554432 1 \
     < <(cache_lines "$tmpdir/log" | awk '$1 < 512*1048576')

@@ -18,7 +18,7 @@ start_nbdkit single --filter=log --filter=multi-conn memory 1G \
     multi-conn-mode=disable logfile="$tmpdir/single.log"
 start_nbdkit multi --filter=log memory 1G logfile="$tmpdir/multi.log"
 
-cat >"$tmpdir/nbdcached.conf" <<INI
+start_nbdcached_conf <<INI
 [export single]
 uri = $single_uri
 connections = 4
@@ -27,7 +27,6 @@ connections = 4
 uri = $multi_uri
 connections = 2
 INI
-start_nbdcached -c "$tmpdir/nbdcached.conf"
 
 for (( i=0; i < 100; i++ )); do
     ctl exports --json >"$tmpdir/exports"

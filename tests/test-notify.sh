@@ -14,9 +14,8 @@ python3 "$abs_srcdir/notify-listen.py" "$tmpdir/notify" "$tmpdir/msgs" &
 listener=$!
 cleanup_fn "kill $listener"
 wait_for_file "$tmpdir/notify"
-printf '[export disk]\nuri = %s\n' "$disk_uri" > "$tmpdir/conf"
 NOTIFY_SOCKET="$tmpdir/notify" WATCHDOG_USEC=400000 \
-    start_nbdcached -c "$tmpdir/conf"
+    start_nbdcached_export disk "$disk_uri"
 
 wait_msg ()
 {

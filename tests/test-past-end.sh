@@ -7,7 +7,7 @@ make_tmpdir
 requires nbdkit --version
 requires_nbdkit_filter log
 
-start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
+start_logged_disk
 start_nbdcached -e disk="$disk_uri"
 
 # expect_fail STATUS PATTERN ARGS...: ctl ARGS exits STATUS with

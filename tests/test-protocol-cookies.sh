@@ -11,13 +11,10 @@ requires nbdkit --version
 requires python3 --version
 requires_nbdkit_filter log
 
-start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
+start_logged_disk
 start_nbdcached_nodedup disk="$disk_uri"
 
-python3 - <<'PY'
-import os, sys
-sys.dont_write_bytecode = True  # keep the source tree clean
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py <<'PY'
 from rawclient import Client, check, expect_error
 
 M = 1 << 20

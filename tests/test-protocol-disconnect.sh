@@ -16,10 +16,8 @@ requires_nbdkit_filter delay
 start_slow_disk 300ms
 start_nbdcached_nodedup disk="$disk_uri"
 
-python3 - <<'PY'
-import os, sys, time
-sys.dont_write_bytecode = True  # keep the source tree clean
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py <<'PY'
+import time
 from rawclient import Client, check
 
 M = 1 << 20

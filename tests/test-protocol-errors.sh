@@ -9,13 +9,11 @@ requires nbdkit --version
 requires python3 --version
 requires_nbdkit_filter log
 
-start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
+start_logged_disk
 start_nbdcached -e disk="$disk_uri"
 
-python3 - <<'PY'
-import os, sys
-sys.dont_write_bytecode = True  # keep the source tree clean
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py <<'PY'
+import sys
 from rawclient import Client, ProtocolTestError, check, expect_error
 
 G = 1 << 30

@@ -16,10 +16,8 @@ version="$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' \
                "$abs_builddir/../config.h")"
 export version
 
-python3 - <<'PY'
-import os, sys
-sys.dont_write_bytecode = True  # keep the source tree clean
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py <<'PY'
+import os
 from rawclient import Client, check, expect_error
 
 # hello, version 1: the full reply.

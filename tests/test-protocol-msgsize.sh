@@ -12,10 +12,7 @@ requires python3 --version
 start_nbdkit disk memory 1G
 start_nbdcached -e disk="$disk_uri"
 
-python3 - <<'PY'
-import os, sys
-sys.dont_write_bytecode = True  # keep the source tree clean
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py <<'PY'
 from rawclient import Client, check, expect_error
 
 LIMIT = 65535                   # bytes, LF excluded

@@ -21,10 +21,8 @@ requires_nbdkit_filter log
 start_slow_disk 1
 start_nbdcached_nodedup disk="$disk_uri"
 
-python3 - <<'PY'
-import os, sys, time
-sys.dont_write_bytecode = True  # keep the source tree clean
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py <<'PY'
+import time
 from rawclient import Client, check, expect_error
 
 def cache(c, offset, rid, count=4096):

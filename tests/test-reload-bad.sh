@@ -9,9 +9,8 @@ requires nbdkit --version
 requires python3 --version
 
 start_nbdkit disk memory 1G
-conf="$tmpdir/conf"
-printf '[export disk]\nuri = %s\n' "$disk_uri" > "$conf"
-start_nbdcached -c "$conf"
+start_nbdcached_export disk "$disk_uri"
+conf="$tmpdir/export.conf"                # what start_nbdcached_export wrote
 
 printf '[export disk]\nuri = %s\n[export other]\nconnections = 0\n' \
     "$disk_uri" > "$conf"
@@ -29,9 +28,7 @@ ctl cache disk 0 1M
   '["disk"]' ] || fail "the exports changed"
 
 # The same through the admin op.
-python3 - <<'EOP'
-import os, sys
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py <<'EOP'
 from rawclient import Client, expect_error, check
 c = Client()
 c.hello()
@@ -40,9 +37,7 @@ expect_error(r, "EINVAL")
 check("connections = 0" in r["error"]["message"], "no reason given", r)
 EOP
 printf '[export disk]\nuri = %s\n' "$disk_uri" > "$conf"
-python3 - <<'EOP'
-import os, sys
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py <<'EOP'
 from rawclient import Client, check
 c = Client()
 c.hello()

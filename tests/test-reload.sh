@@ -13,8 +13,7 @@ requires_nbdkit_filter delay
 start_nbdkit slow --filter=log --filter=delay memory 1G delay-cache=300ms \
     logfile="$tmpdir/slow.log"
 start_nbdkit other memory 1G
-conf="$tmpdir/conf"
-cat > "$conf" <<EOC
+start_nbdcached_conf <<EOC
 [export keep]
 uri = $slow_uri
 [export gone]
@@ -22,11 +21,10 @@ uri = $slow_uri
 [export change]
 uri = $other_uri
 EOC
-start_nbdcached -c "$conf"
 
-python3 "$abs_srcdir/pipeline.py" keep 40 1048576 30 > "$tmpdir/keep" &
+pipeline keep 40 1048576 30 > "$tmpdir/keep" &
 keep=$!
-python3 "$abs_srcdir/pipeline.py" gone 20 1048576 30 > "$tmpdir/gone" &
+pipeline gone 20 1048576 30 > "$tmpdir/gone" &
 gone=$!
 # Reload only once the daemon has accepted every request of both (a
 # fixed sleep lost that race on a loaded machine); at 300 ms per Cache
@@ -37,7 +35,7 @@ all_accepted () {
       '[40, 20]' ]
 }
 wait_until 10 all_accepted || fail "the daemon did not accept every request"
-cat > "$conf" <<EOC
+cat > "$tmpdir/conf" <<EOC
 [export keep]
 uri = $slow_uri
 [export change]

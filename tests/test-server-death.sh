@@ -15,14 +15,13 @@ requires_nbdkit_filter delay
 # Every Cache on "doomed" takes 3 s: it is killed well before.
 start_nbdkit doomed --filter=delay memory 1G delay-cache=3
 start_nbdkit other memory 1G
-cat > "$tmpdir/conf" <<EOC
+start_nbdcached_conf <<EOC
 [export doomed]
 uri = $doomed_uri
 request-timeout = 2
 [export other]
 uri = $other_uri
 EOC
-start_nbdcached -c "$tmpdir/conf"
 
 status=0
 ctl cache doomed 0 100M 2>"$tmpdir/err" &

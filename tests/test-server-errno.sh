@@ -18,10 +18,7 @@ for e in EPERM EIO ENOMEM EINVAL ENOSPC; do
 done
 start_nbdcached "${args[@]}"
 
-python3 - <<'PY'
-import os, sys
-sys.dont_write_bytecode = True  # keep the source tree clean
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py <<'PY'
 from rawclient import Client, check, expect_error
 
 c = Client()

@@ -8,7 +8,7 @@ make_tmpdir
 requires nbdkit --version
 requires systemd-socket-activate --version
 
-start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
+start_logged_disk
 sock="$tmpdir/activated.sock"
 systemd-socket-activate -l "$sock" -- \
     $VG "$NBDCACHED" -v -e disk="$disk_uri" -P "$tmpdir/nbdcached.pid" \

@@ -22,7 +22,7 @@ ctl cache disk 1000 3M
 # [1000, 1000+3M) rounded out to 4K is [0, 3M+4K).
 end=$(( (1000 + 3*M + 4095) / 4096 * 4096 ))
 cache_lines "$tmpdir/log" | tee "$tmpdir/cache"
-python3 "$abs_srcdir/check-chunks.py" 0 $end $M $M 4096 <"$tmpdir/cache"
+check_chunks 0 $end $M $M 4096 <"$tmpdir/cache"
 [ "$(wc -l <"$tmpdir/cache")" -eq 4 ] || fail "expected 4 chunks"
 
 # An unaligned range in the middle: [5M+1, 5M+1+2M) becomes
@@ -31,7 +31,7 @@ n=$(wc -l <"$tmpdir/log")
 ctl cache disk $((5*M + 1)) 2M
 tail -n +$((n+1)) "$tmpdir/log" >"$tmpdir/log2"
 cache_lines "$tmpdir/log2" | tee "$tmpdir/cache2"
-python3 "$abs_srcdir/check-chunks.py" $((5*M)) $((7*M + 4096)) $M $M 4096 \
+check_chunks $((5*M)) $((7*M + 4096)) $M $M 4096 \
     <"$tmpdir/cache2"
 
 # The last byte of the export: one 4K chunk, ending exactly at the end.

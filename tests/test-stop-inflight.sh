@@ -17,17 +17,15 @@ drain_case ()
 {
     rm -f "$tmpdir/disk.sock"
     start_nbdkit disk --filter=delay memory 1G delay-cache="$1"
-    cat > "$tmpdir/conf" <<EOC
+    start_nbdcached_conf <<EOC
 [daemon]
 drain-timeout = $2
 [export disk]
 uri = $disk_uri
 EOC
-    start_nbdcached -c "$tmpdir/conf"
     export nbdcached_pid
-    python3 - "$3" "$4" <<'PY'
+    run_py "$3" "$4" <<'PY'
 import os, signal, sys, time
-sys.path.insert(0, os.environ["abs_srcdir"])
 from rawclient import Client, Closed, check
 
 want, limit = sys.argv[1], float(sys.argv[2])

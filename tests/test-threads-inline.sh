@@ -8,15 +8,15 @@ make_tmpdir
 requires nbdkit --version
 requires python3 --version
 
-start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
+start_logged_disk
 start_nbdcached -t 0 -e disk="$disk_uri"
 grep -q "0 worker threads" "$tmpdir/nbdcached.log" || fail "not inline"
 
 ctl cache disk 1000 100M
 cache_lines "$tmpdir/log" |
-    python3 "$abs_srcdir/check-chunks.py" 1000 $((1000 + 100*1024*1024)) \
+    check_chunks 1000 $((1000 + 100*1024*1024)) \
         $((32*1024*1024)) $((32*1024*1024)) 1
-python3 "$abs_srcdir/pipeline.py" disk 300 65536 30 > "$tmpdir/result"
+pipeline disk 300 65536 30 > "$tmpdir/result"
 [ "$(jq '[j["ok"], j["failed"]]' < "$tmpdir/result")" = \
   '[300, {}]' ] || fail "$(cat "$tmpdir/result")"
 stop_nbdcached

@@ -13,7 +13,7 @@ psktool -u alice -p "$tmpdir/keys.psk" >/dev/null
 psktool -u alice -p "$tmpdir/wrong.psk" >/dev/null
 start_nbdkit disk --tls=require --tls-psk="$tmpdir/keys.psk" \
     --filter=log memory 1G logfile="$tmpdir/log"
-cat > "$tmpdir/conf" <<EOC
+start_nbdcached_conf <<EOC
 [export secure]
 uri = nbds+unix://alice@/?socket=$tmpdir/disk.sock
 tls = require
@@ -24,7 +24,6 @@ tls = require
 tls-psk-file = $tmpdir/wrong.psk
 reconnect-delay = 5
 EOC
-start_nbdcached -c "$tmpdir/conf"
 
 [ "$(ctl exports --json | jq '[e["state"] for e in j]')" = \
   '["up", "down"]' ] || fail "unexpected export states"

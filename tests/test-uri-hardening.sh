@@ -11,7 +11,7 @@ requires python3 --version
 
 start_nbdkit disk memory 1G
 echo "alice:0123456789abcdef" > "$tmpdir/psk"
-cat > "$tmpdir/conf" <<EOC
+start_nbdcached_conf <<EOC
 [export plain]
 uri = $disk_uri
 [export local-file]
@@ -23,7 +23,6 @@ allow-transports = tcp
 uri = $disk_uri
 tls = require
 EOC
-start_nbdcached -c "$tmpdir/conf"
 
 [ "$(ctl exports --json | jq '[e["state"] for e in j]')" = \
   '["up", "down", "down", "down"]' ] || fail "a hardened export connected"
@@ -35,9 +34,8 @@ grep -q "export must-tls: down: .*TLS setting nbd+unix is not permitted" \
     "$tmpdir/nbdcached.log" || fail "no reason logged for must-tls"
 
 # A client cannot smuggle a URI in place of an export name.
-python3 - "$disk_uri" <<'EOP'
-import os, sys
-sys.path.insert(0, os.environ["abs_srcdir"])
+run_py "$disk_uri" <<'EOP'
+import sys
 from rawclient import Client, expect_error
 c = Client()
 c.hello()

@@ -8,7 +8,7 @@ requires nbdkit --version
 requires python3 --version
 requires_nbdkit_filter log
 
-start_nbdkit disk --filter=log memory 100M logfile="$tmpdir/log"
+start_logged_disk 100M
 start_nbdcached_nodedup disk="$disk_uri"
 
 M=$((1024*1024))
@@ -21,8 +21,7 @@ grep -qE '^warmed disk: 100M in [0-9.]+s \(.*/s\)$' "$tmpdir/out" ||
 [ ! -s "$tmpdir/err" ] || fail "warm --no-progress wrote to stderr"
 
 cache_lines "$tmpdir/log" | tee "$tmpdir/cache"
-python3 "$abs_srcdir/check-chunks.py" 0 $((100*M)) $((32*M)) $((32*M)) 1 \
-    <"$tmpdir/cache"
+check_chunks 0 $((100*M)) $((32*M)) $((32*M)) 1 <"$tmpdir/cache"
 
 # Small requests, many in flight: still exactly once.
 n=$(wc -l <"$tmpdir/log")
@@ -30,7 +29,7 @@ ctl warm disk --no-progress --request-size 3M --in-flight 64 >"$tmpdir/out"
 grep -q '^warmed disk: 100M ' "$tmpdir/out" || fail "no 'warmed' summary"
 tail -n +$((n+1)) "$tmpdir/log" >"$tmpdir/log2"
 cache_lines "$tmpdir/log2" >"$tmpdir/cache2"
-python3 "$abs_srcdir/check-chunks.py" 0 $((100*M)) $((3*M)) 1 1 <"$tmpdir/cache2"
+check_chunks 0 $((100*M)) $((3*M)) 1 1 <"$tmpdir/cache2"
 [ "$(wc -l <"$tmpdir/cache2")" -ge 34 ] || fail "expected at least 34 chunks"
 
 status=0
