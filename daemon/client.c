@@ -11,7 +11,8 @@
  * replies are written at the end of each pass of the loop with one
  * send, and a write event is armed only when the socket does not take
  * everything (strace showed a bufferevent costing an ioctl and two
- * epoll_ctl calls per request).  Idle clients hold no buffers.
+ * epoll_ctl calls per request).  An idle client holds no read buffer,
+ * and keeps its write buffer only while that is small (client_write).
  */
 #include <config.h>
 
@@ -164,7 +165,7 @@ clients_flush (void)
 /* Is CLIENT at its limit of requests or bytes in flight?  Then we stop
  * reading from it until some complete (backpressure).
  */
-bool
+static bool
 client_over_limits (const struct client *client)
 {
   return client->in_flight >= cfg.max_client_requests ||

@@ -298,7 +298,9 @@ find_export (struct config *c, const char *name)
   return NULL;
 }
 
-/* An export name is 1 to 255 bytes without control characters. */
+/* An export name is 1 to NBDC_MAX_EXPORT_NAME bytes of UTF-8 without
+ * control characters.
+ */
 static const char *
 check_export_name (const char *name)
 {
@@ -307,7 +309,8 @@ check_export_name (const char *name)
   if (len == 0)
     return "export name is empty";
   if (len > NBDC_MAX_EXPORT_NAME)
-    return "export name is longer than 255 bytes";
+    return "export name is longer than " NBDC_STR (NBDC_MAX_EXPORT_NAME)
+      " bytes";
   for (const unsigned char *p = (const unsigned char *) name; *p; p++)
     if (*p < 0x20 || *p == 0x7f)
       return "export name contains a control character";
@@ -434,7 +437,7 @@ scan_sections (struct config *c, const char *path, FILE *fp)
 /* Read PATH into C.  Returns 0, or -1 after logging the file, line
  * and reason.
  */
-int
+static int
 config_load_file (struct config *c, const char *path)
 {
   struct parse_state ps = { .cfg = c };
@@ -492,7 +495,7 @@ config_add_export_arg (struct config *c, const char *arg)
 }
 
 /* Check the whole configuration once everything is read. */
-int
+static int
 config_finish (struct config *c)
 {
   for (size_t i = 0; i < c->exports.len; i++) {

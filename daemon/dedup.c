@@ -44,7 +44,7 @@ bool
 dedup_recent_covers (const struct export *exp, uint64_t start, uint64_t end,
                      uint64_t now)
 {
-  uint64_t ttl = (uint64_t) exp->cfg->warm_ttl_ms * 1000000;
+  uint64_t ttl = (uint64_t) exp->cfg.warm_ttl_ms * 1000000;
   size_t i;
 
   if (ttl == 0)
@@ -66,7 +66,7 @@ dedup_recent_add (struct export *exp, uint64_t start, uint64_t end,
   struct warm_range r = { start, end, now };
   size_t i, j;
 
-  if (exp->cfg->warm_ttl_ms == 0)
+  if (exp->cfg.warm_ttl_ms == 0)
     return;
   if (v->len == 0)
     exp->recent_oldest_ns = now;
@@ -97,7 +97,7 @@ dedup_recent_add (struct export *exp, uint64_t start, uint64_t end,
 void
 dedup_recent_expire (struct export *exp, uint64_t now)
 {
-  uint64_t ttl = (uint64_t) exp->cfg->warm_ttl_ms * 1000000;
+  uint64_t ttl = (uint64_t) exp->cfg.warm_ttl_ms * 1000000;
   uint64_t oldest = UINT64_MAX;
   size_t out = 0;
 
@@ -136,7 +136,7 @@ dedup_inflight_find (const struct export *exp, uint64_t start, uint64_t end)
 {
   size_t i;
 
-  if (exp->cfg->warm_ttl_ms == 0)
+  if (exp->cfg.warm_ttl_ms == 0)
     return NULL;
   i = inflight_search (&exp->inflight, start);
   for (; i < exp->inflight.len && exp->inflight.ptr[i]->offset == start; i++)
@@ -154,7 +154,7 @@ dedup_inflight_add (struct export *exp, struct chunk *c)
   chunk_list *v = &exp->inflight;
   size_t i;
 
-  if (exp->cfg->warm_ttl_ms == 0 || chunk_list_reserve (v, 1) == -1)
+  if (exp->cfg.warm_ttl_ms == 0 || chunk_list_reserve (v, 1) == -1)
     return;
   i = inflight_search (v, c->offset);
   memmove (&v->ptr[i + 1], &v->ptr[i], (v->len - i) * sizeof c);

@@ -32,15 +32,14 @@ export_new (const struct export_config *ec)
 {
   struct export *exp = calloc (1, sizeof *exp);
 
-  if (exp == NULL || export_config_copy (&exp->own_cfg, ec) == -1) {
+  if (exp == NULL || export_config_copy (&exp->cfg, ec) == -1) {
     log_warn ("export %s", ec->name);
     if (exp)
-      export_config_free (&exp->own_cfg);
+      export_config_free (&exp->cfg);
     free (exp);
     return NULL;
   }
-  exp->cfg = &exp->own_cfg;
-  exp->name = exp->own_cfg.name;
+  exp->name = exp->cfg.name;
   exp->connections_configured =
     ec->connections ? ec->connections : DEFAULT_CONNECTIONS;
   TAILQ_INIT (&exp->pending);
@@ -49,7 +48,7 @@ export_new (const struct export_config *ec)
   exp->conns = calloc (exp->connections_configured, sizeof *exp->conns);
   if (exp->conns == NULL) {
     log_warn ("export %s", ec->name);
-    export_config_free (&exp->own_cfg);
+    export_config_free (&exp->cfg);
     free (exp);
     return NULL;
   }
@@ -70,7 +69,7 @@ export_new (const struct export_config *ec)
 static void
 export_free (struct export *exp)
 {
-  export_config_free (&exp->own_cfg);
+  export_config_free (&exp->cfg);
   chunk_list_reset (&exp->inflight);
   warm_ranges_reset (&exp->recent);
   free (exp->conns);
@@ -149,7 +148,7 @@ exports_reload (const struct config *newcfg)
     const struct export_config *ec = &newcfg->exports.ptr[i];
     struct export *old = export_lookup (ec->name), *exp = old;
 
-    if (old == NULL || !export_config_equal (old->cfg, ec)) {
+    if (old == NULL || !export_config_equal (&old->cfg, ec)) {
       exp = export_new (ec);
       if (exp == NULL)
         goto fail;
@@ -272,7 +271,7 @@ id_listed (const id_list *list, unsigned id)
 bool
 export_allowed (const struct export *exp, const struct client *client)
 {
-  const struct export_config *ec = exp->cfg;
+  const struct export_config *ec = &exp->cfg;
 
   if (!ec->restricted || client->uid == 0)
     return true;
@@ -293,7 +292,7 @@ export_first_up (struct export *exp, const struct export_info *info)
 {
   exp->info = *info;
   exp->have_info = true;
-  if (!info->can_cache && exp->cfg->fallback == FALLBACK_READ &&
+  if (!info->can_cache && exp->cfg.fallback == FALLBACK_READ &&
       exp->info.block_max > FALLBACK_READ_MAX)
     exp->info.block_max = FALLBACK_READ_MAX;
   exp->nr_conns = 1;
@@ -307,7 +306,7 @@ export_first_up (struct export *exp, const struct export_info *info)
             "%u connection%s", exp->name,
             (unsigned long long) info->size,
             info->can_cache ? "yes" :
-            exp->cfg->fallback == FALLBACK_READ ? "emulated by reads" : "no",
+            exp->cfg.fallback == FALLBACK_READ ? "emulated by reads" : "no",
             exp->info.block_min, exp->info.block_pref, exp->info.block_max,
             exp->nr_conns, exp->nr_conns == 1 ? "" : "s");
   for (unsigned j = 1; j < exp->nr_conns; j++)
@@ -358,7 +357,7 @@ export_conn_event (struct conn_event *ev)
 static void
 export_janitor (struct export *exp, uint64_t now)
 {
-  uint64_t timeout = (uint64_t) exp->cfg->request_timeout_ms * 1000000;
+  uint64_t timeout = (uint64_t) exp->cfg.request_timeout_ms * 1000000;
   struct request *req;
 
   while ((req = TAILQ_FIRST (&exp->live)) != NULL &&
@@ -375,7 +374,7 @@ export_janitor (struct export *exp, uint64_t now)
     if (conn->up && conn->outstanding > 0 && !conn->reset_posted &&
         !conn->stopping && now - conn->last_progress_ns >= timeout) {
       log_warnx ("export %s: connection %u: no reply for %u ms; "
-                 "dropping it", exp->name, j, exp->cfg->request_timeout_ms);
+                 "dropping it", exp->name, j, exp->cfg.request_timeout_ms);
       conn->reset_posted = true;
       loop_post (conn->worker->lp, &conn->reset_msg);
     }

@@ -1,5 +1,5 @@
-/* nbdcached: the bodies of the "exports" and "stats" replies.  Main
- * thread only.  Field names are part of the protocol: see
+/* nbdcached: the bodies of the "exports", "stats" and "clients"
+ * replies.  Main thread only.  Field names are part of the protocol: see
  * proto/PROTOCOL.md before changing one.
  */
 #include <config.h>

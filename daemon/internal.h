@@ -118,9 +118,7 @@ extern int export_config_copy (struct export_config *dst,
 extern bool export_config_equal (const struct export_config *a,
                                  const struct export_config *b);
 extern void export_config_free (struct export_config *ec);
-extern int config_load_file (struct config *cfg, const char *path);
 extern int config_add_export_arg (struct config *cfg, const char *arg);
-extern int config_finish (struct config *cfg);
 extern void config_free (struct config *cfg);
 
 /* ------------------------------------------------------------------ */
@@ -292,9 +290,8 @@ extern const uint64_t latency_bounds_us[LATENCY_BUCKETS];
 #define ERRNO_SLOTS 140         /* errno values counted one by one */
 
 struct export {
-  struct export_config own_cfg; /* the export's copy: reload-safe */
-  const struct export_config *cfg; /* == &own_cfg */
-  const char *name;             /* cfg->name */
+  struct export_config cfg;     /* the export's own copy: reload-safe */
+  const char *name;             /* cfg.name */
   unsigned connections_configured;
   bool paused;                  /* admin "pause": send nothing */
   bool draining;                /* removed by a reload: finishing */
@@ -450,7 +447,7 @@ extern void requests_fail_all (struct export *exp, int error,
                                const char *why);
 extern void request_complete (struct request *req, int error,
                               const char *why);
-extern void chunks_free_cache (void);
+extern void request_caches_free (void);
 
 /* ------------------------------------------------------------------ */
 /* client.c: one local client connection. */
@@ -506,7 +503,6 @@ extern void clients_close_all (void);
 extern void clients_close_all_after_flush (void);
 extern void clients_stop_reading (void);
 extern void clients_flush (void);
-extern bool client_over_limits (const struct client *client);
 extern void client_request_done (struct client *client, uint64_t bytes);
 
 /* ------------------------------------------------------------------ */
@@ -514,12 +510,12 @@ extern void client_request_done (struct client *client, uint64_t bytes);
 
 extern void ops_handle_line (struct client *client, const char *line,
                              size_t len);
+extern bool client_is_admin (const struct client *client);
 
-/* info.c: the "exports" and "stats" replies. */
+/* info.c: the "exports", "stats" and "clients" replies. */
 extern struct json_object *info_exports (const struct client *client);
 extern struct json_object *info_stats (const struct client *client);
 extern struct json_object *info_clients (const struct client *client);
-extern bool client_is_admin (const struct client *client);
 
 /* ------------------------------------------------------------------ */
 /* listener.c */
@@ -534,16 +530,16 @@ extern void notify_reloading (void);
 extern void notify_stopping (void);
 extern void notify_watchdog_start (void);
 extern void notify_watchdog_stop (void);
+extern void daemon_notify_status (void);
 
 /* reload.c */
 extern void reload_init (const char *file, char *const *args,
                          size_t nr_args);
+extern int daemon_reload (char *error, size_t len);
 
 /* main.c */
 extern bool daemon_stopping;
 extern bool daemon_draining;
-extern int daemon_reload (char *error, size_t len);
-extern void daemon_notify_status (void);
 extern uint64_t start_time_ns;
 extern uint64_t now_ns (void);
 extern void daemon_check_ready (void);

@@ -24,7 +24,6 @@ uint64_t start_time_ns;
 
 struct config cfg;
 static bool ready;
-static char *pid_file;
 static uint64_t drain_deadline_ns;
 
 /* -c and -e, kept for reloads. */
@@ -161,12 +160,12 @@ write_pid_file (void)
 {
   FILE *fp;
 
-  if (pid_file == NULL)
+  if (cfg.pid_file == NULL)
     return;
-  fp = fopen (pid_file, "w");
+  fp = fopen (cfg.pid_file, "w");
   if (fp == NULL || fprintf (fp, "%d\n", (int) getpid ()) < 0 ||
       fclose (fp) == EOF)
-    fatal ("%s", pid_file);
+    fatal ("%s", cfg.pid_file);
 }
 
 /* Called whenever an export's first connection attempt ends: once all
@@ -329,9 +328,10 @@ shutdown_daemon (void)
   for_each_export (exp)
     requests_fail_all (exp, ESHUTDOWN, "the daemon is stopping");
   exports_free ();
-  chunks_free_cache ();
-  if (pid_file)
-    unlink (pid_file);
+  request_caches_free ();
+  /* A reload keeps the pid file's name (reload.c). */
+  if (cfg.pid_file)
+    unlink (cfg.pid_file);
 }
 
 int
@@ -355,7 +355,6 @@ main (int argc, char **argv)
   if (socket_path == NULL)
     fatalx ("no socket path: use -s PATH, or set NBDCACHE_SOCKET or "
             "XDG_RUNTIME_DIR");
-  pid_file = cfg.pid_file ? strdup (cfg.pid_file) : NULL;
   reload_init (config_file, export_args.ptr, export_args.len);
   start_time_ns = now_ns ();
 
@@ -399,7 +398,6 @@ main (int argc, char **argv)
   loop_free (&main_loop);
   config_free (&cfg);
   arg_list_reset (&export_args);
-  free (pid_file);
   log_info ("stopped");
   return 0;
 }

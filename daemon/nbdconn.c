@@ -125,7 +125,7 @@ issue_queued (struct nbdconn *conn)
 {
   while (conn->state == CONN_UP && !conn->shutdown_wanted &&
          conn->queue_head != NULL &&
-         conn->in_flight < conn->exp->cfg->max_in_flight) {
+         conn->in_flight < conn->exp->cfg.max_in_flight) {
     struct msg *m = conn->queue_head;
 
     conn->queue_head = m->next;
@@ -156,10 +156,10 @@ static void
 conn_ready (struct nbdconn *conn)
 {
   conn->state = CONN_UP;
-  conn->backoff_ms = conn->exp->cfg->reconnect_min_ms;
+  conn->backoff_ms = conn->exp->cfg.reconnect_min_ms;
   if (conn->timer)
     event_del (conn->timer);
-  conn->use_read = conn->exp->cfg->fallback == FALLBACK_READ &&
+  conn->use_read = conn->exp->cfg.fallback == FALLBACK_READ &&
     nbd_can_cache (conn->nbd) != 1;
   if (conn->use_read && conn->scratch == NULL) {
     conn->scratch = malloc (FALLBACK_READ_MAX);
@@ -350,7 +350,7 @@ conn_down (struct nbdconn *conn, const char *why)
 {
   bool was_up = conn->state == CONN_UP;
   unsigned delay = conn->backoff_ms;
-  const struct export_config *ec = conn->exp->cfg;
+  const struct export_config *ec = &conn->exp->cfg;
 
   if (conn->timer)
     event_del (conn->timer);
@@ -376,7 +376,7 @@ conn_down (struct nbdconn *conn, const char *why)
 static int
 conn_configure (struct nbdconn *conn)
 {
-  const struct export_config *ec = conn->exp->cfg;
+  const struct export_config *ec = &conn->exp->cfg;
   struct nbd_handle *h = conn->nbd;
 
   if (nbd_set_handle_name (h, ec->name) == -1 ||
@@ -407,7 +407,7 @@ nbdconn_start (struct nbdconn *conn)
 {
   if (!conn->listed) {
     conn->queue_tail = &conn->queue_head;
-    conn->backoff_ms = conn->exp->cfg->reconnect_min_ms;
+    conn->backoff_ms = conn->exp->cfg.reconnect_min_ms;
     TAILQ_INSERT_TAIL (&conn->worker->conns, conn, worker_entry);
     conn->listed = true;
   }
@@ -419,12 +419,12 @@ nbdconn_start (struct nbdconn *conn)
     return;
   }
   if (conn_configure (conn) == -1 ||
-      nbd_aio_connect_uri (conn->nbd, conn->exp->cfg->uri) == -1) {
+      nbd_aio_connect_uri (conn->nbd, conn->exp->cfg.uri) == -1) {
     conn_down (conn, nbd_get_error ());
     return;
   }
   add_timer (&conn->timer, conn, on_connect_timeout,
-             conn->exp->cfg->connect_timeout_ms);
+             conn->exp->cfg.connect_timeout_ms);
   conn_after_nbd_call (conn);
 }
 

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cleanup.h"
 #include "internal.h"
 
 /* Send an error reply to request ID. */
@@ -83,20 +82,29 @@ op_hello (struct client *client, const struct nbdc_request *req)
   reply_fields (client, req->id, fields);
 }
 
+/* The served export called NAME, or NULL with ENOENT in ERR. */
+static struct export *
+find_export (const char *name, struct nbdc_error *err)
+{
+  struct export *exp = export_lookup (name);
+
+  if (exp == NULL)
+    nbdc_set_error (err, ENOENT, "no export named \"%.*s\"",
+                    nbdc_utf8_prefix (name, 64), name);
+  return exp;
+}
+
 static void
 op_cache (struct client *client, const struct nbdc_request *req)
 {
   const char *name = req->u.cache.export;
-  struct export *exp = export_lookup (name);
   struct nbdc_error err;
+  struct export *exp = find_export (name, &err);
   uint64_t start, end;
   struct request *r;
 
-  if (exp == NULL) {
-    nbdc_set_error (&err, ENOENT, "no export named \"%.*s\"",
-                    nbdc_utf8_prefix (name, 64), name);
+  if (exp == NULL)
     goto fail;
-  }
   if (!export_allowed (exp, client)) {
     log_info ("client %llu (uid %u): denied export %s",
               (unsigned long long) client->serial, (unsigned) client->uid,
@@ -115,7 +123,7 @@ op_cache (struct client *client, const struct nbdc_request *req)
                     export_state_name (exp->state));
     goto fail;
   }
-  if (!exp->info.can_cache && exp->cfg->fallback != FALLBACK_READ) {
+  if (!exp->info.can_cache && exp->cfg.fallback != FALLBACK_READ) {
     nbdc_set_error (&err, ENOTSUP, "the server of export \"%s\" does not "
                     "support NBD_CMD_CACHE", exp->name);
     goto fail;
@@ -145,15 +153,11 @@ client_is_admin (const struct client *client)
 static void
 op_pause (struct client *client, const struct nbdc_request *req, bool pause)
 {
-  struct export *exp = export_lookup (req->u.cache.export);
+  struct nbdc_error err;
+  struct export *exp = find_export (req->u.cache.export, &err);
 
   if (exp == NULL) {
-    char msg[320];
-
-    snprintf (msg, sizeof msg, "no export named \"%.*s\"",
-              nbdc_utf8_prefix (req->u.cache.export, 64),
-              req->u.cache.export);
-    reply_error (client, req->id, ENOENT, msg);
+    reply_error (client, req->id, err.errnum, err.message);
     return;
   }
   if (exp->paused != pause)

@@ -77,13 +77,14 @@ daemon_reload (char *error, size_t len)
     notify_ready ();
     return -1;
   }
-  keep_start_settings (&newcfg, &cfg);
   if (exports_reload (&newcfg) == -1) {
     snprintf (error, len, "out of memory applying the configuration");
     config_free (&newcfg);
     notify_ready ();
     return -1;
   }
+  /* Only now: a failure above must leave CFG's strings where they were. */
+  keep_start_settings (&newcfg, &cfg);
   config_free (&cfg);
   cfg = newcfg;
   log_info ("reloaded: %zu export%s", exports.len,

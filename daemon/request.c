@@ -23,24 +23,59 @@
 
 #include "internal.h"
 
-/* Finished chunks are kept for reuse: the hot path allocates nothing. */
-static struct msg *free_chunks;
+/* Freed requests and chunks are kept for reuse, linked through their
+ * first bytes, so that the hot path allocates nothing (malloc's own
+ * per-thread cache holds too few for a burst of completions, and
+ * calloc bypasses it).  The cache of chunks needs no limit: their
+ * number is bounded by the pools' depth.  That of requests, whose
+ * number only the clients bound, keeps at most MAX.
+ */
+struct free_list {
+  void *head;
+  size_t len, max;
+};
+
+static struct free_list free_chunks = { .max = SIZE_MAX };
+static struct free_list free_requests = { .max = 4096 };
+
+static void *
+cache_alloc (struct free_list *fl, size_t size)
+{
+  void *p = fl->head;
+
+  if (p == NULL)
+    return malloc (size);
+  fl->head = *(void **) p;
+  fl->len--;
+  return p;
+}
+
+static void
+cache_free (struct free_list *fl, void *p)
+{
+  if (fl->len >= fl->max) {
+    free (p);
+    return;
+  }
+  *(void **) p = fl->head;
+  fl->head = p;
+  fl->len++;
+}
+
+static void
+cache_drain (struct free_list *fl)
+{
+  while (fl->head != NULL)
+    free (cache_alloc (fl, 0));
+}
 
 static struct chunk *
 chunk_alloc (void)
 {
-  struct chunk *c;
+  struct chunk *c = cache_alloc (&free_chunks, sizeof *c);
 
-  if (free_chunks != NULL) {
-    c = container_of (free_chunks, struct chunk, msg);
-    free_chunks = free_chunks->next;
-  }
-  else {
-    c = malloc (sizeof *c);
-    if (c == NULL)
-      return NULL;
-  }
-  memset (c, 0, sizeof *c);
+  if (c != NULL)
+    memset (c, 0, sizeof *c);
   return c;
 }
 
@@ -48,18 +83,14 @@ static void
 chunk_free (struct chunk *c)
 {
   request_ptrs_reset (&c->waiters);
-  c->msg.next = free_chunks;
-  free_chunks = &c->msg;
+  cache_free (&free_chunks, c);
 }
 
 void
-chunks_free_cache (void)
+request_caches_free (void)
 {
-  while (free_chunks != NULL) {
-    struct msg *m = free_chunks;
-    free_chunks = m->next;
-    free (container_of (m, struct chunk, msg));
-  }
+  cache_drain (&free_chunks);
+  cache_drain (&free_requests);
 }
 
 /* Queue a cache request for [START, END) of EXP (already normalised)
@@ -71,21 +102,23 @@ int
 request_start (struct client *client, uint64_t id, struct export *exp,
                uint64_t start, uint64_t end, struct request **reqp)
 {
-  struct request *req = calloc (1, sizeof *req);
+  struct request *req = cache_alloc (&free_requests, sizeof *req);
+  uint64_t now = now_ns ();
 
   if (req == NULL)
     return -1;
+  *req = (struct request) {
+    .client = client,
+    .exp = exp,
+    .id = id,
+    .cookie = client->next_cookie++,
+    .next = start,
+    .end = end,
+    .bytes = end - start,
+    .start_ns = now,
+    .deadline_ns = now + (uint64_t) exp->cfg.request_timeout_ms * 1000000,
+  };
   *reqp = req;
-  req->client = client;
-  req->exp = exp;
-  req->id = id;
-  req->cookie = client->next_cookie++;
-  req->next = start;
-  req->end = end;
-  req->bytes = end - start;
-  req->start_ns = now_ns ();
-  req->deadline_ns = req->start_ns +
-    (uint64_t) exp->cfg->request_timeout_ms * 1000000;
   client->refs++;
   client->in_flight++;
   client->bytes_in_flight += req->bytes;
@@ -117,7 +150,7 @@ request_maybe_release (struct request *req)
 
   if (!req->completed || req->outstanding > 0)
     return;
-  free (req);
+  cache_free (&free_requests, req);
   client_unref (client);
 }
 
@@ -153,20 +186,21 @@ request_complete (struct request *req, int error, const char *why)
 {
   struct export *exp = req->exp;
   struct client *client = req->client;
-  char msg[256] = "";
+  char buf[128];
+  const char *msg = why;
 
   if (req->completed)
     return;
   req->completed = true;
   /* Messages do not repeat strerror: the errno travels beside them. */
-  if (req->error == 0 && error != 0) {
+  if (req->error == 0)
     req->error = error;
-    snprintf (msg, sizeof msg, "%s", why ? why : "");
-  }
-  else if (req->error != 0)
-    snprintf (msg, sizeof msg, "the server failed the chunk at offset "
+  else {
+    snprintf (buf, sizeof buf, "the server failed the chunk at offset "
               "%llu, %llu bytes", (unsigned long long) req->error_offset,
               (unsigned long long) req->error_count);
+    msg = buf;
+  }
   request_unpend (req);
   TAILQ_REMOVE (&exp->live, req, live_entry);
   exp->in_flight--;
@@ -217,7 +251,7 @@ pick_conn (struct export *exp)
     struct nbdconn *conn = &exp->conns[i];
 
     if (conn->up && !conn->reset_posted &&
-        conn->outstanding < exp->cfg->max_in_flight &&
+        conn->outstanding < exp->cfg.max_in_flight &&
         (best == NULL || conn->outstanding < best->outstanding))
       best = conn;
   }
@@ -338,7 +372,7 @@ coalesce (struct export *exp, struct chunk *c)
 {
   uint64_t limit = chunk_end (&exp->info, c->offset, UINT64_MAX);
   uint64_t end = c->offset + c->count;
-  bool grew = exp->cfg->coalesce;
+  bool grew = exp->cfg.coalesce;
 
   while (grew && end < limit) {
     struct request *r;
@@ -506,13 +540,11 @@ void
 requests_fail_all (struct export *exp, int error, const char *why)
 {
   struct request *req;
-  uint64_t now = now_ns ();
 
   while ((req = TAILQ_FIRST (&exp->live)) != NULL)
     request_complete (req, error, why);
   /* Their retry chunks are no longer wanted. */
-  while (next_chunk (exp, now) != NULL)
-    ;
+  purge_retries (exp);
 }
 
 /* After a batch of messages on the main loop: refill the pools. */
