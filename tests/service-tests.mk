@@ -6,6 +6,7 @@ SERVICE_TESTS = \
 	test-socket-activation-bad.sh \
 	test-reload.sh \
 	test-reload-bad.sh \
+	test-reload-pidfile.sh \
 	test-threads-inline.sh \
 	test-journal-log.sh
 

@@ -35,7 +35,8 @@ SHELL_TESTS = \
 	test-protocol-disconnect.sh \
 	test-protocol-utf8.sh \
 	test-stop.sh \
-	test-stop-inflight.sh
+	test-stop-inflight.sh \
+	test-stop-retry-queue.sh
 
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) rawclient.py check-chunks.py jq.py
