@@ -221,13 +221,11 @@ client_close_after_flush (struct client *client)
 static void
 framing_error (struct client *client, int errnum, const char *message)
 {
-  strbuf *sb;
+  strbuf *sb = client_scratch ();
 
   client_log (log_warnx, client, "%s", message);
-  requests_release_replies (client, NULL);
-  sb = client_scratch ();
   if (nbdc_encode_reply_error (sb, 0, errnum, message) == 0)
-    client_send (client, sb);
+    client_send_reply (client, sb);
   client_close_after_flush (client);
 }
 

@@ -554,8 +554,7 @@ extern void daemon_check_ready (void);
 
 extern void request_reply_accepted (struct request *req);
 extern void request_release_reply (struct request *req);
-extern void requests_release_replies (struct client *client,
-                                      struct request *last);
+extern void client_send_reply (struct client *client, const strbuf *msg);
 extern void replies_drop_held (struct client *client);
 extern void replies_hold_expired (evutil_socket_t fd, short what,
                                   void *opaque);

@@ -20,10 +20,9 @@ reply_error (struct client *client, uint64_t id, int errnum,
   log_debug ("client %llu: request %llu: %s: %s",
              (unsigned long long) client->serial, (unsigned long long) id,
              nbdc_errno_name (errnum), message);
-  requests_release_replies (client, NULL);  /* replies stay in order */
   sb = client_scratch ();
   if (nbdc_encode_reply_error (sb, id, errnum, message) == 0)
-    client_send (client, sb);
+    client_send_reply (client, sb);
   else
     client_close (client, "out of memory encoding an error");
 }
@@ -32,12 +31,10 @@ reply_error (struct client *client, uint64_t id, int errnum,
 static void
 reply_fields (struct client *client, uint64_t id, struct json_object *fields)
 {
-  strbuf *sb;
+  strbuf *sb = client_scratch ();
 
-  requests_release_replies (client, NULL);  /* replies stay in order */
-  sb = client_scratch ();
   if (fields != NULL && nbdc_encode_reply_fields (sb, id, fields) == 0)
-    client_send (client, sb);
+    client_send_reply (client, sb);
   else
     reply_error (client, id, ENOMEM, "out of memory");
   json_object_put (fields);

@@ -7,8 +7,9 @@
  * goes out just before its event, in the same write, and the client
  * wakes once instead of twice.  Held replies wait in client->held, in
  * request order, and are released oldest first: before the request's
- * event, before any other reply to the client, or when the client's
- * hold timer fires.  So replies still come in request order.
+ * event, before any other reply to the client (every other reply goes
+ * out through client_send_reply), or when the client's hold timer
+ * fires.  So replies still come in request order.
  */
 #include <config.h>
 
@@ -16,14 +17,18 @@
 
 static const struct timeval hold_tv = { 0, REPLY_HOLD_US };
 
-/* Send REQ's cookie reply now. */
+/* Send REQ's cookie reply now.  It has its own buffer, not
+ * client_scratch: client_send_reply releases held replies while the
+ * reply it is about to send sits in the scratch buffer.
+ */
 static void
 send_cookie_reply (struct request *req)
 {
-  strbuf *sb = client_scratch ();
+  static strbuf sb;
 
-  if (nbdc_encode_reply_cookie (sb, req->id, req->cookie) == 0)
-    client_send (req->client, sb);
+  sb.len = 0;
+  if (nbdc_encode_reply_cookie (&sb, req->id, req->cookie) == 0)
+    client_send (req->client, &sb);
   else
     client_close (req->client, "out of memory encoding a reply");
 }
@@ -52,7 +57,7 @@ request_reply_accepted (struct request *req)
  * the hold time is up, and (through request_release_reply) before an
  * event.
  */
-void
+static void
 requests_release_replies (struct client *client, struct request *last)
 {
   struct request *req;
@@ -67,6 +72,16 @@ requests_release_replies (struct client *client, struct request *last)
   /* Nothing left to hold: no timer to wake the loop for nothing. */
   if (TAILQ_EMPTY (&client->held) && client->hold_ev != NULL)
     event_del (client->hold_ev);
+}
+
+/* Send MSG, a reply other than a cookie reply, to CLIENT: after the
+ * cookie replies still held, so that replies keep request order.
+ */
+void
+client_send_reply (struct client *client, const strbuf *msg)
+{
+  requests_release_replies (client, NULL);
+  client_send (client, msg);
 }
 
 /* Before REQ's event: send its reply, and the older held ones, if it
