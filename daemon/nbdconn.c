@@ -208,6 +208,12 @@ conn_after_nbd_call (struct nbdconn *conn)
  */
 #define READS_PER_WAKE 64
 
+/* The smallest NBD reply: a simple reply's header, 16 bytes (a
+ * structured reply's is 20).  Only a structured error reply carries
+ * more for NBD_CMD_CACHE.
+ */
+#define NBD_MIN_REPLY 16
+
 static void
 on_socket (evutil_socket_t fd, short what, void *opaque)
 {
@@ -221,18 +227,25 @@ on_socket (evutil_socket_t fd, short what, void *opaque)
    * events in one write, not one write (and one wake-up) per reply.
    */
   if (what & EV_READ) {
-    for (unsigned i = 0; i < READS_PER_WAKE; i++) {
-      int avail = 0;
+    int avail = 0;              /* bytes waiting, at least */
 
+    for (unsigned i = 0; i < READS_PER_WAKE; i++) {
       r = nbd_aio_notify_read (conn->nbd);
       /* Only notify again when a reply is due and bytes are really
-       * there (no ioctl when nothing is in flight): a notification
-       * without data moves libnbd out of its ready state, and commands
-       * issued then would wait for a reply that never comes.
+       * there: a notification without data moves libnbd out of its
+       * ready state, and commands issued then wait for the next
+       * reply (forever, if none is due).  One FIONREAD counts the
+       * bytes for several replies: each took at least NBD_MIN_REPLY
+       * of them.  A longer (error) reply can make the count too high;
+       * the worst that does is one notification early, with a reply
+       * due, which only waits for that reply.
        */
       if (r == -1 || nbd_aio_in_flight (conn->nbd) <= 0 ||
-          !(nbd_aio_get_direction (conn->nbd) & LIBNBD_AIO_DIRECTION_READ) ||
-          ioctl (fd, FIONREAD, &avail) == -1 || avail <= 0)
+          !(nbd_aio_get_direction (conn->nbd) & LIBNBD_AIO_DIRECTION_READ))
+        break;
+      avail -= NBD_MIN_REPLY;
+      if (avail < NBD_MIN_REPLY &&
+          (ioctl (fd, FIONREAD, &avail) == -1 || avail <= 0))
         break;
     }
   }
