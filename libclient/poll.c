@@ -62,6 +62,16 @@ read_pass (struct nbdcache_handle *h, int timeout)
   struct pollfd fds[2];
   int ready, r, saved_errno, progress = 0;
 
+  /* Commands queued behind others (aio.c) go out now, before
+   * sleeping: waiting for POLLOUT first would cost a poll(2) that
+   * returns at once and a second one to sleep in.
+   */
+  if (h->wbuf.len > h->wpos) {
+    if (flush_output (h) == -1)
+      return check_connected (h);
+    if (h->wbuf.len == 0)
+      progress = 1;
+  }
   fds[0].fd = h->fd;
   fds[0].events = POLLIN | (h->wbuf.len > h->wpos ? POLLOUT : 0);
   fds[1].fd = h->wake_fd;
