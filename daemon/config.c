@@ -4,6 +4,7 @@
  */
 #include <config.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <grp.h>
 #include <ini.h>
@@ -14,12 +15,21 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config-feed.h"
 #include "human-size.h"
 #include "internal.h"
 
+/* At most this many keys in a section's table (the "seen" mask). */
+#define MAX_SECTION_KEYS 64
+
 struct parse_state {
   struct config *cfg;
-  char error[512];
+  struct config_feed *feed;     /* the line inih is on */
+  char error[512];              /* the first error, */
+  int error_line;               /* on this line */
+  int seen_section;             /* the line of the section SEEN is about */
+  uint64_t seen;                /* keys of that section set so far */
+  int seen_line[MAX_SECTION_KEYS];
 };
 
 /* Each value parser returns NULL on success or a reason. */
@@ -265,7 +275,8 @@ static const struct key export_keys[] = {
 };
 
 /* Find KEY in KEYS and parse VALUE into the struct at BASE.  Returns
- * 0, or -1 with a message in ps->error.
+ * 0, or -1 with a message in ps->error.  A key set twice in a section
+ * is an error, also when the second is an indented continuation line.
  */
 static int
 set_key (struct parse_state *ps, const struct key *keys, void *base,
@@ -273,11 +284,23 @@ set_key (struct parse_state *ps, const struct key *keys, void *base,
 {
   const char *why;
 
-  for (; keys->name; keys++) {
-    if (strcmp (keys->name, key) != 0)
+  if (ps->seen_section != ps->feed->section_lineno) {
+    ps->seen_section = ps->feed->section_lineno;
+    ps->seen = 0;
+  }
+  for (unsigned i = 0; keys[i].name; i++) {
+    if (strcmp (keys[i].name, key) != 0)
       continue;
-    why = keys->parse (value, (char *) base + keys->offset,
-                       keys->min, keys->max);
+    if (ps->seen & (UINT64_C (1) << i)) {
+      snprintf (ps->error, sizeof ps->error,
+                "[%s] %s is set twice (first on line %d)",
+                section, key, ps->seen_line[i]);
+      return -1;
+    }
+    ps->seen |= UINT64_C (1) << i;
+    ps->seen_line[i] = ps->feed->lineno;
+    why = keys[i].parse (value, (char *) base + keys[i].offset,
+                         keys[i].min, keys[i].max);
     if (why == NULL)
       return 0;
     snprintf (ps->error, sizeof ps->error, "[%s] %s = %s: %s",
@@ -355,26 +378,40 @@ add_export (struct config *c, const char *name, const char **why)
   return &c->exports.ptr[c->exports.len - 1];
 }
 
-/* inih's callback: returns 1 to go on, 0 to stop with an error. */
+/* inih's callback: returns 1 to go on, 0 after an error.  inih's
+ * SECTION may be cut short, and its VALUE is a stand-in for a long
+ * line: the feed has both whole (config-feed.c).  Only the first error
+ * is kept, with its line: inih goes on after one.
+ */
 static int
-config_ini_handler (void *opaque, const char *section, const char *key,
+config_ini_handler (void *opaque, const char *inih_section, const char *key,
                     const char *value)
 {
   struct parse_state *ps = opaque;
+  const char *section = ps->feed->section;
   struct export_config *ec;
+  int r;
 
-  if (strcmp (section, "daemon") == 0)
-    return set_key (ps, daemon_keys, ps->cfg, section, key, value) == 0;
-  if (strncmp (section, "export ", 7) == 0) {
-    ec = find_export (ps->cfg, section + 7);
-    if (ec == NULL) {           /* scan_sections created every export */
-      snprintf (ps->error, sizeof ps->error, "[%s]: not found", section);
-      return 0;
-    }
-    return set_key (ps, export_keys, ec, section, key, value) == 0;
+  if (ps->error[0] != '\0')
+    return 0;
+  if (ps->feed->long_line)
+    value = config_feed_long_value (ps->feed);
+  if (section == NULL) {
+    snprintf (ps->error, sizeof ps->error,
+              "\"%s\" comes before any [section]", key);
+    r = -1;
   }
-  snprintf (ps->error, sizeof ps->error, "unknown section [%s]", section);
-  return 0;
+  else if (strcmp (section, "daemon") == 0)
+    r = set_key (ps, daemon_keys, ps->cfg, section, key, value);
+  else {
+    /* scan_sections allowed no other section, and made every export. */
+    ec = find_export (ps->cfg, section + 7);
+    assert (strncmp (section, "export ", 7) == 0 && ec != NULL);
+    r = set_key (ps, export_keys, ec, section, key, value);
+  }
+  if (r == -1)
+    ps->error_line = ps->feed->lineno;
+  return r == 0;
 }
 
 /* Set the daemon-wide defaults.  Call once before anything else. */
@@ -398,24 +435,15 @@ config_init (struct config *c)
  * Returns 0, or -1 after logging.
  */
 static int
-scan_sections (struct config *c, const char *path, FILE *fp)
+scan_sections (struct config *c, const char *path, struct config_feed *f)
 {
-  char line[1024];
-  int lineno = 0;
   bool seen_daemon = false;
 
-  while (fgets (line, sizeof line, fp) != NULL) {
-    char *p = line + strspn (line, " \t"), *end;
-    const char *why = NULL;
+  while (config_feed_next (f)) {
+    const char *p = f->section, *why = NULL;
 
-    lineno++;
-    if (*p != '[')
+    if (!f->is_section)
       continue;
-    end = strchr (p, ']');
-    if (end == NULL)
-      continue;                 /* inih reports the syntax error */
-    *end = '\0';
-    p++;
     if (strcmp (p, "daemon") == 0) {
       if (seen_daemon)
         why = "[daemon] appears twice";
@@ -426,11 +454,10 @@ scan_sections (struct config *c, const char *path, FILE *fp)
     else
       why = "unknown section";
     if (why != NULL) {
-      log_warnx ("%s:%d: [%s]: %s", path, lineno, p, why);
+      log_warnx ("%s:%d: [%s]: %s", path, f->lineno, p, why);
       return -1;
     }
   }
-  rewind (fp);
   return 0;
 }
 
@@ -440,29 +467,43 @@ scan_sections (struct config *c, const char *path, FILE *fp)
 static int
 config_load_file (struct config *c, const char *path)
 {
-  struct parse_state ps = { .cfg = c };
+  struct config_feed feed;
+  struct parse_state ps = { .cfg = c, .feed = &feed };
   FILE *fp = fopen (path, "r");
-  int r;
+  int r = 0, read_errno;
 
   if (fp == NULL) {
     log_warn ("%s", path);
     return -1;
   }
-  if (scan_sections (c, path, fp) == -1) {
+  config_feed_init (&feed, fp);
+  if (scan_sections (c, path, &feed) == -1) {
+    config_feed_free (&feed);
     fclose (fp);
     return -1;
   }
-  r = ini_parse_file (fp, config_ini_handler, &ps);
+  if (feed.read_errno == 0) {
+    rewind (fp);
+    config_feed_free (&feed);
+    config_feed_init (&feed, fp);
+    r = ini_parse_stream (config_feed_inih_reader, &feed,
+                          config_ini_handler, &ps);
+  }
+  read_errno = feed.read_errno;
+  config_feed_free (&feed);
   fclose (fp);
-  if (r != 0) {
-    if (r > 0)
-      log_warnx ("%s:%d: %s", path, r,
-                 ps.error[0] ? ps.error : "syntax error");
-    else
-      log_warnx ("%s: cannot parse (out of memory?)", path);
+  if (read_errno != 0) {
+    errno = read_errno;
+    log_warn ("%s: reading", path);
     return -1;
   }
-  return 0;
+  if (r > 0)
+    /* inih's line is the first error's: ours, or a syntax error. */
+    log_warnx ("%s:%d: %s", path, r,
+               r == ps.error_line ? ps.error : "syntax error");
+  else if (r < 0)
+    log_warnx ("%s: cannot parse: out of memory", path);
+  return r == 0 ? 0 : -1;
 }
 
 /* -e NAME=URI */

@@ -9,6 +9,7 @@
 SHELL_TESTS = \
 	test-help.sh \
 	test-config.sh \
+	test-config-long-lines.sh \
 	test-config-sections.sh \
 	test-export-names.sh \
 	test-cache-basic.sh \

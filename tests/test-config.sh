@@ -113,6 +113,46 @@ bad_file 1 'export name is empty' \
 "[export ]
 uri = nbd://localhost"
 
+# Each key once per section; an indented line would continue the
+# value above it in inih, which would silently replace the value.
+bad_file 3 'connections is set twice \(first on line 2\)' \
+"[export a]
+connections = 2
+connections = 3
+uri = nbd://localhost"
+bad_file 3 'allow-users is set twice \(first on line 2\)' \
+"[export a]
+allow-users = root,
+  daemon
+uri = nbd://localhost"
+# Only the first mistake is reported, with its own line.
+bad_file 2 'unknown key "bogus"' \
+"[export a]
+bogus = 1
+connections = zz"
+bad_file 2 'syntax error' \
+"[export a]
+this line has no equals sign
+connections = zz"
+bad_file 1 '"uri" comes before any \[section\]' \
+"uri = nbd://localhost
+[export a]"
+# Lines longer than inih's 200-byte buffer are read whole: a value
+# padded past it is still checked, and a long line without "=" is
+# still a syntax error, on its own line.
+pad="$(printf '%*s' 250 '')"
+bad_file 2 'connections = 65: must be 1 to 64' \
+"[export a]
+connections = $pad 65 $pad ; a comment
+uri = nbd://localhost"
+bad_file 3 'syntax error' \
+"[export a]
+uri = nbd://localhost
+x$pad x"
+bad_file 1 'export name is longer than 255 bytes' \
+"[export $(printf 'n%.0s' {1..256})]
+uri = nbd://localhost"
+
 # An export without a uri.
 f="$tmpdir/nouri.ini"
 printf '[export lonely]\nconnections = 2\n' >"$f"
