@@ -106,8 +106,8 @@ op_cache (struct client *client, const struct nbdc_request *req)
     log_info ("client %llu (uid %u): denied export %s",
               (unsigned long long) client->serial, (unsigned) client->uid,
               exp->name);
-    nbdc_set_error (&err, EPERM, "not allowed to use export \"%.64s\"",
-                    name);
+    nbdc_set_error (&err, EPERM, "not allowed to use export \"%.*s\"",
+                    nbdc_utf8_prefix (name, 64), name);
     goto fail;
   }
   if (req->u.cache.flags & ~(uint64_t) NBDC_CACHE_FLAG_MASK) {

@@ -10,6 +10,10 @@ requires nbdkit --version
 requires python3 --version
 requires_nobody
 
+# A name of "a" and 40 two-byte characters: its first 64 bytes end
+# inside a character.
+long="a$(printf '\xc3\xa9%.0s' {1..40})"
+
 start_nbdkit disk memory 1G
 start_nbdcached_conf <<EOC
 [daemon]
@@ -22,12 +26,16 @@ allow-users = root, daemon
 [export by-group]
 uri = $disk_uri
 allow-groups = nogroup
+[export $long]
+uri = $disk_uri
+allow-users = root
 EOC
 
 names () { jq '[e["name"] for e in j]'; }
 
-[ "$(ctl exports --json | names)" = '["open", "secret", "by-group"]' ] ||
-    fail "root does not see every export"
+[ "$(ctl exports --json | names)" = \
+  "$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' \
+     open secret by-group "$long")" ] || fail "root does not see every export"
 [ "$(ctl_as_nobody exports --json | names)" = \
   '["open", "by-group"]' ] || fail "nobody sees the wrong exports"
 [ "$(ctl_as_nobody stats --json |
@@ -41,4 +49,16 @@ expect_status 1 "nobody warming the secret export" \
 grep -q "Operation not permitted" "$tmpdir/err" || fail "not EPERM"
 grep -q "denied export secret" "$tmpdir/nbdcached.log" || fail "denial not logged"
 ctl cache secret 0 1M
+
+# The EPERM message quotes the name cut at a character boundary: still
+# valid UTF-8 (PROTOCOL.md section 1).
+expect_status 1 "nobody warming the long-named export" \
+    ctl_as_nobody cache "$long" 0 1M
+grep -q "Operation not permitted" "$tmpdir/err" || fail "long name: not EPERM"
+python3 -c '
+import sys
+m = open(sys.argv[1], "rb").read().decode("utf-8")
+q = m[m.index("export \"") + 8:m.rindex("\"")]
+assert sys.argv[2].startswith(q) and len(q.encode()) == 63, q
+' "$tmpdir/err" "$long" || fail "long name: message cut inside a character: $(cat "$tmpdir/err")"
 stop_nbdcached
