@@ -19,6 +19,7 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -293,7 +294,8 @@ struct export {
   struct export_config cfg;     /* the export's own copy: reload-safe */
   const char *name;             /* cfg.name */
   unsigned connections_configured;
-  bool paused;                  /* admin "pause": send nothing */
+  atomic_bool paused;           /* admin "pause": send nothing; workers
+                                   read it too (nbdconn.c) */
   bool draining;                /* removed by a reload: finishing */
   unsigned conns_stopping;      /* MSG_CONN_STOPPED still to come */
 
@@ -408,7 +410,8 @@ struct chunk {
   uint32_t count;
   int error;                    /* errno, set by the worker */
   bool nbd_called;              /* libnbd called the completion callback */
-  bool retry;                   /* lost with its connection: send again */
+  bool retry;                   /* not sent, or lost: send again */
+  bool held_back;               /* not sent: the export was paused */
   bool indexed;                 /* in exp->inflight (dedup.c) */
   request_ptrs waiters;         /* other requests waiting on this range */
 };

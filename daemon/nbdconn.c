@@ -119,10 +119,21 @@ issue_chunk (struct nbdconn *conn, struct chunk *c)
   }
 }
 
-/* Move queued chunks into free slots. */
+static void return_queued (struct nbdconn *conn, bool held_back);
+
+/* Move queued chunks into free slots; while an admin has paused the
+ * export, hand them back to main instead, which sends them again once
+ * it is resumed.  (Chunks queue only behind a full set of commands in
+ * flight, whose replies bring the worker back here.)
+ */
 static void
 issue_queued (struct nbdconn *conn)
 {
+  if (conn->queue_head != NULL &&
+      atomic_load_explicit (&conn->exp->paused, memory_order_relaxed)) {
+    return_queued (conn, true);
+    return;
+  }
   while (conn->state == CONN_UP && !conn->shutdown_wanted &&
          conn->queue_head != NULL &&
          conn->in_flight < conn->exp->cfg.max_in_flight) {
@@ -135,17 +146,20 @@ issue_queued (struct nbdconn *conn)
   }
 }
 
-/* Hand every queued chunk back for retry. */
+/* Hand every queued chunk back, unsent, to be sent again: lost with
+ * the connection, or HELD_BACK because the export is paused.
+ */
 static void
-return_queued (struct nbdconn *conn)
+return_queued (struct nbdconn *conn, bool held_back)
 {
   while (conn->queue_head != NULL) {
     struct msg *m = conn->queue_head;
     struct chunk *c = container_of (m, struct chunk, msg);
 
     conn->queue_head = m->next;
-    c->error = ENOTCONN;
+    c->error = held_back ? ECANCELED : ENOTCONN;
     c->retry = true;
+    c->held_back = held_back;
     worker_chunk_done (conn->worker, c);
   }
   conn->queue_tail = &conn->queue_head;
@@ -352,7 +366,7 @@ conn_close (struct nbdconn *conn)
     conn->nbd = NULL;
   }
   conn->state = CONN_DOWN;
-  return_queued (conn);
+  return_queued (conn, false);
 }
 
 /* Close the connection, report it down, and schedule the next

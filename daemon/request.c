@@ -236,10 +236,29 @@ request_chunk_failed (struct request *req, struct chunk *c)
     request_complete (req, c->error, NULL);
 }
 
-/* Choose the up connection with the fewest chunks outstanding and a
- * free slot, or NULL.  Connection 0 runs on the main loop (see
- * worker.c) and wins ties, so that a lone request is never handed to
- * another thread; ties among the others go round-robin.
+/* How many chunks CONN may hold.  A connection on the main loop holds
+ * max-in-flight, all of them sent.  One on a worker thread also holds
+ * as many again queued behind them: when replies come, the worker
+ * sends the next chunks at once, in the same pass, instead of waiting
+ * for them to come from the main thread.  Without that queue the
+ * server sat idle for a round trip between the threads after every
+ * burst of replies; with it, 32 processes on a pool of 4 ran 12%
+ * faster (README, "Performance").  The server never has more than
+ * max-in-flight per connection.
+ */
+static unsigned
+conn_capacity (const struct nbdconn *conn)
+{
+  unsigned n = conn->exp->cfg.max_in_flight;
+
+  return conn->worker == &workers[0] ? n : 2 * n;
+}
+
+/* Choose the up connection with the fewest chunks outstanding and
+ * room for another (conn_capacity), or NULL.  Connection 0 runs on
+ * the main loop (see worker.c) and wins ties, so that a lone request
+ * is never handed to another thread; ties among the others go
+ * round-robin.
  */
 static struct nbdconn *
 pick_conn (struct export *exp)
@@ -251,7 +270,7 @@ pick_conn (struct export *exp)
     struct nbdconn *conn = &exp->conns[i];
 
     if (conn->up && !conn->reset_posted &&
-        conn->outstanding < exp->cfg.max_in_flight &&
+        conn->outstanding < conn_capacity (conn) &&
         (best == NULL || conn->outstanding < best->outstanding))
       best = conn;
   }
@@ -424,7 +443,9 @@ next_chunk (struct export *exp, uint64_t now)
     if (exp->retry_head == NULL)
       exp->retry_tail = &exp->retry_head;
     if (chunk_wanted (c)) {
-      exp->st_retries++;
+      if (!c->held_back)
+        exp->st_retries++;
+      c->held_back = false;
       return c;
     }
     chunk_drop (exp, c);
@@ -520,6 +541,11 @@ request_chunk_done (struct chunk *c)
   c->conn->last_progress_ns = now;
   exp->chunks_out--;
   exp->pump_wanted = true;
+  if (c->held_back) {
+    /* Never sent: counted again when it is. */
+    exp->st_chunks--;
+    exp->st_bytes -= c->count;
+  }
   if (c->retry && chunk_wanted (c)) {
     c->msg.next = NULL;
     *exp->retry_tail = &c->msg;

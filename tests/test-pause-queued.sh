@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# A connection on a worker thread holds chunks queued behind its full
+# set of commands in flight (daemon/request.c, conn_capacity).  Pausing
+# the export must hold those back too: when the commands in flight
+# finish, the queued chunk is handed back unsent, is not counted as
+# sent or as a retry, and goes out once the export is resumed.
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+requires nbdkit --version
+requires python3 --version
+requires_nbdkit_filter log
+requires_nbdkit_filter delay
+
+# Every Cache takes 2 s.  Two connections (0 on the main loop, 1 on a
+# worker thread), one command in flight on each.
+start_slow_disk 2
+start_nbdcached_export disk "$disk_uri" connections=2 max-in-flight=1 \
+    warm-ttl=0 coalesce=false -- --threads 1
+
+stat_of () { ctl stats --json | jq "j['exports'][0]['$1']"; }
+arrived () { cache_lines "$tmpdir/log" | wc -l; }
+returned () { grep -c '\.\.\.Cache id=[0-9]* return=' "$tmpdir/log" || :; }
+
+# Four 64K requests at once: one in flight on each connection, one
+# queued on connection 1, one waiting in the daemon.
+pids=()
+for m in 0 1 2 3; do
+    ctl cache disk ${m}M 64K &
+    pids+=($!)
+done
+cleanup_fn "kill ${pids[*]} 2>/dev/null"
+for (( i=0; i < 100; i++ )); do
+    [ "$(arrived)" -ge 2 ] && [ "$(stat_of chunks)" -ge 3 ] && break
+    sleep 0.05
+done
+[ "$(arrived)" -eq 2 ] || fail "expected 2 Caches in flight, saw $(arrived)"
+[ "$(stat_of chunks_in_flight)" -eq 3 ] ||
+    fail "expected a chunk queued on connection 1: $(ctl stats --json)"
+
+ctl pause disk
+# The two in flight finish; nothing more may reach the server.
+for (( i=0; i < 100; i++ )); do
+    [ "$(returned)" -ge 2 ] && break
+    sleep 0.1
+done
+[ "$(returned)" -eq 2 ] || fail "the commands in flight did not finish"
+sleep 1
+[ "$(arrived)" -eq 2 ] ||
+    fail "a queued chunk reached the server while paused: $(cache_lines "$tmpdir/log")"
+[ "$(stat_of chunks_in_flight)" -eq 0 ] || fail "chunks still out while paused"
+[ "$(stat_of chunks)" -eq 2 ] || fail "a held-back chunk was counted as sent"
+[ "$(stat_of in_flight)" -eq 2 ] || fail "expected 2 requests waiting"
+
+ctl resume disk
+for p in "${pids[@]}"; do
+    wait "$p" || fail "a cache request failed after resume"
+done
+[ "$(cache_lines "$tmpdir/log" | awk '{print $1}' | tr '\n' ' ')" = \
+  "0 1048576 2097152 3145728 " ] ||
+    fail "each range must reach the server once: $(cache_lines "$tmpdir/log")"
+[ "$(stat_of chunks)" -eq 4 ] && [ "$(stat_of retries)" -eq 0 ] ||
+    fail "stats after resume: $(ctl stats --json)"
