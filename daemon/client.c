@@ -32,6 +32,37 @@ static TAILQ_HEAD (, client) dirty_clients =
   TAILQ_HEAD_INITIALIZER (dirty_clients);
 static uint64_t next_serial = 1;
 
+/* The flush at the end of the pass (clients_flush), scheduled when a
+ * reply is queued for a client with nothing queued yet.  libevent runs
+ * it after the events already active in this pass, so a client still
+ * gets one send per pass; and a reply queued by a timer (a request
+ * timing out) goes out in that pass too, not whenever something else
+ * happens to flush.
+ */
+static struct event *flush_ev;
+static bool flush_scheduled;
+
+static void
+on_flush (evutil_socket_t fd, short what, void *opaque)
+{
+  flush_scheduled = false;
+  clients_flush ();
+}
+
+static void
+schedule_flush (void)
+{
+  if (flush_scheduled)
+    return;
+  if (flush_ev == NULL) {
+    flush_ev = event_new (main_loop.base, -1, 0, on_flush, NULL);
+    if (flush_ev == NULL)
+      fatal ("event_new");
+  }
+  event_active (flush_ev, EV_TIMEOUT, 0);
+  flush_scheduled = true;
+}
+
 #define client_log(fn, client, fmt, ...)                        \
   fn ("client %llu (pid %d, uid %u): " fmt,                     \
       (unsigned long long) (client)->serial, (int) (client)->pid, \
@@ -91,6 +122,7 @@ client_send (struct client *client, const strbuf *msg)
     client->dirty = true;
     client->refs++;
     TAILQ_INSERT_TAIL (&dirty_clients, client, dirty_entry);
+    schedule_flush ();
   }
   /* A client that does not read what we send must not make us buffer
    * without bound.
@@ -418,4 +450,7 @@ clients_close_all (void)
 
   while ((client = TAILQ_FIRST (&clients)) != NULL)
     client_close (client, "daemon shutting down");
+  if (flush_ev != NULL)
+    event_free (flush_ev);
+  flush_ev = NULL;
 }
