@@ -42,6 +42,8 @@ static uint64_t next_serial = 1;
 static struct event *flush_ev;
 static bool flush_scheduled;
 
+static void clients_flush (void);
+
 static void
 on_flush (evutil_socket_t fd, short what, void *opaque)
 {
@@ -181,7 +183,7 @@ on_writable (evutil_socket_t fd, short what, void *opaque)
 /* Write what each client has queued now, at the end of a pass of the
  * loop: one send per client per pass, and no wait for a write event.
  */
-void
+static void
 clients_flush (void)
 {
   struct client *client;
@@ -355,7 +357,6 @@ on_readable (evutil_socket_t fd, short what, void *opaque)
       strbuf_reset (&client->rbuf);
   }
   requests_pump_wanted ();
-  clients_flush ();
  out:
   client_unref (client);
 }

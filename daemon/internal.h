@@ -505,7 +505,6 @@ extern void client_unref (struct client *client);
 extern void clients_close_all (void);
 extern void clients_close_all_after_flush (void);
 extern void clients_stop_reading (void);
-extern void clients_flush (void);
 extern void client_request_done (struct client *client, uint64_t bytes);
 
 /* ------------------------------------------------------------------ */

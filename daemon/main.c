@@ -210,7 +210,6 @@ main_after_batch (struct loop *loop)
   if (workers != NULL)          /* NULL at shutdown, after workers_stop */
     worker_flush (&workers[0]);
   requests_pump_wanted ();
-  clients_flush ();
 }
 
 /* Every JANITOR_MS: deadlines and hung connections. */

@@ -114,8 +114,7 @@ replies_hold_expired (evutil_socket_t fd, short what, void *opaque)
 {
   struct client *client = opaque;
 
-  client->refs++;
+  client->refs++;               /* sending may close it */
   requests_release_replies (client, NULL);
-  clients_flush ();
   client_unref (client);
 }
