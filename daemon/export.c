@@ -91,9 +91,14 @@ exports_create (const struct config *c)
   return 0;
 }
 
+/* Start CONN on its worker; never once the daemon is stopping (the
+ * worker threads may be gone).
+ */
 static void
 conn_start (struct nbdconn *conn)
 {
+  if (daemon_stopping)
+    return;
   conn->started = true;
   loop_post (conn->worker->lp, &conn->start_msg);
 }
@@ -186,6 +191,8 @@ exports_reload (const struct config *newcfg)
 static void
 export_maybe_stop (struct export *exp)
 {
+  if (daemon_stopping)          /* workers_stop closes every connection */
+    return;
   if (!exp->draining || exp->conns_stopping > 0 || exp->in_flight > 0 ||
       exp->chunks_out > 0 || exp->retry_head != NULL)
     return;

@@ -190,6 +190,7 @@ extern int workers_start (unsigned n);
 extern struct worker *worker_for_connection (unsigned index);
 extern void worker_handle_msg (struct loop *loop, struct msg *m);
 extern void workers_stop (void);
+extern void workers_free (void);
 extern void worker_chunk_done (struct worker *w, struct chunk *c);
 extern void worker_flush (struct worker *w);
 

@@ -160,11 +160,13 @@ loop_post (struct loop *loop, struct msg *msg)
   loop_post_list (loop, msg, &msg->next);
 }
 
-/* Dispatch whatever is in the inbox now, without the event loop.
- * Used at shutdown after the other threads have stopped.
+/* Dispatch what is in the inbox, and what that posts in turn, until
+ * it is empty, without the event loop.  Used at shutdown after the
+ * other threads have stopped.
  */
 void
 loop_drain (struct loop *loop)
 {
-  loop_run_inbox (loop);
+  while (loop->inbox_head != NULL)
+    loop_run_inbox (loop);
 }

@@ -323,7 +323,13 @@ shutdown_daemon (void)
   listener_close ();
   clients_close_all ();
   workers_stop ();
+  /* The main loop may have been stopped in the middle of a pass, with
+   * messages to itself (and to workers[0], which it runs) still in its
+   * inbox: handle them, and what they post in turn, before the
+   * workers go.
+   */
   loop_drain (&main_loop);
+  workers_free ();
   for_each_export (exp)
     requests_fail_all (exp, ESHUTDOWN, "the daemon is stopping");
   exports_free ();

@@ -78,7 +78,13 @@ worker_handle_msg (struct loop *loop, struct msg *m)
     break;
   case MSG_CONN_START:
     conn = container_of (m, struct nbdconn, start_msg);
-    nbdconn_start (conn);
+    /* Not when stopping: a start left in the main loop's inbox (a
+     * reload and a SIGTERM in one pass) would open a connection that
+     * nothing closes.  A thread handles its inbox in order, so a
+     * start there always comes before its MSG_LOOP_STOP.
+     */
+    if (!(loop == &main_loop && daemon_stopping))
+      nbdconn_start (conn);
     break;
   case MSG_CONN_RESET:
     conn = container_of (m, struct nbdconn, reset_msg);
@@ -165,7 +171,9 @@ worker_for_connection (unsigned index)
 }
 
 /* Ask every worker to close its connections and exit, and wait.  Their
- * last completions are left in the main loop's inbox.
+ * last completions are left in the main loop's inbox, which still
+ * refers to the workers: free them with workers_free once it is
+ * empty.
  */
 void
 workers_stop (void)
@@ -183,6 +191,12 @@ workers_stop (void)
     pthread_join (workers[i].loop.thread, NULL);
     loop_free (&workers[i].loop);
   }
+}
+
+/* After workers_stop, once the main loop's inbox is empty. */
+void
+workers_free (void)
+{
   free (workers);
   workers = NULL;
   nr_workers = nr_threads = 0;

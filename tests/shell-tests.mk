@@ -37,7 +37,8 @@ SHELL_TESTS = \
 	test-protocol-utf8.sh \
 	test-stop.sh \
 	test-stop-inflight.sh \
-	test-stop-retry-queue.sh
+	test-stop-retry-queue.sh \
+	test-stop-during-reload.sh
 
 TESTS += $(SHELL_TESTS)
 EXTRA_DIST += $(SHELL_TESTS) rawclient.py check-chunks.py jq.py
