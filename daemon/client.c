@@ -17,6 +17,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -206,6 +207,24 @@ client_over_limits (const struct client *client)
     client->bytes_in_flight >= cfg.max_client_bytes;
 }
 
+/* CLIENT shut down its sending side: once every whole line it sent
+ * is answered and every event is queued, close it after the output is
+ * written.  Bytes after its last LF are not a message.
+ */
+static void
+client_maybe_finish (struct client *client)
+{
+  if (!client->eof || !client_is_open (client) || client->closing ||
+      client->in_flight > 0 ||
+      (client->rbuf.len > 0 &&
+       memchr (client->rbuf.ptr, '\n', client->rbuf.len) != NULL))
+    return;
+  if (client->rbuf.len > 0)
+    client_log (log_warnx, client, "ignoring %zu bytes after its last "
+                "message", client->rbuf.len);
+  client_close_after_flush (client);
+}
+
 /* One of CLIENT's requests, of BYTES bytes, has completed. */
 void
 client_request_done (struct client *client, uint64_t bytes)
@@ -215,15 +234,27 @@ client_request_done (struct client *client, uint64_t bytes)
   if (client->throttled && client_is_open (client) && !client->closing &&
       !daemon_draining && !client_over_limits (client)) {
     client->throttled = false;
-    event_add (client->read_ev, NULL);
+    /* After EOF the socket stays readable: only the buffered lines
+     * are left to handle.
+     */
+    if (!client->eof)
+      event_add (client->read_ev, NULL);
     /* Lines may already be buffered: run the read callback soon. */
     event_active (client->read_ev, EV_READ, 0);
   }
+  client_maybe_finish (client);
 }
 
+/* Close CLIENT now.  Its requests are finished at once (ECANCELED,
+ * no event: nobody is left to tell), so that they hold no place in
+ * the queues, no drain and no deadline; their chunks already sent
+ * still come back, and still serve other requests waiting on them.
+ */
 void
 client_close (struct client *client, const char *why)
 {
+  struct request *req;
+
   if (!client_is_open (client))
     return;
   client_log (log_debug, client, "closed: %s", why);
@@ -237,6 +268,11 @@ client_close (struct client *client, const char *why)
   client->wbuf.len = client->wpos = 0;
   TAILQ_REMOVE (&clients, client, entry);
   nr_clients--;
+  /* The open socket's reference, dropped last, keeps CLIENT alive
+   * while its requests drop theirs.
+   */
+  while ((req = TAILQ_FIRST (&client->requests)) != NULL)
+    request_complete (req, ECANCELED, "client disconnected");
   client_unref (client);
 }
 
@@ -319,11 +355,21 @@ on_readable (evutil_socket_t fd, short what, void *opaque)
 
   /* Any reply below may close the client; keep the struct alive. */
   client->refs++;
-  if (!client->throttled && !client->closing) {
+  if (!client->throttled && !client->closing && !client->eof) {
     n = recv (client->fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n == 0) {
-      client_close (client, "disconnected");
-      goto out;
+      struct pollfd pfd = { .fd = client->fd, .events = POLLOUT };
+
+      /* Gone (POLLHUP: it closed both directions), or it only shut
+       * down its sending side (shutdown(2) SHUT_WR) and still gets
+       * every reply and event.
+       */
+      if (poll (&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR))) {
+        client_close (client, "disconnected");
+        goto out;
+      }
+      client->eof = true;
+      event_del (client->read_ev);
     }
     if (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
         errno != EINTR) {
@@ -356,6 +402,7 @@ on_readable (evutil_socket_t fd, short what, void *opaque)
     if (client->rbuf.len == 0)         /* an idle client holds no buffer */
       strbuf_reset (&client->rbuf);
   }
+  client_maybe_finish (client);
   requests_pump_wanted ();
  out:
   client_unref (client);
@@ -402,6 +449,7 @@ client_accept (int fd)
   client->hold_ev = evtimer_new (main_loop.base, replies_hold_expired,
                                 client);
   TAILQ_INIT (&client->held);
+  TAILQ_INIT (&client->requests);
   if (client->read_ev == NULL || client->write_ev == NULL ||
       client->hold_ev == NULL || event_add (client->read_ev, NULL) == -1) {
     log_warn ("accept: event_new");

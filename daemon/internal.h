@@ -423,6 +423,7 @@ struct request {
   struct client *client;        /* holds a reference */
   TAILQ_ENTRY (request) pending_entry; /* in exp->pending */
   TAILQ_ENTRY (request) live_entry;    /* in exp->live until completed */
+  TAILQ_ENTRY (request) client_entry;  /* in client->requests until then */
   bool pending;                 /* linked in exp->pending */
   bool completed;               /* its event was sent (or dropped) */
   bool reply_held;              /* cookie reply not sent yet (v2) */
@@ -461,6 +462,7 @@ struct client {
   int fd;                       /* the socket; -1 once closed */
   unsigned version;             /* protocol version agreed in hello */
   TAILQ_HEAD (, request) held;  /* requests whose reply is held (v2) */
+  TAILQ_HEAD (, request) requests; /* its requests not yet completed */
   struct event *hold_ev;        /* sends the held replies */
   struct event *read_ev;        /* persistent; deleted while not reading */
   struct event *write_ev;       /* added only while output waits */
@@ -478,6 +480,7 @@ struct client {
   unsigned nr_groups;
   bool hello_done;
   bool closing;                 /* flushing a final error, then close */
+  bool eof;                     /* it shut down its sending side */
   bool throttled;               /* over its limits: not reading */
   unsigned refs;                /* 1 while open + 1 per request */
   uint64_t next_cookie;

@@ -127,6 +127,7 @@ request_start (struct client *client, uint64_t id, struct export *exp,
   exp->in_flight++;
   TAILQ_INSERT_TAIL (&exp->pending, req, pending_entry);
   TAILQ_INSERT_TAIL (&exp->live, req, live_entry);
+  TAILQ_INSERT_TAIL (&client->requests, req, client_entry);
   req->pending = true;
   exp->pump_wanted = true;
   return 0;
@@ -203,6 +204,7 @@ request_complete (struct request *req, int error, const char *why)
   }
   request_unpend (req);
   TAILQ_REMOVE (&exp->live, req, live_entry);
+  TAILQ_REMOVE (&client->requests, req, client_entry);
   exp->in_flight--;
   record_completion (exp, req);
   if (client_is_open (client)) {

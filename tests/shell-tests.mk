@@ -34,6 +34,8 @@ SHELL_TESTS = \
 	test-protocol-cookies.sh \
 	test-protocol-v2-hold.sh \
 	test-protocol-disconnect.sh \
+	test-protocol-half-close.sh \
+	test-client-gone.sh \
 	test-protocol-utf8.sh \
 	test-stop.sh \
 	test-stop-inflight.sh \
