@@ -62,8 +62,12 @@ op_hello (struct client *client, const struct nbdc_request *req)
   }
   client->hello_done = true;
   client->version = (unsigned) version;
+  /* Cut at a character boundary: the name goes out again in JSON. */
   if (req->u.hello.client)
-    snprintf (client->name, sizeof client->name, "%s", req->u.hello.client);
+    snprintf (client->name, sizeof client->name, "%.*s",
+              nbdc_utf8_prefix (req->u.hello.client,
+                                (int) sizeof client->name - 1),
+              req->u.hello.client);
   log_debug ("client %llu: hello from \"%s\", version %llu",
              (unsigned long long) client->serial, client->name,
              (unsigned long long) version);

@@ -38,6 +38,24 @@ for name in ["a" + "\u00e9" * 40, "\u00e9" * 40, "ab" + "\u20ac" * 30,
         # Still in step.
         r = c.request({"op": "exports"})
         check(r["ok"], "exports", r)
+# A long client name in hello is kept cut at a character boundary: it
+# comes back in stats and clients, which must stay valid for everyone.
+for name in ["a" + "\u00e9" * 40, "ab" + "\u20ac" * 30, "\U0001f600" * 20]:
+    m = Client()
+    m.send_line(json.dumps({"op": "hello", "id": 1, "version": 1,
+                            "client": name}, ensure_ascii=False))
+    m.recv()
+    for op in ("stats", "clients"):
+        m.send_line(json.dumps({"op": op, "id": 2}))
+        raw = m.recv_line()
+        try:
+            msg = json.loads(raw.decode("utf-8"))
+            names = [x["name"] for x in msg.get("client_list", msg.get("clients", []))]
+            check(any(name.startswith(x) and len(x.encode()) > 50 for x in names),
+                  "the long name is missing or too short", names)
+        except Exception as e:
+            failures.append("%s with client %r\n  -> %r\n  %s" % (op, name, raw[:300], e))
+    m.close()
 if failures:
     sys.exit("FAIL: %d replies are not valid UTF-8 JSON:\n%s"
              % (len(failures), "\n".join(failures)))
