@@ -544,6 +544,7 @@ extern void reload_init (const char *file, char *const *args,
 extern int daemon_reload (char *error, size_t len);
 
 /* main.c */
+extern void config_apply_command_line (struct config *c);
 extern bool daemon_stopping;
 extern bool daemon_draining;
 extern uint64_t start_time_ns;

@@ -28,6 +28,9 @@ static uint64_t drain_deadline_ns;
 
 /* -c and -e, kept for reloads. */
 static const char *config_file;
+/* -s, -P and -t, which win over the file (config_apply_command_line). */
+static const char *cmdline_socket, *cmdline_pid_file;
+static long cmdline_threads = -1;
 DEFINE_VECTOR_TYPE (arg_list, char *)
 static arg_list export_args;
 
@@ -134,17 +137,33 @@ parse_args (int argc, char **argv, bool *check_only)
   log_init ("nbdcached", verbose);
   if (config_read (&cfg, config_file, export_args.ptr, export_args.len) == -1)
     exit (1);
-  /* The command line wins over the file. */
-  if (socket_arg) {
-    free (cfg.socket_path);
-    cfg.socket_path = strdup (socket_arg);
+  cmdline_socket = socket_arg;
+  cmdline_pid_file = pid_arg;
+  cmdline_threads = threads;
+  config_apply_command_line (&cfg);
+}
+
+/* The command line wins over the file: at start, and over each file
+ * read again by a reload (reload.c), so that a reload compares like
+ * with like.
+ */
+void
+config_apply_command_line (struct config *c)
+{
+  if (cmdline_socket) {
+    free (c->socket_path);
+    c->socket_path = strdup (cmdline_socket);
+    if (c->socket_path == NULL)
+      fatal ("strdup");
   }
-  if (pid_arg) {
-    free (cfg.pid_file);
-    cfg.pid_file = strdup (pid_arg);
+  if (cmdline_pid_file) {
+    free (c->pid_file);
+    c->pid_file = strdup (cmdline_pid_file);
+    if (c->pid_file == NULL)
+      fatal ("strdup");
   }
-  if (threads >= 0)
-    cfg.threads = (unsigned) threads;
+  if (cmdline_threads >= 0)
+    c->threads = (unsigned) cmdline_threads;
 }
 
 static unsigned

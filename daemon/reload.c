@@ -77,6 +77,7 @@ daemon_reload (char *error, size_t len)
     notify_ready ();
     return -1;
   }
+  config_apply_command_line (&newcfg);
   if (exports_reload (&newcfg) == -1) {
     snprintf (error, len, "out of memory applying the configuration");
     config_free (&newcfg);
