@@ -35,7 +35,7 @@ SHELL_TESTS = \
 	test-protocol-v2-hold.sh \
 	test-protocol-disconnect.sh \
 	test-protocol-half-close.sh \
-	test-client-gone.sh \
+	test-client-gone-paused.sh \
 	test-protocol-utf8.sh \
 	test-stop.sh \
 	test-stop-inflight.sh \
