@@ -130,18 +130,29 @@ inflight_search (const chunk_list *v, uint64_t offset)
   return lo;
 }
 
-/* A chunk in flight for exactly [START, END), or NULL. */
+/* A chunk in flight for exactly [START, END), handed to a connection
+ * less than request-timeout before NOW, or NULL.  An older one is
+ * presumed stuck (a server can leave one command unanswered while it
+ * answers the others, so its connection is never found hung): a
+ * request waiting on it could only time out, and the range would
+ * never be warmed again while it lasts.
+ */
 struct chunk *
-dedup_inflight_find (const struct export *exp, uint64_t start, uint64_t end)
+dedup_inflight_find (const struct export *exp, uint64_t start, uint64_t end,
+                     uint64_t now)
 {
+  uint64_t stale = (uint64_t) exp->cfg.request_timeout_ms * 1000000;
   size_t i;
 
   if (exp->cfg.warm_ttl_ms == 0)
     return NULL;
   i = inflight_search (&exp->inflight, start);
-  for (; i < exp->inflight.len && exp->inflight.ptr[i]->offset == start; i++)
-    if (exp->inflight.ptr[i]->offset + exp->inflight.ptr[i]->count == end)
-      return exp->inflight.ptr[i];
+  for (; i < exp->inflight.len && exp->inflight.ptr[i]->offset == start; i++) {
+    struct chunk *c = exp->inflight.ptr[i];
+
+    if (c->offset + c->count == end && now - c->sent_ns < stale)
+      return c;
+  }
   return NULL;
 }
 

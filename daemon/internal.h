@@ -396,7 +396,8 @@ extern void dedup_recent_add (struct export *exp, uint64_t start,
                               uint64_t end, uint64_t now);
 extern void dedup_recent_expire (struct export *exp, uint64_t now);
 extern struct chunk *dedup_inflight_find (const struct export *exp,
-                                          uint64_t start, uint64_t end);
+                                         uint64_t start, uint64_t end,
+                                         uint64_t now);
 extern void dedup_inflight_add (struct export *exp, struct chunk *c);
 extern void dedup_inflight_remove (struct export *exp, struct chunk *c);
 
@@ -409,6 +410,7 @@ struct chunk {
   struct nbdconn *conn;
   uint64_t offset;
   uint32_t count;
+  uint64_t sent_ns;             /* when it was handed to a connection */
   int error;                    /* errno, set by the worker */
   bool nbd_called;              /* libnbd called the completion callback */
   bool retry;                   /* not sent, or lost: send again */

@@ -294,6 +294,7 @@ batch_add (struct batch *batches, struct nbdconn *conn, struct chunk *c,
   struct export *exp = conn->exp;
 
   c->conn = conn;
+  c->sent_ns = now;
   c->msg.type = MSG_CHUNK_SUBMIT;
   c->msg.next = NULL;
   c->error = 0;
@@ -473,7 +474,7 @@ next_chunk (struct export *exp, uint64_t now)
         request_complete (req, 0, NULL);
       continue;
     }
-    c = dedup_inflight_find (exp, pos, end);
+    c = dedup_inflight_find (exp, pos, end, now);
     if (c != NULL && request_ptrs_append (&c->waiters, req) == 0) {
       exp->st_dedup++;
       req->outstanding++;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# A server that leaves one command unanswered while it answers the
+# others: its connection keeps making progress, so it is not dropped.
+# A later request for the same range must not wait on that stuck
+# command (it could only time out, and the range would never be warmed
+# while the command lasts): past request-timeout the command no longer
+# counts as "in flight" for sharing, and the range is sent again.
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+requires nbdkit --version
+requires nbdkit eval --version
+requires_nbdkit_filter log
+
+# The first Cache at offset 0 takes 20 s; every other Cache is instant.
+start_nbdkit disk --filter=log eval logfile="$tmpdir/log" \
+    get_size='echo 1G' can_cache='echo native' thread_model='echo parallel' \
+    pread='dd if=/dev/zero count=$3 iflag=count_bytes 2>/dev/null' \
+    cache="if [ \$4 -eq 0 ] && mkdir $tmpdir/hung 2>/dev/null; then sleep 20; fi"
+start_nbdcached_export disk "$disk_uri" request-timeout=1 connections=1
+
+# Other requests keep the connection busy, so that it never looks hung.
+( for (( i=1; i < 100; i++ )); do
+      "$NBDCACHECTL" cache disk $((i * 1048576)) 4K >/dev/null 2>&1 || :
+      sleep 0.1
+  done ) &
+busy=$!
+cleanup_fn "kill $busy 2>/dev/null"
+
+status=0
+ctl cache disk 0 4K 2>"$tmpdir/err" || status=$?
+[ $status -eq 1 ] && grep -q "timed out" "$tmpdir/err" ||
+    fail "the first request should time out: status $status, $(cat "$tmpdir/err")"
+sleep 1.5
+# The stuck command is older than request-timeout: this one is sent.
+ctl cache disk 0 4K || fail "the same range again waited on the stuck command"
+[ "$(cache_lines "$tmpdir/log" | grep -c '^0 4096$')" -eq 2 ] ||
+    fail "offset 0 reached the server $(cache_lines "$tmpdir/log" | grep -c '^0 4096$') times, expected 2"
+grep -q "dropping it" "$tmpdir/nbdcached.log" &&
+    fail "the connection was dropped: the test did not keep it busy"
+kill $busy 2>/dev/null || :
+wait $busy 2>/dev/null || :
