@@ -65,11 +65,14 @@ ev = bystander.recv()
 check(ev == {"event": "complete", "cookie": 1, "id": 7, "ok": True},
       "bystander: event", ev)
 
-# The orphaned requests finish, and the other clients are gone.
+# The orphaned requests end (at once: their clients are gone), their
+# chunks already sent finish, and the other clients are gone.
 deadline = time.monotonic() + 8
 while True:
     s = bystander.request({"op": "stats"})
-    if (s["in_flight"] == 0 and s["clients"] == 1) or time.monotonic() > deadline:
+    if (s["in_flight"] == 0 and s["clients"] == 1 and
+            s["exports"][0]["chunks_in_flight"] == 0) or \
+            time.monotonic() > deadline:
         break
     time.sleep(0.1)
 check(s["in_flight"] == 0 and s["clients"] == 1,
