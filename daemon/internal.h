@@ -364,9 +364,12 @@ extern const char *export_state_name (enum export_state state);
 /* ------------------------------------------------------------------ */
 /* normalise.c: the block-size rules, as pure functions. */
 
-/* Round [offset, offset+count) outward to INFO's minimum block size.
- * Returns 0 and the rounded [*start, *end), or -1 with a reason in
- * ERR when the range is empty or runs past the end of the export.
+/* Round [offset, offset+count) outward to INFO's minimum block size,
+ * leaving out a last partial block (when the size is not a multiple of
+ * the minimum, no aligned request reaches it).  Returns 0 and the
+ * rounded, non-empty [*start, *end), or -1 with a reason in ERR when
+ * the range is empty, runs past the end of the export, or lies wholly
+ * in that partial block.
  */
 extern int normalise_range (const struct export_info *info,
                             uint64_t offset, uint64_t count,

@@ -34,6 +34,7 @@ normalise_range (const struct export_info *info, uint64_t offset,
                  struct nbdc_error *err)
 {
   uint64_t min = info->block_min;
+  uint64_t reachable = info->size - info->size % min;
 
   if (count == 0) {
     nbdc_set_error (err, EINVAL, "count must not be 0");
@@ -51,11 +52,25 @@ normalise_range (const struct export_info *info, uint64_t offset,
   *end = offset + count;
   if (*end % min != 0)
     *end += min - *end % min;
-  /* A server should make its size a multiple of the minimum; if it
-   * does not, the last block is partial and must not be overrun.
+  /* A server should make its size a multiple of the minimum.  If it
+   * does not, the last block is partial and no aligned request can
+   * reach it (NBD, "Block size constraints"): libnbd refuses such a
+   * request without sending it.  Cache is only a hint, so that tail
+   * is left out; a range that lies wholly inside it is refused.
    */
-  if (*end > info->size)
-    *end = info->size;
+  if (*end > reachable)
+    *end = reachable;
+  if (*start >= *end) {
+    nbdc_set_error (err, EINVAL,
+                    "range [%llu, %llu) lies in the export's last partial "
+                    "block: the size %llu is not a multiple of the minimum "
+                    "block size %llu, so no aligned request reaches it",
+                    (unsigned long long) offset,
+                    (unsigned long long) offset + count,
+                    (unsigned long long) info->size,
+                    (unsigned long long) min);
+    return -1;
+  }
   return 0;
 }
 

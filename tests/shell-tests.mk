@@ -14,6 +14,7 @@ SHELL_TESTS = \
 	test-export-names.sh \
 	test-cache-basic.sh \
 	test-split-align.sh \
+	test-partial-tail.sh \
 	test-default-max.sh \
 	test-past-end.sh \
 	test-exports.sh \

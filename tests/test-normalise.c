@@ -1,10 +1,10 @@
 /* nbdcached tests: the NBD block-size rules of daemon/normalise.c.
  *
  * set_block_sizes fills in defaults, normalise_range rounds a client's
- * range outward to the minimum block size and rejects what runs past
- * the end, and chunk_end splits the result into chunks that the server
- * accepts.  The last part checks the invariants on many random small
- * geometries.
+ * range outward to the minimum block size, leaves out a partial last
+ * block and rejects what runs past the end, and chunk_end splits the
+ * result into chunks that the server accepts.  The last part checks
+ * the invariants on many random small geometries.
  */
 #include <config.h>
 
@@ -136,17 +136,24 @@ test_normalise_range (void)
   CHECK_RANGE_EINVAL (big, 1, (uint64_t) INT64_MAX);
 
   /* The largest export: rounding up must not overflow, and the last
-   * (partial) block is clamped to the size.
+   * (partial) block is left out.
    */
-  CHECK_RANGE (big, (uint64_t) INT64_MAX - 1, 1,
-               (uint64_t) INT64_MAX - 4095, (uint64_t) INT64_MAX);
-  CHECK_RANGE (big, 0, (uint64_t) INT64_MAX, 0, (uint64_t) INT64_MAX);
+  CHECK_RANGE (big, (uint64_t) INT64_MAX - 4097, 1,
+               (uint64_t) INT64_MAX - 8191, (uint64_t) INT64_MAX - 4095);
+  CHECK_RANGE (big, 0, (uint64_t) INT64_MAX,
+               0, (uint64_t) INT64_MAX - 4095);
+  CHECK_RANGE_EINVAL (big, (uint64_t) INT64_MAX - 1, 1);
 
-  /* A size that is not a multiple of the minimum. */
-  CHECK_RANGE (odd, 900, 50, 512, 1000);
-  CHECK_RANGE (odd, 999, 1, 512, 1000);
-  CHECK_RANGE (odd, 0, 1000, 0, 1000);
+  /* A size that is not a multiple of the minimum: the partial block
+   * [512, 1000) cannot be reached aligned, so it is left out, and a
+   * range inside it alone is refused.
+   */
+  CHECK_RANGE (odd, 0, 1000, 0, 512);
   CHECK_RANGE (odd, 0, 10, 0, 512);
+  CHECK_RANGE (odd, 500, 50, 0, 512);
+  CHECK_RANGE_EINVAL (odd, 900, 50);
+  CHECK_RANGE_EINVAL (odd, 999, 1);
+  CHECK_RANGE_EINVAL (odd, 512, 488);
   CHECK_RANGE_EINVAL (odd, 999, 2);
   CHECK_RANGE_EINVAL (odd, 1000, 1);
 }
@@ -212,7 +219,9 @@ check_one (uint64_t min, uint64_t pref, uint64_t max, uint64_t size,
                                        (int64_t) max);
   struct nbdc_error err = { 0 };
   uint64_t start, end, pos, step, nchunks = 0;
-  bool valid = count > 0 && offset <= size && count <= size - offset;
+  uint64_t reachable = size - size % min;   /* whole blocks only */
+  bool valid = count > 0 && offset <= size && count <= size - offset &&
+    offset < reachable;
   int r;
 
   r = normalise_range (&info, offset, count, &start, &end, &err);
@@ -230,14 +239,20 @@ check_one (uint64_t min, uint64_t pref, uint64_t max, uint64_t size,
                iter, (unsigned long long) size, (unsigned long long) offset,
                (unsigned long long) count, err.message);
 
-  /* [start, end) is the smallest min-aligned cover, clamped to size. */
+  /* [start, end) is the smallest min-aligned cover, without the last
+   * partial block.
+   */
   CHECK_U64 (start, <=, offset);
   CHECK_U64 (start % min, ==, 0);
   CHECK_U64 (offset - start, <, min);
-  CHECK_U64 (end, >=, offset + count);
-  CHECK_U64 (end, <=, size);
-  CHECK (end % min == 0 || end == size);
-  CHECK_U64 (end - (offset + count), <, min);
+  CHECK_U64 (end, <=, reachable);
+  CHECK_U64 (end % min, ==, 0);
+  if (offset + count <= reachable) {
+    CHECK_U64 (end, >=, offset + count);
+    CHECK_U64 (end - (offset + count), <, min);
+  }
+  else
+    CHECK_U64 (end, ==, reachable);
 
   /* The chunk step: max rounded down to a multiple of pref (or of min
    * when pref is larger than max).
