@@ -418,6 +418,7 @@ struct chunk {
   bool nbd_called;              /* libnbd called the completion callback */
   bool retry;                   /* not sent, or lost: send again */
   bool held_back;               /* not sent: the export was paused */
+  bool refused;                 /* not sent: libnbd refused it locally */
   bool indexed;                 /* in exp->inflight (dedup.c) */
   request_ptrs waiters;         /* other requests waiting on this range */
 };
@@ -445,6 +446,7 @@ struct request {
   int error;                    /* first chunk error */
   uint64_t error_offset;
   uint64_t error_count;
+  bool error_refused;           /* that chunk was never sent (libnbd) */
 };
 
 extern int request_start (struct client *client, uint64_t id,

@@ -110,12 +110,20 @@ issue_chunk (struct nbdconn *conn, struct chunk *c)
     r = nbd_aio_cache (conn->nbd, c->count, c->offset, cb, 0);
   if (r == -1) {
     /* chunk_freed has run and queued C as done; give it the real
-     * reason.  C is still ours until the next flush.
+     * reason.  C is still ours until the next flush.  Unless the
+     * handle is dead (then C is sent again elsewhere), libnbd refused
+     * C itself and the server never saw it.
      */
     c->error = nbd_get_errno () ? nbd_get_errno () : EIO;
     c->retry = !nbd_aio_is_ready (conn->nbd) &&
       !nbd_aio_is_processing (conn->nbd);
-    conn_log (log_debug, conn, "submit: %s", nbd_get_error ());
+    c->refused = !c->retry;
+    if (c->refused)
+      conn_log (log_warnx, conn, "libnbd refused the chunk at offset "
+                "%llu, %u bytes: %s", (unsigned long long) c->offset,
+                c->count, nbd_get_error ());
+    else
+      conn_log (log_debug, conn, "submit: %s", nbd_get_error ());
   }
 }
 
@@ -461,6 +469,7 @@ nbdconn_start (struct nbdconn *conn)
 void
 nbdconn_submit (struct nbdconn *conn, struct chunk *c)
 {
+  c->refused = false;
   if (conn->state != CONN_UP) {
     c->error = ENOTCONN;
     c->retry = true;

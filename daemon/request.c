@@ -197,8 +197,11 @@ request_complete (struct request *req, int error, const char *why)
   if (req->error == 0)
     req->error = error;
   else {
-    snprintf (buf, sizeof buf, "the server failed the chunk at offset "
-              "%llu, %llu bytes", (unsigned long long) req->error_offset,
+    snprintf (buf, sizeof buf, req->error_refused ?
+              "libnbd refused the chunk at offset %llu, %llu bytes; "
+              "it was not sent to the server" :
+              "the server failed the chunk at offset %llu, %llu bytes",
+              (unsigned long long) req->error_offset,
               (unsigned long long) req->error_count);
     msg = buf;
   }
@@ -232,6 +235,7 @@ request_chunk_failed (struct request *req, struct chunk *c)
     req->error = c->error;
     req->error_offset = c->offset;
     req->error_count = c->count;
+    req->error_refused = c->refused;
   }
   request_unpend (req);
   if (req->outstanding == 0)

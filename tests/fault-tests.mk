@@ -3,6 +3,7 @@
 # real daemon; pipeline.py checks the exactly-once completion rule.
 FAULT_TESTS = \
 	test-fault-server-killed.sh \
+	test-fault-shrunk-inflight.sh \
 	test-fault-error-cookie.sh \
 	test-fault-eshutdown.sh \
 	test-fault-server-hang.sh \
