@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +104,24 @@ conn_start (struct nbdconn *conn)
   loop_post (conn->worker->lp, &conn->start_msg);
 }
 
+/* Close CONN for good (until conn_start): its worker hands its chunks
+ * back for retry and confirms with MSG_CONN_STOPPED.  From now on its
+ * connection events are stale, and main counts it down.
+ */
+static void
+conn_stop (struct nbdconn *conn)
+{
+  struct export *exp = conn->exp;
+
+  conn->stopping = true;
+  exp->conns_stopping++;
+  if (conn->up) {
+    conn->up = false;
+    exp->nr_up--;
+  }
+  loop_post (conn->worker->lp, &conn->stop_msg);
+}
+
 /* Open the first connection of EXP.  Only it: whether more may follow
  * depends on multi-conn, which it will tell us.
  */
@@ -199,22 +218,30 @@ export_maybe_stop (struct export *exp)
   for (unsigned j = 0; j < exp->connections_configured; j++) {
     struct nbdconn *conn = &exp->conns[j];
 
-    if (conn->started && !conn->stopping) {
-      conn->stopping = true;
-      exp->conns_stopping++;
-      loop_post (conn->worker->lp, &conn->stop_msg);
-    }
+    if (conn->started && !conn->stopping)
+      conn_stop (conn);
   }
 }
 
 /* MSG_CONN_STOPPED (or NULL, from the janitor): free the draining
- * exports that have nothing left running.
+ * exports that have nothing left running.  A connection that a served
+ * export's pool gave up (multi-conn withdrawn) may be started again;
+ * at once if the pool has grown back meanwhile.
  */
 void
 export_stopped (struct nbdconn *conn)
 {
-  if (conn)
-    conn->exp->conns_stopping--;
+  if (conn) {
+    struct export *exp = conn->exp;
+
+    exp->conns_stopping--;
+    if (!exp->draining) {
+      conn->stopping = false;
+      conn->started = false;
+      if (conn->index < exp->nr_conns && !daemon_stopping)
+        conn_start (conn);
+    }
+  }
   for (size_t i = 0; i < draining.len; i++) {
     struct export *exp = draining.ptr[i];
     bool any_stopping = false;
@@ -291,33 +318,141 @@ export_allowed (const struct export *exp, const struct client *client)
   return false;
 }
 
+/* INFO, as a connection of EXP read it from the server, with what
+ * the daemon makes of it: reads that emulate cache need a buffer, so
+ * they cap the maximum block size.
+ */
+static struct export_info
+effective_info (const struct export *exp, const struct export_info *info)
+{
+  struct export_info e = *info;
+
+  if (!e.can_cache && exp->cfg.fallback == FALLBACK_READ &&
+      e.block_max > FALLBACK_READ_MAX)
+    e.block_max = FALLBACK_READ_MAX;
+  return e;
+}
+
+static bool
+info_equal (const struct export_info *a, const struct export_info *b)
+{
+  return a->size == b->size && a->can_cache == b->can_cache &&
+    a->can_multi_conn == b->can_multi_conn &&
+    a->block_advertised == b->block_advertised &&
+    a->block_min == b->block_min && a->block_pref == b->block_pref &&
+    a->block_max == b->block_max;
+}
+
+/* Describe EXP's facts INFO in BUF, for the log. */
+static const char *
+describe_info (const struct export *exp, const struct export_info *info,
+               char *buf, size_t len)
+{
+  snprintf (buf, len, "size %llu, cache %s, block sizes %u/%u/%u, "
+            "multi-conn %s", (unsigned long long) info->size,
+            info->can_cache ? "yes" :
+            exp->cfg.fallback == FALLBACK_READ ? "emulated by reads" : "no",
+            info->block_min, info->block_pref, info->block_max,
+            info->can_multi_conn ? "yes" : "no");
+  return buf;
+}
+
+/* Adopt INFO (effective) as EXP's facts, which acceptance and chunking
+ * use from now on, and size the pool by them: every configured
+ * connection when the server allows multi-conn, else only the first.
+ * Connections the pool gains are started, those it loses stopped.
+ */
+static void
+export_set_info (struct export *exp, const struct export_info *info)
+{
+  unsigned want = info->can_multi_conn ? exp->connections_configured : 1;
+
+  exp->info = *info;
+  exp->have_info = true;
+  if (!info->can_multi_conn && exp->connections_configured > 1)
+    log_info ("export %s: the server does not advertise multi-conn, "
+              "so using 1 connection instead of %u",
+              exp->name, exp->connections_configured);
+  exp->nr_conns = want;
+  for (unsigned j = 1; j < exp->connections_configured; j++) {
+    struct nbdconn *conn = &exp->conns[j];
+
+    if (j < want && !conn->started)
+      conn_start (conn);
+    else if (j >= want && conn->started && !conn->stopping)
+      conn_stop (conn);
+  }
+}
+
+/* The server changed EXP (it came back with another size, other
+ * block sizes or flags): requests accepted under the old facts that
+ * the new ones would not accept as they are cannot be sent; fail them
+ * now, as acceptance would have.  The others carry on.
+ */
+static void
+export_fail_stale (struct export *exp)
+{
+  struct request *req, *next;
+
+  for (req = TAILQ_FIRST (&exp->live); req != NULL; req = next) {
+    uint64_t start = req->end - req->bytes, s, e;
+    struct nbdc_error err = { 0 };
+    char why[sizeof err.message + 64];
+
+    next = TAILQ_NEXT (req, live_entry);
+    if (!exp->info.can_cache && exp->cfg.fallback != FALLBACK_READ)
+      nbdc_set_error (&err, ENOTSUP, "the server no longer supports "
+                      "NBD_CMD_CACHE");
+    else if (normalise_range (&exp->info, start, req->bytes, &s, &e,
+                              &err) == 0) {
+      if (s == start && e == req->end)
+        continue;
+      nbdc_set_error (&err, EINVAL, "the range is no longer aligned to "
+                      "the minimum block size %u", exp->info.block_min);
+    }
+    snprintf (why, sizeof why, "the server changed the export: %s",
+              err.message);
+    request_complete (req, err.errnum, why);
+  }
+}
+
+/* CONN of EXP is up again and its server told it INFO.  If that is
+ * not what EXP knew, the server has changed the export: log it, adopt
+ * the new facts (re-sizing the pool if multi-conn changed) and fail
+ * the requests they no longer allow.  Connections still up keep the
+ * facts they connected with until they reconnect; libnbd refuses a
+ * chunk that those do not allow, and the event says so.
+ */
+static void
+export_check_info (struct export *exp, const struct nbdconn *conn,
+                   const struct export_info *info)
+{
+  struct export_info e = effective_info (exp, info);
+  char was[128], now[128];
+
+  if (info_equal (&e, &exp->info))
+    return;
+  log_warnx ("export %s: connection %u: the server changed the export "
+             "from %s to %s", exp->name, conn->index,
+             describe_info (exp, &exp->info, was, sizeof was),
+             describe_info (exp, &e, now, sizeof now));
+  export_set_info (exp, &e);
+  export_fail_stale (exp);
+}
+
 /* The first connection is up: record what the server told us and
  * open the rest of the pool if the server allows several.
  */
 static void
 export_first_up (struct export *exp, const struct export_info *info)
 {
-  exp->info = *info;
-  exp->have_info = true;
-  if (!info->can_cache && exp->cfg.fallback == FALLBACK_READ &&
-      exp->info.block_max > FALLBACK_READ_MAX)
-    exp->info.block_max = FALLBACK_READ_MAX;
-  exp->nr_conns = 1;
-  if (info->can_multi_conn)
-    exp->nr_conns = exp->connections_configured;
-  else if (exp->connections_configured > 1)
-    log_info ("export %s: the server does not advertise multi-conn, "
-              "so using 1 connection instead of %u",
-              exp->name, exp->connections_configured);
-  log_info ("export %s: up, size %llu, cache %s, block sizes %u/%u/%u, "
-            "%u connection%s", exp->name,
-            (unsigned long long) info->size,
-            info->can_cache ? "yes" :
-            exp->cfg.fallback == FALLBACK_READ ? "emulated by reads" : "no",
-            exp->info.block_min, exp->info.block_pref, exp->info.block_max,
+  struct export_info e = effective_info (exp, info);
+  char buf[128];
+
+  export_set_info (exp, &e);
+  log_info ("export %s: up, %s, %u connection%s", exp->name,
+            describe_info (exp, &e, buf, sizeof buf),
             exp->nr_conns, exp->nr_conns == 1 ? "" : "s");
-  for (unsigned j = 1; j < exp->nr_conns; j++)
-    conn_start (&exp->conns[j]);
 }
 
 /* MSG_CONN_EVENT: a worker reports a connection up or down.  Frees EV. */
@@ -328,6 +463,11 @@ export_conn_event (struct conn_event *ev)
   struct export *exp = conn->exp;
   enum export_state old = exp->state;
 
+  if (conn->stopping) {
+    /* Posted before the worker saw MSG_CONN_STOP: stale. */
+    free (ev);
+    return;
+  }
   conn->reset_posted = false;
   if (ev->up && !conn->up) {
     conn->up = true;
@@ -340,6 +480,8 @@ export_conn_event (struct conn_event *ev)
     conn->ever_up = true;
     if (!exp->have_info)
       export_first_up (exp, &ev->info);
+    else
+      export_check_info (exp, conn, &ev->info);
   }
   else if (!ev->up && conn->up) {
     conn->up = false;

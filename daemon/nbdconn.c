@@ -441,6 +441,9 @@ void
 nbdconn_start (struct nbdconn *conn)
 {
   if (!conn->listed) {
+    /* First start, or again after nbdconn_stop. */
+    conn->stopped = false;
+    conn->shutdown_wanted = false;
     conn->queue_tail = &conn->queue_head;
     conn->backoff_ms = conn->exp->cfg.reconnect_min_ms;
     TAILQ_INSERT_TAIL (&conn->worker->conns, conn, worker_entry);
