@@ -106,13 +106,16 @@ conn_start (struct nbdconn *conn)
 
 /* Close CONN for good (until conn_start): its worker hands its chunks
  * back for retry and confirms with MSG_CONN_STOPPED.  From now on its
- * connection events are stale, and main counts it down.
+ * connection events are stale, and main counts it down.  Never once
+ * the daemon is stopping (the worker threads may be gone).
  */
 static void
 conn_stop (struct nbdconn *conn)
 {
   struct export *exp = conn->exp;
 
+  if (daemon_stopping)          /* workers_stop closes every connection */
+    return;
   conn->stopping = true;
   exp->conns_stopping++;
   if (conn->up) {
@@ -210,8 +213,6 @@ exports_reload (const struct config *newcfg)
 static void
 export_maybe_stop (struct export *exp)
 {
-  if (daemon_stopping)          /* workers_stop closes every connection */
-    return;
   if (!exp->draining || exp->conns_stopping > 0 || exp->in_flight > 0 ||
       exp->chunks_out > 0 || exp->retry_head != NULL)
     return;
