@@ -92,11 +92,12 @@ set_command_error (const struct command *cmd)
              cmd->errmsg ? ": " : "", cmd->errmsg ? cmd->errmsg : "");
 }
 
-/* Complete every command still in flight with ERROR.  Iterates by
- * cookie because callbacks may retire commands.  Lock held.
+/* Complete every command still in flight with ERROR and ERRMSG (as
+ * the daemon's message).  Iterates by cookie because callbacks may
+ * retire commands.  Lock held.
  */
 void
-fail_all_commands (struct nbdcache_handle *h, int error)
+fail_all_commands (struct nbdcache_handle *h, int error, const char *errmsg)
 {
   size_t i = 0;
 
@@ -104,7 +105,7 @@ fail_all_commands (struct nbdcache_handle *h, int error)
     struct command *cmd = h->cmds.ptr[i];
     uint64_t cookie = cmd->cookie;
 
-    complete_command (h, cmd, error, NULL);
+    complete_command (h, cmd, error, errmsg);
     if (i < h->cmds.len && h->cmds.ptr[i]->cookie == cookie)
       i++;
   }

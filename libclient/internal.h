@@ -53,6 +53,7 @@ struct nbdcache_handle {
   int fd;                       /* socket, -1 when not connected */
   int wake_fd;                  /* eventfd that interrupts the reader */
   int dead_errno;               /* why the connection ended, or 0 */
+  char dead_msg[256];           /* its message, once dead_errno != 0 */
   uint64_t version;             /* negotiated protocol version */
 
   char *export_name;            /* NULL until set */
@@ -87,6 +88,7 @@ extern void connection_lost (struct nbdcache_handle *h, int errnum,
 /* poll.c */
 extern int poll_locked (struct nbdcache_handle *h, int timeout);
 extern int check_connected (struct nbdcache_handle *h);
+extern int connection_lost_error (struct nbdcache_handle *h);
 
 /* commands.c */
 extern struct command *find_command (struct nbdcache_handle *h,
@@ -96,7 +98,8 @@ extern void complete_command (struct nbdcache_handle *h,
                               const char *errmsg);
 extern void set_command_error (const struct command *cmd);
 extern void retire_command (struct nbdcache_handle *h, size_t index);
-extern void fail_all_commands (struct nbdcache_handle *h, int error);
+extern void fail_all_commands (struct nbdcache_handle *h, int error,
+                               const char *errmsg);
 
 /* query.c */
 extern int run_query (struct nbdcache_handle *h, struct query *q);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -59,7 +60,9 @@ queue_output (struct nbdcache_handle *h)
 }
 
 /* The connection is over: close the socket, fail every waiting query
- * and complete every command with ERRNUM.  Idempotent.  Lock held.
+ * and complete every command, with ERRNUM and WHY.  The first call's
+ * reason sticks: later calls report it, with ENOTCONN
+ * (check_connected).  Idempotent.  Lock held.
  */
 void
 connection_lost (struct nbdcache_handle *h, int errnum, const char *why)
@@ -68,12 +71,15 @@ connection_lost (struct nbdcache_handle *h, int errnum, const char *why)
     close (h->fd);
     h->fd = -1;
   }
-  if (h->dead_errno == 0)
+  if (h->dead_errno == 0) {
     h->dead_errno = errnum;
+    snprintf (h->dead_msg, sizeof h->dead_msg,
+              "the connection to the daemon was lost: %s", why);
+  }
   h->wbuf.len = h->wpos = 0;
   h->rbuf.len = 0;
-  fail_all_queries (h, errnum, why);
-  fail_all_commands (h, errnum);
+  fail_all_queries (h, h->dead_errno, h->dead_msg);
+  fail_all_commands (h, h->dead_errno, h->dead_msg);
 }
 
 /* Handle a reply to a cache request (id == cookie). */

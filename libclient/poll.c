@@ -10,16 +10,30 @@
 #include "cleanup.h"
 #include "internal.h"
 
-/* Returns 0 if H is connected, else -1 with the error set.  Lock held. */
+/* Returns 0 if H is connected, else -1 with the error set: ENOTCONN,
+ * with the reason the connection was lost if it was.  Lock held.
+ */
 int
 check_connected (struct nbdcache_handle *h)
 {
   if (h->fd >= 0)
     return 0;
   if (h->dead_errno != 0)
-    set_error (h->dead_errno, "the connection to the daemon was lost");
+    set_error (ENOTCONN, "%s", h->dead_msg);
   else
     set_error (ENOTCONN, "not connected: call nbdcache_connect first");
+  return -1;
+}
+
+/* For the call during which the connection was lost: set the error
+ * that connection_lost recorded (EPROTO if the daemon broke the
+ * protocol) and return -1.  Later calls get ENOTCONN from
+ * check_connected.  Lock held.
+ */
+int
+connection_lost_error (struct nbdcache_handle *h)
+{
+  set_error (h->dead_errno, "%s", h->dead_msg);
   return -1;
 }
 
@@ -68,7 +82,7 @@ read_pass (struct nbdcache_handle *h, int timeout)
    */
   if (h->wbuf.len > h->wpos) {
     if (flush_output (h) == -1)
-      return check_connected (h);
+      return connection_lost_error (h);
     if (h->wbuf.len == 0)
       progress = 1;
   }
@@ -101,17 +115,17 @@ read_pass (struct nbdcache_handle *h, int timeout)
   }
   if (h->fd >= 0 && (fds[0].revents & POLLOUT)) {
     if (flush_output (h) == -1)
-      return check_connected (h);
+      return connection_lost_error (h);
     progress = 1;
   }
   if (h->fd >= 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
     r = read_input (h);
     if (r == -1)
-      return check_connected (h);
+      return connection_lost_error (h);
     progress |= r;
   }
   if (h->fd < 0)
-    return check_connected (h);
+    return connection_lost_error (h);
   return progress || ready > 0;
 }
 

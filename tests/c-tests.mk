@@ -65,7 +65,8 @@ test_header_cxx_CXXFLAGS = -Wall -Wextra -Werror $(SANITIZER_CFLAGS)
 TESTS += test-symbols.sh
 EXTRA_DIST += test-symbols.sh
 
-# Library tests against a real daemon and nbdkit.
+# Library tests against a real daemon and nbdkit; test-lib-bad-daemon
+# instead faces bad-daemon.py, which only breaks the protocol.
 LIB_TESTS = \
 	test-lib-aio \
 	test-lib-errors \
@@ -73,9 +74,10 @@ LIB_TESTS = \
 	test-lib-daemon-gone \
 	test-lib-fd \
 	test-lib-sync-peek \
-	test-lib-export-names
+	test-lib-export-names \
+	test-lib-bad-daemon
 TESTS += $(LIB_TESTS:=.sh)
-EXTRA_DIST += $(LIB_TESTS:=.sh)
+EXTRA_DIST += $(LIB_TESTS:=.sh) bad-daemon.py
 check_PROGRAMS += $(LIB_TESTS)
 # Each is built from its .c file (automake's default _SOURCES) with the
 # defaults above.

@@ -130,9 +130,11 @@ test_daemon_killed (pid_t daemon_pid)
   /* Cache requests take 2 s in nbdkit: none can have completed. */
   CHECK_INT (lost, ==, NR_GONE);
 
-  /* The handle stays dead. */
+  /* The handle stays dead, and says why. */
   CHECK_INT (nbdcache_poll (h, -1), ==, -1);
   CHECK_ERROR ("nbdcache_poll", ENOTCONN);
+  CHECK_CONTAINS (nbdcache_get_error (),
+                  "nbdcache_poll: the connection to the daemon was lost: ");
   CHECK_INT (nbdcache_poll (h, 0), ==, -1);
   CHECK_ERROR ("nbdcache_poll", ENOTCONN);
   CHECK_AIO_FAILS (h, 512, 0, 0, ENOTCONN);
