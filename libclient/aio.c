@@ -122,7 +122,7 @@ nbdcache_cache (struct nbdcache_handle *h, uint64_t count, uint64_t offset,
     cmd = find_command (h, (uint64_t) cookie, &index);
     if (cmd->completed)
       break;
-    if (poll_locked (h, -1) == -1) {
+    if (poll_locked_nointr (h) == -1) {
       cmd = find_command (h, (uint64_t) cookie, &index);
       if (!cmd->completed)
         return -1;

@@ -87,6 +87,7 @@ extern void connection_lost (struct nbdcache_handle *h, int errnum,
 
 /* poll.c */
 extern int poll_locked (struct nbdcache_handle *h, int timeout);
+extern int poll_locked_nointr (struct nbdcache_handle *h);
 extern int check_connected (struct nbdcache_handle *h);
 extern int connection_lost_error (struct nbdcache_handle *h);
 

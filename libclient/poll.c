@@ -68,7 +68,8 @@ wait_for_reader (struct nbdcache_handle *h, int timeout)
 
 /* Become the reader: sleep in poll(2) without the lock, then send and
  * receive what the socket allows.  Returns 1 if something happened,
- * 0 on timeout, -1 on error.  Lock held on entry and exit.
+ * 0 on timeout, -1 on error (EINTR when a signal interrupted poll(2):
+ * nothing happened, so 1 would be a lie).  Lock held on entry and exit.
  */
 static int
 read_pass (struct nbdcache_handle *h, int timeout)
@@ -100,8 +101,6 @@ read_pass (struct nbdcache_handle *h, int timeout)
   pthread_cond_broadcast (&h->progress);
 
   if (ready == -1) {
-    if (saved_errno == EINTR)
-      return 1;
     set_error (saved_errno, "poll: %s", strerror (saved_errno));
     return -1;
   }
@@ -138,6 +137,22 @@ poll_locked (struct nbdcache_handle *h, int timeout)
   if (h->reading)
     return wait_for_reader (h, timeout);
   return read_pass (h, timeout);
+}
+
+/* For the synchronous calls, which wait until their reply arrives:
+ * poll_locked with no timeout, except that a signal does not end the
+ * wait (unlike nbdcache_poll, they do not fail with EINTR).  Returns
+ * as poll_locked.  Lock held.
+ */
+int
+poll_locked_nointr (struct nbdcache_handle *h)
+{
+  int r;
+
+  do
+    r = poll_locked (h, -1);
+  while (r == -1 && nbdcache_get_errno () == EINTR);
+  return r;
 }
 
 int

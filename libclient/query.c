@@ -83,7 +83,7 @@ run_query (struct nbdcache_handle *h, struct query *q)
     snprintf (q->errmsg, sizeof q->errmsg, "%s", strerror (errno));
   }
   while (!q->done) {
-    if (poll_locked (h, -1) == -1 && !q->done) {
+    if (poll_locked_nointr (h) == -1 && !q->done) {
       unlink_query (h, q);
       return -1;
     }

@@ -6,8 +6,9 @@
  * Each failing call returns -1 (or NULL) with the documented errno
  * and a message prefixed by the call's name; a failed submission
  * never calls the completion callback but calls .free exactly once;
- * errors found by the daemon arrive as the command's error; the last
- * error is per thread.
+ * errors found by the daemon arrive as the command's error; a signal
+ * interrupts nbdcache_poll (EINTR) but not the synchronous calls; the
+ * last error is per thread.
  */
 #include <config.h>
 
@@ -15,11 +16,13 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -340,6 +343,66 @@ test_info (void)
   nbdcache_close (h);
 }
 
+static volatile sig_atomic_t alarms;
+
+static void
+on_alarm (int sig)
+{
+  (void) sig;
+  alarms++;
+}
+
+/* Deliver SIGALRM after FIRST_US microseconds, then every
+ * INTERVAL_US (0: once).
+ */
+static void
+set_alarm (long first_us, long interval_us)
+{
+  struct itimerval it = {
+    .it_value = { .tv_sec = first_us / 1000000,
+                  .tv_usec = first_us % 1000000 },
+    .it_interval = { .tv_sec = interval_us / 1000000,
+                     .tv_usec = interval_us % 1000000 },
+  };
+
+  CHECK_INT (setitimer (ITIMER_REAL, &it, NULL), ==, 0);
+}
+
+/* A caught signal makes nbdcache_poll return -1 with EINTR, as poll(2)
+ * and nbd_poll(3) do, not 1 ("progress"); the handle stays usable.
+ * The synchronous calls wait on through signals.
+ */
+static void
+test_signals (void)
+{
+  struct nbdcache_handle *h = connected_handle ("disk");
+  struct sigaction sa = { .sa_handler = on_alarm };
+  char *s;
+  int i;
+
+  CHECK_INT (sigaction (SIGALRM, &sa, NULL), ==, 0);
+
+  set_alarm (100000, 0);
+  CHECK_INT (nbdcache_poll (h, 10000), ==, -1);
+  CHECK_ERROR ("nbdcache_poll", EINTR);
+  CHECK_INT (alarms, ==, 1);
+  CHECK_INT (nbdcache_poll (h, 0), ==, 0);
+
+  set_alarm (1000, 1000);
+  for (i = 0; i < 100; i++) {
+    CHECK_OK (nbdcache_cache (h, 1024 * 1024, 0, 0));
+    s = nbdcache_get_stats_json (h);
+    CHECK (s != NULL);
+    free (s);
+  }
+  set_alarm (0, 0);
+  CHECK_INT (alarms, >, 1);
+
+  sa.sa_handler = SIG_DFL;
+  CHECK_INT (sigaction (SIGALRM, &sa, NULL), ==, 0);
+  nbdcache_close (h);
+}
+
 static char main_error[512];
 static int main_errno;
 
@@ -397,6 +460,7 @@ main (int argc, char *argv[])
   test_submit_errors ();
   test_daemon_errors ();
   test_info ();
+  test_signals ();
   test_errors_per_thread ();
   printf ("test-lib-errors: ok\n");
   return 0;
