@@ -188,7 +188,9 @@ read_line (struct warm *w, const char *line, size_t len,
 }
 
 /* Read the lines of FP into W's entries, reporting bad ones under
- * NAME.  Returns the number of bad lines, or -1 on a read error.
+ * NAME: the first MAX_REPORTED, then, if there is another, that we
+ * give up.  Returns the number of bad lines reported, or -1 on a read
+ * error.
  */
 static long
 read_lines (FILE *fp, const char *name, struct warm *w)
@@ -200,19 +202,21 @@ read_lines (FILE *fp, const char *name, struct warm *w)
   long bad = 0;
   char why[256];
 
-  while (bad < MAX_REPORTED && (len = getline (&line, &cap, fp)) != -1) {
+  while ((len = getline (&line, &cap, fp)) != -1) {
     lineno++;
-    if (read_line (w, line, (size_t) len, lineno, why, sizeof why) == -1) {
-      error_msg ("%s:%lu: %s", name, lineno, why);
-      bad++;
+    if (read_line (w, line, (size_t) len, lineno, why, sizeof why) == 0)
+      continue;
+    if (bad == MAX_REPORTED) {
+      error_msg ("%s: too many errors, giving up", name);
+      break;
     }
+    error_msg ("%s:%lu: %s", name, lineno, why);
+    bad++;
   }
   if (ferror (fp)) {
     error_msg ("%s: %s", name, strerror (errno));
     return -1;
   }
-  if (bad == MAX_REPORTED && !feof (fp))
-    error_msg ("%s: too many errors, giving up", name);
   return bad;
 }
 

@@ -92,6 +92,23 @@ grep -q "^nbdcachectl: $tmpdir/bad:3: " "$tmpdir/err" ||
 [ -z "$(new_caches disk)$(new_caches data)" ] ||
     fail "bad manifest: something was sent"
 
+# Up to 20 bad lines are all reported; "too many errors" only when
+# there is a 21st.
+for n in 20 21; do
+    for (( i = 0; i < n; i++ )); do echo '{"x":1}'; done >"$tmpdir/bad$n"
+    expect_status 1 "$n bad lines" \
+        ctl warm --manifest "$tmpdir/bad$n" --no-progress
+    [ "$(grep -c "^nbdcachectl: $tmpdir/bad$n:[0-9]*: " "$tmpdir/err")" \
+        -eq 20 ] || fail "$n bad lines: not 20 reported"
+    if [ $n -eq 20 ]; then
+        ! grep -q "too many errors" "$tmpdir/err" ||
+            fail "20 bad lines: too many errors, although none was skipped"
+    else
+        grep -q "^nbdcachectl: $tmpdir/bad$n: too many errors, giving up$" \
+            "$tmpdir/err" || fail "21 bad lines: no \"too many errors\""
+    fi
+done
+
 # Integers only, and known members only.
 for line in '{"export":"disk","offset":0,"count":1.0}' \
             '{"export":"disk","offset":"0","count":1}' \
