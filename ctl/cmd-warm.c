@@ -99,11 +99,15 @@ plural (size_t n, const char *one, const char *many)
 }
 
 /* Report every failed entry of a manifest on stderr, as
- * "FILE:LINE: export "NAME" [offset O count C]: ERROR".
+ * "FILE:LINE: export "NAME" [offset O count C]: ERROR".  If the run
+ * stopped (the connection to the daemon was lost), its error comes
+ * first, once, and the entries it cut short say only "not warmed".
  */
 static void
 report_failures (const struct warm *w, const char *name)
 {
+  if (w->error)
+    error_msg ("%s", w->error);
   for (size_t i = 0; i < w->entries.len; i++) {
     const struct warm_entry *e = &w->entries.ptr[i];
     const char *error = warm_entry_error (w, e);
@@ -111,6 +115,8 @@ report_failures (const struct warm *w, const char *name)
 
     if (error == NULL)
       continue;
+    if (warm_entry_cut_short (w, e))
+      error = "not warmed";
     if (!e->whole)
       snprintf (range, sizeof range, " offset %" PRIu64 " count %" PRIu64,
                 e->offset, e->count);

@@ -168,6 +168,7 @@ struct warm_entry {
   uint64_t next_offset;         /* first byte not yet submitted */
   uint64_t done;                /* bytes completed successfully */
   char *error;                  /* first error, owned, or NULL */
+  int errnum;                   /* its errno, if a request's own error */
 };
 DEFINE_VECTOR_TYPE (warm_entries, struct warm_entry)
 
@@ -192,6 +193,8 @@ extern void warm_add (struct warm *w, const char *export_name, bool whole,
 extern void warm_resolve (struct nbdcache_handle *h, struct warm *w);
 extern int warm_run (struct nbdcache_handle *h, struct warm *w,
                      struct progress *p);
+extern bool warm_entry_cut_short (const struct warm *w,
+                                  const struct warm_entry *e);
 extern const char *warm_entry_error (const struct warm *w,
                                      const struct warm_entry *e);
 extern void warm_free (struct warm *w);

@@ -16,6 +16,7 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -163,10 +164,14 @@ request_done (void *user_data, int *error)
     e->done += req->count;
     w->done += req->count;
   }
-  else
-    record_error (&e->error, "nbdcache_aio_cache: offset %" PRIu64
-                  ", count %" PRIu64 ": %s", req->offset, req->count,
+  else {
+    /* The submission succeeded: this is the request's own error. */
+    if (e->error == NULL)
+      e->errnum = *error;
+    record_error (&e->error, "request at offset %" PRIu64 ", count %"
+                  PRIu64 ": %s", req->offset, req->count,
                   strerror (*error));
+  }
   return 1;                     /* retire the command now */
 }
 
@@ -223,9 +228,12 @@ submit_next (struct nbdcache_handle *h, struct warm *w)
   /* Count it first: the callback could run before the call returns. */
   w->in_flight++;
   if (nbdcache_aio_cache (h, count, offset, cb, 0) == -1) {
-    /* libnbdcache has freed req through .free. */
+    /* libnbdcache has freed req through .free.  ENOTCONN here means
+     * the connection to the daemon is gone, which ends the run.
+     */
     w->in_flight--;
-    record_error (&e->error, "%s", library_error_text ());
+    record_error (nbdcache_get_errno () == ENOTCONN ? &w->error : &e->error,
+                  "%s", library_error_text ());
     return;
   }
   e->next_offset = offset + count;
@@ -260,16 +268,36 @@ warm_run (struct nbdcache_handle *h, struct warm *w, struct progress *p)
   return 0;
 }
 
+/* Whether entry E was cut short by the end of the whole run: it has
+ * bytes left, and the run stopped (w->error, usually because the
+ * connection to the daemon was lost) before or when its requests
+ * failed.  A request cut off by the lost connection fails with
+ * ENOTCONN (EPROTO if the daemon broke the protocol); that must not
+ * be reported as the request's own error, which would look like an
+ * export whose server is down.  (An entry whose export was down
+ * before the daemon was lost is counted in too: it was not warmed
+ * either way.)
+ */
+bool
+warm_entry_cut_short (const struct warm *w, const struct warm_entry *e)
+{
+  if (w->error == NULL || e->done >= e->count)
+    return false;
+  return e->error == NULL || e->errnum == ENOTCONN || e->errnum == EPROTO;
+}
+
 /* Why entry E failed, or NULL if it was warmed.  An entry cut short
  * by the end of the whole run has the run's error.  Borrowed from W.
  */
 const char *
 warm_entry_error (const struct warm *w, const struct warm_entry *e)
 {
+  if (warm_entry_cut_short (w, e))
+    return w->error;
   if (e->error)
     return e->error;
   if (e->done < e->count)
-    return w->error ? w->error : "not warmed";
+    return "not warmed";
   return NULL;
 }
 

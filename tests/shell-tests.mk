@@ -28,6 +28,7 @@ SHELL_TESTS = \
 	test-max-in-flight.sh \
 	test-fairness.sh \
 	test-warm.sh \
+	test-warm-daemon-gone.sh \
 	test-qemu-nbd.sh \
 	test-protocol-hello.sh \
 	test-protocol-errors.sh \
