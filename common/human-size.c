@@ -20,13 +20,19 @@ parse_human_size (const char *str, uint64_t *size, const char **error)
   unsigned shift = 0;
 
   if (!isdigit ((unsigned char) str[0])) {
-    *error = "not a number";
+    *error = str[0] == '-' && isdigit ((unsigned char) str[1]) ?
+      "must not be negative" : "not a number";
     return -1;
   }
   errno = 0;
   n = strtoull (str, &end, 10);
   if (errno == ERANGE) {
     *error = "too large";
+    return -1;
+  }
+  if (*end == '.') {
+    *error = "not a whole number (a size is digits with an optional "
+      "suffix K, M, G, T, P or E)";
     return -1;
   }
   if (*end != '\0') {

@@ -8,7 +8,8 @@
  * followed by one of K, M, G, T, P, E (binary multiples, case
  * insensitive, optionally followed by "iB" or "B"), or a plain "B".
  * Returns 0 and sets *SIZE, or -1 with a static message in *ERROR
- * ("not a number", "unknown suffix", "too large").
+ * ("not a number", "must not be negative", "not a whole number",
+ * "unknown suffix", "too large").
  */
 int parse_human_size (const char *str, uint64_t *size, const char **error);
 

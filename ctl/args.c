@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "ctl.h"
 #include "human-size.h"
@@ -49,9 +50,28 @@ parse_count_arg (const struct command *cmd, const char *what,
   return 0;
 }
 
+/* getopt takes an operand such as "-1" (a negative OFFSET) for
+ * options ("invalid option -- '1'").  No option is a digit, so
+ * option parsing ends before the first such argument, and the
+ * operand's own parser says what is wrong with it.  Returns how many
+ * of ARGV getopt may see.
+ */
+static int
+options_end (int argc, char **argv)
+{
+  for (int i = 1; i < argc; i++) {
+    if (strcmp (argv[i], "--") == 0)
+      break;
+    if (argv[i][0] == '-' && isdigit ((unsigned char) argv[i][1]))
+      return i;
+  }
+  return argc;
+}
+
 /* Parse the options of a subcommand that has none but --help.
- * Returns KEEP_GOING with optind at the first operand, or an exit
- * status.  The caller has reset optind.
+ * Returns KEEP_GOING with optind at the first operand (the operands
+ * are argv[optind] to argv[argc - 1]), or an exit status.  The caller
+ * has reset optind.
  */
 int
 parse_no_options (const struct command *cmd, int argc, char **argv)
@@ -60,9 +80,10 @@ parse_no_options (const struct command *cmd, int argc, char **argv)
     { "help", no_argument, NULL, 'h' },
     { NULL, 0, NULL, 0 }
   };
+  int nargs = options_end (argc, argv);
   int c;
 
-  while ((c = getopt_long (argc, argv, "h", long_options, NULL)) != -1) {
+  while ((c = getopt_long (nargs, argv, "h", long_options, NULL)) != -1) {
     if (c != 'h')
       return try_help (cmd);
     command_help (cmd);

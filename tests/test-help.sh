@@ -65,6 +65,14 @@ runs_with 2 "$NBDCACHECTL" -s "$nosock" cache disk 0 1Q
 runs_with 2 "$NBDCACHECTL" -s "$nosock" cache disk 0
 runs_with 2 "$NBDCACHECTL" -s "$nosock" cache disk 0 1 2
 runs_with 2 "$NBDCACHECTL" -s "$nosock" cache disk -1 1
+grep -q "OFFSET '-1': must not be negative" "$err" ||
+    fail "nbdcachectl: a negative OFFSET is not reported as such"
+runs_with 2 "$NBDCACHECTL" -s "$nosock" cache disk 0 -5M
+grep -q "COUNT '-5M': must not be negative" "$err" ||
+    fail "nbdcachectl: a negative COUNT is not reported as such"
+runs_with 2 "$NBDCACHECTL" -s "$nosock" cache disk 0 1.5G
+grep -q "COUNT '1.5G': not a whole number" "$err" ||
+    fail "nbdcachectl: a fraction is not reported as such"
 runs_with 2 "$NBDCACHECTL" -s "$nosock" warm
 runs_with 2 "$NBDCACHECTL" -s "$nosock" warm disk --in-flight 0
 runs_with 2 "$NBDCACHECTL" -s "$nosock" warm disk --request-size 0

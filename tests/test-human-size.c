@@ -64,7 +64,8 @@ main (void)
 
   CHECK_PARSE_ERR ("", "not a number");
   CHECK_PARSE_ERR ("K", "not a number");
-  CHECK_PARSE_ERR ("-1", "not a number");
+  CHECK_PARSE_ERR ("-1", "must not be negative");
+  CHECK_PARSE_ERR ("-", "not a number");
   CHECK_PARSE_ERR (" 1", "not a number");
   CHECK_PARSE_ERR ("+1", "not a number");
   CHECK_PARSE_ERR ("1Q", "unknown suffix");
@@ -72,7 +73,8 @@ main (void)
   CHECK_PARSE_ERR ("1KBB", "unknown suffix");
   CHECK_PARSE_ERR ("1iB", "unknown suffix");
   CHECK_PARSE_ERR ("1 K", "unknown suffix");
-  CHECK_PARSE_ERR ("1.5G", "unknown suffix");
+  CHECK_PARSE_ERR ("1.5G", "not a whole number");
+  CHECK_PARSE_ERR ("1.", "not a whole number");
   CHECK_PARSE_ERR ("18446744073709551616", "too large");
   CHECK_PARSE_ERR ("99999999999999999999999", "too large");
   CHECK_PARSE_ERR ("16E", "too large");
