@@ -118,6 +118,39 @@ check_entry (const struct line_entry *ent, char *why, size_t whylen)
   return 0;
 }
 
+/* The number of members of the JSON object LINE (LEN bytes, valid
+ * JSON) as written: each has one ':' outside strings at depth 1.
+ * json-c keeps only the last of members with the same name, so this
+ * is how a duplicate shows.
+ */
+static size_t
+count_members (const char *line, size_t len)
+{
+  size_t n = 0;
+  int depth = 0;
+  bool in_string = false;
+
+  for (size_t i = 0; i < len; i++) {
+    char c = line[i];
+
+    if (in_string) {
+      if (c == '\\')
+        i++;                    /* the escaped character */
+      else if (c == '"')
+        in_string = false;
+    }
+    else if (c == '"')
+      in_string = true;
+    else if (c == '{' || c == '[')
+      depth++;
+    else if (c == '}' || c == ']')
+      depth--;
+    else if (c == ':' && depth == 1)
+      n++;
+  }
+  return n;
+}
+
 /* Parse LINE (LEN bytes, no blanks around it) and add its entry to W,
  * as line number LINENO.  Returns 0, or -1 with a reason in WHY.
  */
@@ -154,6 +187,8 @@ parse_entry (struct warm *w, const char *line, size_t len,
   if (!json_object_is_type (obj, json_type_object))
     return reason (why, whylen, "expected a JSON object, not %s",
                    json_type_to_name (json_object_get_type (obj)));
+  if (count_members (line, len) != (size_t) json_object_object_length (obj))
+    return reason (why, whylen, "a member is given more than once");
   if (get_members (obj, &ent, why, whylen) == -1 ||
       check_entry (&ent, why, whylen) == -1)
     return -1;

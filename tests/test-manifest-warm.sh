@@ -122,6 +122,22 @@ for line in '{"export":"disk","offset":0,"count":1.0}' \
         fail "'$line' was not refused: $(cat "$tmpdir/err")"
 done
 
+# A member given twice is an error, not "the last one wins".
+for line in '{"export":"disk","export":"nope"}' \
+            '{"export":"disk","offset":0,"count":1,"count":2}'; do
+    status=0
+    echo "$line" | ctl warm --manifest - 2>"$tmpdir/err" || status=$?
+    [ $status -eq 1 ] &&
+        grep -q '^nbdcachectl: <stdin>:1: a member is given more than once$' \
+             "$tmpdir/err" ||
+        fail "'$line' was not refused: $(cat "$tmpdir/err")"
+done
+# Colons and braces inside strings are not members.
+echo '{"export":"d:i{s}k\":[x"}' |
+    ctl warm --manifest - --no-progress 2>"$tmpdir/err" || :
+! grep -q "more than once" "$tmpdir/err" ||
+    fail "a colon in a string was counted as a member"
+
 # An unknown export: its entry fails and is named, the others are
 # warmed, and the exit status is 1.
 { echo '{"export":"disk","offset":0,"count":1048576}'
