@@ -183,6 +183,15 @@ static const struct input requests[] = {
       "\"count\":1}", FULL),
   IN ("{\"op\":\"stats\",\"id\":1,\"a\tb\":1}", FULL),
   IN ("{\"op\":\"stats\",\"id\":1,\"a\0b\":1}", FULL),
+  IN ("{\"op\":\"stats\",\"id\":1,\"\x1f\":1}", FULL),
+  IN ("{\"op\":\"st\tats\",\"id\":1}", FULL),
+  IN ("{\"op\":\"hello\",\"id\":1,\"version\":1,\"client\":\"a\x01\"}",
+      FULL),
+  IN ("{\"op\":\"hello\",\"id\":1,\"version\":1,\"client\":\"\\\"\r\"}",
+      FULL),
+  IN ("{\"op\":\"hello\",\"id\":1,\"version\":1,\"client\":\"\\\\\"\r}",
+      FULL),
+  IN ("{\"op\":\"stats\",\"id\":1,\"x\":[\"\x02\"]}", FULL),
   IN ("{\"op\":'stats',\"id\":1}", FULL),
   IN ("{'op':\"stats\",\"id\":1}", FULL),
   IN ("{op:\"stats\",\"id\":1}", FULL),
@@ -351,6 +360,11 @@ static const struct input messages[] = {
   IN ("{\"event\":null,\"cookie\":9,\"id\":5,\"ok\":true}", FULL),
   IN ("{\"event\":\"\xc3\xa9\",\"cookie\":9,\"id\":5,\"ok\":true}", FULL),
   IN ("{\"event\":\"\xc3\",\"cookie\":9,\"id\":5,\"ok\":true}", FULL),
+  IN ("{\"event\":\"compl\tete\",\"cookie\":9,\"id\":5,\"ok\":true}",
+      FULL),
+  IN ("{\"event\":\"complete\",\"cookie\":9,\"id\":5,\"ok\":false,"
+      "\"error\":{\"errno\":\"EIO\",\"message\":\"a\tb\"}}", FULL),
+  IN ("{\"id\":5,\"cookie\":9,\"ok\":true,\"\x1f\":1}", FULL),
   IN ("{\"id\":5,\"version\":1,\"server\":\"nbdcached 1\","
       "\"max_message\":65536,\"ok\":true}", FULL),
   IN ("{\"id\":5,\"exports\":[],\"ok\":true}", FULL),
@@ -675,7 +689,8 @@ rnd (void)
 
 /* Bytes that matter to JSON, to UTF-8, or to the scanner. */
 static const char alphabet[] =
-  " \t\r\n\"\\/,:{}[]0123456789-+.eEtrufalsnu\0\x7f\x80\xbf\xc3\xe0\xed\xf0\xff";
+  " \t\r\n\"\\/,:{}[]0123456789-+.eEtrufalsnu\0\x01\x1f\x7f\x80\xbf\xc3\xe0"
+  "\xed\xf0\xff";
 
 /* Edit LINE (LEN bytes, room for CAP) in one to three places: replace,
  * insert, delete or duplicate bytes.  Returns the new length.

@@ -136,11 +136,97 @@ test_nul_escapes (void)
   CHECK_ACCEPTED ("a\\u0001b\\n", "a\x01" "b\n");
 }
 
+/* Decode the C string LINE, on the fast path if it takes it and with
+ * json-c only, and expect both to refuse it with EINVAL and a message
+ * containing WHY.
+ */
+static void
+check_line_refused (const char *line, const char *why)
+{
+  for (int full = 0; full <= 1; full++) {
+    struct nbdc_request req;
+    struct nbdc_error err = { 0 };
+    int r;
+
+    nbdc_fastpath_disabled = full;
+    r = nbdc_decode_request (line, strlen (line), &req, &err);
+    nbdc_fastpath_disabled = false;
+    if (r == 0) {
+      TEST_FAIL ("%s was accepted (fast path %s)", line,
+                 full ? "off" : "on");
+      nbdc_request_free (&req);
+    }
+    else {
+      CHECK_INT (err.errnum, ==, EINVAL);
+      CHECK_CONTAINS (err.message, why);
+    }
+  }
+}
+
+/* As check_line_refused, for a line both paths must accept. */
+static void
+check_line_accepted (const char *line)
+{
+  for (int full = 0; full <= 1; full++) {
+    struct nbdc_request req;
+    struct nbdc_error err = { 0 };
+
+    nbdc_fastpath_disabled = full;
+    if (nbdc_decode_request (line, strlen (line), &req, &err) == -1)
+      TEST_FAIL ("%s was refused (fast path %s): %s", line,
+                 full ? "off" : "on", err.message);
+    else
+      nbdc_request_free (&req);
+    nbdc_fastpath_disabled = false;
+  }
+}
+
+/* RFC 8259 section 7: inside strings, U+0000 to U+001F must be
+ * escaped.  json-c 0.16 takes them raw even in strict mode; the fast
+ * path always declined them.  Outside strings, TAB and CR are blanks.
+ */
+static void
+test_raw_controls (void)
+{
+  char line[128];
+
+  for (int c = 0x01; c < 0x20; c++) {
+    snprintf (line, sizeof line, "{\"op\":\"hello\",\"id\":1,"
+              "\"version\":1,\"client\":\"a%cb\"}", c);
+    check_line_refused (line, "control character");
+    snprintf (line, sizeof line, "{\"op\":\"cache\",\"id\":2,"
+              "\"export\":\"di%csk\",\"offset\":0,\"count\":1}", c);
+    check_line_refused (line, "control character");
+    snprintf (line, sizeof line, "{\"op\":\"stats\",\"id\":1,"
+              "\"a%c\":1}", c);
+    check_line_refused (line, "control character");
+    snprintf (line, sizeof line, "{\"op\":\"stats%c\",\"id\":1}", c);
+    check_line_refused (line, "control character");
+  }
+  check_line_refused ("{\"op\":\"stats\",\"id\":1,\"x\":[\"\t\"]}",
+                      "control character");
+
+  /* An escaped quote or backslash does not end the string early. */
+  check_line_refused ("{\"op\":\"hello\",\"id\":1,\"version\":1,"
+                      "\"client\":\"a\\\"\tb\"}", "control character");
+  check_line_refused ("{\"op\":\"hello\",\"id\":1,\"version\":1,"
+                      "\"client\":\"a\\\\\\\"\tb\"}",
+                      "control character");
+  check_line_accepted ("{\"op\":\"hello\",\"id\":1,\"version\":1,"
+                       "\"client\":\"a\\\\\"\t}");
+
+  /* Blanks between tokens stay valid, escaped controls too. */
+  check_line_accepted ("\t{\t\"op\"\t:\t\"stats\"\t,\r\"id\":1\r}\t\r");
+  check_line_accepted ("{\"op\":\"hello\",\"id\":1,\"version\":1,"
+                       "\"client\":\"a\\tb\\u001f\"}");
+}
+
 int
 main (void)
 {
   test_utf8 ();
   test_nul_escapes ();
+  test_raw_controls ();
   if (TEST_EXIT_STATUS == EXIT_SUCCESS)
     printf ("test-codec-strings: ok\n");
   return TEST_EXIT_STATUS;
