@@ -135,16 +135,33 @@ thread_tokener (void)
   return tok;
 }
 
+/* Does the string that ends with the quote at LINE[END] name a
+ * member, that is, does a ':' follow it?
+ */
+static bool
+is_member_name (const char *line, size_t len, size_t end)
+{
+  size_t i = end + 1;
+
+  while (i < len && (line[i] == ' ' || line[i] == '\t' ||
+                     line[i] == '\r' || line[i] == '\n'))
+    i++;
+  return i < len && line[i] == ':';
+}
+
 /* Refuse what json-c 0.16 would let through inside the strings of
  * LINE: raw control characters (0x01 to 0x1f; RFC 8259 wants them
- * escaped, but even strict mode takes them).  Returns 0, or -1 with
- * ERR filled.  Only the full path needs this: nbdc_flat_scan already
- * declines control characters in strings.
+ * escaped, but even strict mode takes them), and member names
+ * holding "\u0000", which json-c cuts short at the NUL ("id\u0000x"
+ * would become a second "id").  get_string refuses "\u0000" in values
+ * itself, naming the field.  Returns 0, or -1 with ERR filled.  Only
+ * the full path needs this: nbdc_flat_scan already declines control
+ * characters and escapes in strings.
  */
 static int
 check_strings (const char *line, size_t len, struct nbdc_error *err)
 {
-  bool in_string = false;
+  bool in_string = false, nul = false;
 
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char) line[i];
@@ -157,10 +174,19 @@ check_strings (const char *line, size_t len, struct nbdc_error *err)
                       "in a string at byte %zu (it must be escaped)", c, i);
       return -1;
     }
-    else if (c == '\\')
+    else if (c == '\\') {
+      nul |= len - i >= 6 && memcmp (&line[i], "\\u0000", 6) == 0;
       i++;                      /* the escaped character is no quote */
-    else if (c == '"')
-      in_string = false;
+    }
+    else if (c == '"') {
+      if (nul && is_member_name (line, len, i)) {
+        nbdc_set_error (err, EINVAL,
+                        "member name ending at byte %zu contains a NUL "
+                        "character (\\u0000)", i);
+        return -1;
+      }
+      in_string = nul = false;
+    }
   }
   return 0;
 }

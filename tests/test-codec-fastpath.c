@@ -192,6 +192,12 @@ static const struct input requests[] = {
   IN ("{\"op\":\"hello\",\"id\":1,\"version\":1,\"client\":\"\\\\\"\r}",
       FULL),
   IN ("{\"op\":\"stats\",\"id\":1,\"x\":[\"\x02\"]}", FULL),
+  IN ("{\"op\":\"stats\",\"id\":2,\"id\\u0000x\":3}", FULL),
+  IN ("{\"op\":\"stats\",\"id\\u0000\" :2,\"id\":3}", FULL),
+  IN ("{\"op\\u0000\":\"cache\",\"op\":\"stats\",\"id\":1}", FULL),
+  IN (CACHE ("1", "0", "1", ",\"count\\u0000\":2"), FULL),
+  IN (CACHE ("1", "0", "1", ",\"flags\\u0000junk\":0"), FULL),
+  IN (CACHE ("1", "0", "1", ",\"x\":[\"\\u0000\"]"), FULL),
   IN ("{\"op\":'stats',\"id\":1}", FULL),
   IN ("{'op':\"stats\",\"id\":1}", FULL),
   IN ("{op:\"stats\",\"id\":1}", FULL),
@@ -365,6 +371,9 @@ static const struct input messages[] = {
   IN ("{\"event\":\"complete\",\"cookie\":9,\"id\":5,\"ok\":false,"
       "\"error\":{\"errno\":\"EIO\",\"message\":\"a\tb\"}}", FULL),
   IN ("{\"id\":5,\"cookie\":9,\"ok\":true,\"\x1f\":1}", FULL),
+  IN ("{\"id\":5,\"cookie\":9,\"ok\":true,\"ok\\u0000\":false}", FULL),
+  IN ("{\"id\":5,\"ok\":false,\"error\":{\"errno\":\"EIO\","
+      "\"message\":\"x\",\"message\\u0000\":\"y\"}}", FULL),
   IN ("{\"id\":5,\"version\":1,\"server\":\"nbdcached 1\","
       "\"max_message\":65536,\"ok\":true}", FULL),
   IN ("{\"id\":5,\"exports\":[],\"ok\":true}", FULL),

@@ -221,12 +221,72 @@ test_raw_controls (void)
                        "\"client\":\"a\\tb\\u001f\"}");
 }
 
+/* Decode the C string LINE as a daemon message on both paths and
+ * expect EINVAL with WHY in the message.
+ */
+static void
+check_message_refused (const char *line, const char *why)
+{
+  for (int full = 0; full <= 1; full++) {
+    struct nbdc_message msg;
+    struct nbdc_error err = { 0 };
+    int r;
+
+    nbdc_fastpath_disabled = full;
+    r = nbdc_decode_message (line, strlen (line), &msg, &err);
+    nbdc_fastpath_disabled = false;
+    if (r == 0) {
+      TEST_FAIL ("%s was accepted (fast path %s)", line,
+                 full ? "off" : "on");
+      nbdc_message_free (&msg);
+    }
+    else {
+      CHECK_INT (err.errnum, ==, EINVAL);
+      CHECK_CONTAINS (err.message, why);
+    }
+  }
+}
+
+/* json-c keeps member names as C strings: "id\u0000x" became "id",
+ * and as the later duplicate it replaced the real "id".  PROTOCOL.md
+ * section 4: unknown members are EINVAL, and "id\u0000x" is not "id".
+ */
+static void
+test_nul_in_names (void)
+{
+  check_line_refused ("{\"op\":\"stats\",\"id\":2,\"id\\u0000x\":3}",
+                      "NUL");
+  check_line_refused ("{\"op\":\"cache\",\"id\":2,\"export\":\"d\","
+                      "\"offset\":0,\"count\":1,\"flags\\u0000junk\":0}",
+                      "NUL");
+  check_line_refused ("{\"op\":\"cache\",\"id\":2,\"export\":\"d\","
+                      "\"offset\":0,\"count\":1,\"count\\u0000\":2}", "NUL");
+  check_line_refused ("{\"op\":\"hello\",\"id\":1,\"version\":2,"
+                      "\"version\\u0000garbage\":\"x\"}", "NUL");
+  check_line_refused ("{\"\\u0000\":1,\"op\":\"stats\",\"id\":1}", "NUL");
+  check_line_refused ("{\"op\":\"stats\",\"id\":1,\"o\\u0000p\" \t:\r1}",
+                      "NUL");
+  check_line_refused ("{\"op\":\"stats\",\"id\":1,\"x\":{\"a\\u0000\":1}}",
+                      "");
+  check_message_refused ("{\"id\":5,\"cookie\":9,\"ok\":true,"
+                         "\"ok\\u0000\":false}", "NUL");
+
+  /* Near misses are ordinary member names or values. */
+  check_line_accepted ("{\"op\":\"hello\",\"id\":1,\"version\":2,"
+                       "\"client\":\"\\\\u0000\"}");
+  check_line_refused ("{\"op\":\"stats\",\"id\":1,\"id\\u0001\":3}",
+                      "unknown field");
+  check_line_refused ("{\"op\":\"stats\",\"id\":1,\"x\":[\"\\u0000\"]}",
+                      "unknown field");
+}
+
 int
 main (void)
 {
   test_utf8 ();
   test_nul_escapes ();
   test_raw_controls ();
+  test_nul_in_names ();
   if (TEST_EXIT_STATUS == EXIT_SUCCESS)
     printf ("test-codec-strings: ok\n");
   return TEST_EXIT_STATUS;
