@@ -114,11 +114,21 @@ int nbdc_encode_reply_error (strbuf *sb, uint64_t id, int errnum,
 int nbdc_encode_complete (strbuf *sb, uint64_t cookie, uint64_t id,
                           int errnum, const char *message);
 
-/* Append S as a JSON string literal, quotes included. */
+/* Append S as a JSON string literal, quotes included.  The output is
+ * always valid UTF-8: each ill-formed part of S (a character cut
+ * short, a stray byte) becomes one U+FFFD.
+ */
 int nbdc_append_json_string (strbuf *sb, const char *s);
 
 /* Is S (LEN bytes) well-formed UTF-8? */
 bool nbdc_utf8_valid (const char *s, size_t len);
+
+/* The character at S (LEN >= 1 bytes): its length (1 to 4) if it is
+ * well-formed UTF-8; otherwise -K, where K (1 to 3) is the length of
+ * its ill-formed part (Unicode's "maximal subpart"), to be replaced by
+ * one U+FFFD, after which the next character starts.
+ */
+int nbdc_utf8_char (const char *s, size_t len);
 
 /* The length of the longest prefix of the NUL-terminated S that is at
  * most MAX bytes and does not end inside a UTF-8 character, for

@@ -8,40 +8,64 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "codec.h"
+
+/* The length of the UTF-8 character at P, cut short by the NUL or
+ * not: nbdc_utf8_char's result.
+ */
+static int
+utf8_char_at (const unsigned char *p)
+{
+  return nbdc_utf8_char ((const char *) p, strnlen ((const char *) p, 4));
+}
 
 int
 nbdc_append_json_string (strbuf *sb, const char *s)
 {
   static const char hex[] = "0123456789abcdef";
   size_t start = sb->len;
-  const unsigned char *p;
+  const unsigned char *p = (const unsigned char *) s;
 
   if (strbuf_append_mem (sb, "\"", 1) == -1)
     goto fail;
-  for (p = (const unsigned char *) s; *p; p++) {
+  while (*p) {
     char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
     size_t run = 0;
-    int r;
+    int n, r;
 
     /* Copy a run of bytes that need no escape in one append: this is
-     * on the hot path (the export name of every cache request).
+     * on the hot path (the export name of every cache request).  Only
+     * bytes above 0x7f need a closer look.
      */
-    while (p[run] >= 0x20 && p[run] != '"' && p[run] != '\\')
-      run++;
+    for (;;) {
+      while (p[run] >= 0x20 && p[run] < 0x80 && p[run] != '"' &&
+             p[run] != '\\')
+        run++;
+      if (p[run] < 0x80 || (n = utf8_char_at (&p[run])) < 0)
+        break;
+      run += (size_t) n;
+    }
     if (run > 0) {
       r = strbuf_append_mem (sb, p, run);
-      p += run - 1;
+      p += run;
     }
     else if (*p == '"' || *p == '\\') {
-      esc[1] = (char) *p;
+      esc[1] = (char) *p++;
       r = strbuf_append_mem (sb, esc, 2);
     }
-    else {
+    else if (*p < 0x20) {
       esc[4] = hex[*p >> 4];
-      esc[5] = hex[*p & 15];
+      esc[5] = hex[*p++ & 15];
       r = strbuf_append_mem (sb, esc, 6);
+    }
+    else {
+      /* Not UTF-8 (text cut inside a character, or not text at all):
+       * the message must still be, so U+FFFD stands for the bad part.
+       */
+      p += -utf8_char_at (p);
+      r = strbuf_append_mem (sb, "\xef\xbf\xbd", 3);
     }
     if (r == -1)
       goto fail;

@@ -16,20 +16,37 @@ seq_len (unsigned char b)
   return 0;
 }
 
-/* Is the sequence of N bytes at P well formed (no overlong forms, no
- * surrogates, nothing above U+10FFFF)?
+/* How many of the N bytes at P begin a well-formed sequence (no
+ * overlong forms, no surrogates, nothing above U+10FFFF)?  P[0] is a
+ * lead byte and N at most seq_len (P[0]); N if all do.  Inline: this
+ * is nbdc_utf8_valid's inner loop.
  */
-static bool
-seq_ok (const unsigned char *p, size_t n)
+static inline size_t
+good_prefix (const unsigned char *p, size_t n)
 {
-  for (size_t i = 1; i < n; i++)
+  size_t i;
+
+  for (i = 1; i < n; i++)
     if ((p[i] & 0xc0) != 0x80)
-      return false;
-  if (n == 3 && p[0] == 0xe0 && p[1] < 0xa0) return false;
-  if (n == 3 && p[0] == 0xed && p[1] > 0x9f) return false;
-  if (n == 4 && p[0] == 0xf0 && p[1] < 0x90) return false;
-  if (n == 4 && p[0] == 0xf4 && p[1] > 0x8f) return false;
-  return true;
+      break;
+  if (i > 1 && ((p[0] == 0xe0 && p[1] < 0xa0) ||
+                (p[0] == 0xed && p[1] > 0x9f) ||
+                (p[0] == 0xf0 && p[1] < 0x90) ||
+                (p[0] == 0xf4 && p[1] > 0x8f)))
+    return 1;                   /* the second byte cannot follow */
+  return i;
+}
+
+int
+nbdc_utf8_char (const char *s, size_t len)
+{
+  const unsigned char *p = (const unsigned char *) s;
+  size_t n = seq_len (p[0]), good;
+
+  if (n == 0)
+    return -1;
+  good = good_prefix (p, n < len ? n : len);
+  return good == n ? (int) n : -(int) good;
 }
 
 bool
@@ -40,7 +57,7 @@ nbdc_utf8_valid (const char *s, size_t len)
 
   while (i < len) {
     size_t n = seq_len (p[i]);
-    if (n == 0 || n > len - i || !seq_ok (&p[i], n))
+    if (n == 0 || n > len - i || good_prefix (&p[i], n) != n)
       return false;
     i += n;
   }

@@ -514,6 +514,100 @@ test_json_strings (void)
   strbuf_reset (&sb);
 }
 
+/* Encode S, which is not valid UTF-8, as a JSON string and check the
+ * exact bytes: each ill-formed part becomes one U+FFFD (EF BF BD), so
+ * that the output is UTF-8 and JSON.
+ */
+#define FFFD "\xef\xbf\xbd"
+#define CHECK_JSON_REPAIRED(s, expected)                               \
+  do {                                                                 \
+    strbuf sb_ = { 0 };                                                \
+    struct json_object *o_;                                            \
+    CHECK_INT (nbdc_append_json_string (&sb_, (s)), ==, 0);            \
+    CHECK_BYTES (sb_, (expected));                                     \
+    CHECK (nbdc_utf8_valid (sb_.ptr, sb_.len));                        \
+    o_ = json_tokener_parse (strbuf_cstr (&sb_));                      \
+    CHECK (o_ != NULL && json_object_is_type (o_, json_type_string));  \
+    json_object_put (o_);                                              \
+    strbuf_reset (&sb_);                                               \
+  } while (0)
+
+/* PROTOCOL.md section 1: every message is UTF-8.  The daemon quotes
+ * text it did not check (a configuration line, a client name cut to
+ * fit a buffer) in its messages; the encoder used to copy bytes above
+ * 0x7f as they came.
+ */
+static void
+test_json_strings_repaired (void)
+{
+  static const char bytes[] = "\x01\x22\x5c\x41\x7f\x80\xa0\xbf\xc2\xc3"
+    "\xe0\xe2\xed\xf0\xf4\xf5\xff";
+  char s[8], msg[512];
+  strbuf sb = { 0 };
+  struct nbdc_message m;
+  struct nbdc_error err;
+  size_t n;
+
+  /* Characters cut short, at the end or before another. */
+  CHECK_JSON_REPAIRED ("a\xc3", "\"a" FFFD "\"");
+  CHECK_JSON_REPAIRED ("\xe2\x82", "\"" FFFD "\"");
+  CHECK_JSON_REPAIRED ("\xe2\x82x", "\"" FFFD "x\"");
+  CHECK_JSON_REPAIRED ("\xf0\x9f\x92", "\"" FFFD "\"");
+  CHECK_JSON_REPAIRED ("\xf0\x9f\x92\xc3\xa9", "\"" FFFD "\xc3\xa9\"");
+  CHECK_JSON_REPAIRED ("\xe2\x82\"", "\"" FFFD "\\\"\"");
+  CHECK_JSON_REPAIRED ("\xc3\n", "\"" FFFD "\\u000a\"");
+
+  /* Bytes that start nothing, and forms RFC 3629 forbids: one U+FFFD
+   * for each byte that cannot continue what came before.
+   */
+  CHECK_JSON_REPAIRED ("\xff", "\"" FFFD "\"");
+  CHECK_JSON_REPAIRED ("\x80\xbf", "\"" FFFD FFFD "\"");
+  CHECK_JSON_REPAIRED ("\xc0\xaf", "\"" FFFD FFFD "\"");
+  CHECK_JSON_REPAIRED ("\xe0\x80\xaf", "\"" FFFD FFFD FFFD "\"");
+  CHECK_JSON_REPAIRED ("\xed\xa0\x80", "\"" FFFD FFFD FFFD "\"");
+  CHECK_JSON_REPAIRED ("\xf4\x90\x80\x80", "\"" FFFD FFFD FFFD FFFD "\"");
+  CHECK_JSON_REPAIRED ("caf\xc3\xa9\x80!", "\"caf\xc3\xa9" FFFD "!\"");
+  CHECK_JSON_REPAIRED ("connections = \xff: must be 1 to 64",
+                       "\"connections = " FFFD ": must be 1 to 64\"");
+
+  /* Every string of one to three of BYTES comes out as UTF-8 that
+   * json-c reads back.
+   */
+  for (size_t i = 0; i < sizeof bytes - 1; i++)
+    for (size_t j = 0; j < sizeof bytes; j++)
+      for (size_t k = 0; k < sizeof bytes; k++) {
+        s[0] = bytes[i];
+        s[1] = bytes[j];
+        s[2] = j < sizeof bytes - 1 ? bytes[k] : '\0';
+        s[3] = '\0';
+        sb.len = 0;
+        CHECK_INT (nbdc_append_json_string (&sb, s), ==, 0);
+        if (!nbdc_utf8_valid (sb.ptr, sb.len))
+          TEST_FAIL ("%02x %02x %02x: output is not UTF-8",
+                     (unsigned char) s[0], (unsigned char) s[1],
+                     (unsigned char) s[2]);
+      }
+
+  /* The review's reload reply: an error message cut by snprintf inside
+   * a character still makes a line our own decoder takes.
+   */
+  n = (size_t) snprintf (msg, sizeof msg, "r.conf:3: connections = a");
+  while (n + 2 < sizeof msg) {
+    memcpy (msg + n, "\xc3\xa9", 2);
+    n += 2;
+  }
+  msg[sizeof msg - 2] = '\0';            /* ends in a lone 0xc3 */
+  sb.len = 0;
+  CHECK_INT (nbdc_encode_reply_error (&sb, 2, EINVAL, msg), ==, 0);
+  CHECK (nbdc_utf8_valid (sb.ptr, sb.len));
+  CHECK_INT (nbdc_decode_message (sb.ptr, sb.len - 1, &m, &err), ==, 0);
+  CHECK_INT (m.errnum, ==, EINVAL);
+  CHECK_INT (strlen (m.errmsg), ==, strlen (msg) - 1 + 3);   /* 0xc3 */
+  CHECK (memcmp (m.errmsg, msg, strlen (msg) - 1) == 0);
+  nbdc_message_free (&m);
+  strbuf_reset (&sb);
+}
+
 /* Decode the C string JSON as a daemon message, which must succeed. */
 #define DECODE_MSG_OK(json, msg)                                       \
   do {                                                                 \
@@ -676,6 +770,7 @@ main (void)
   test_encode_requests ();
   test_encode_replies ();
   test_json_strings ();
+  test_json_strings_repaired ();
   test_decode_messages ();
   test_errno_names ();
   if (TEST_EXIT_STATUS == EXIT_SUCCESS)
