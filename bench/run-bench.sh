@@ -200,19 +200,22 @@ stop_daemon
 # run gets a fresh server, so no side finds the data already cached.
 # Best direct settings found (4 connections x 4 x 32 MiB) against
 # nbdcachectl warm with its defaults.
+# Each run starts its server and stops it itself: warm_nbdcopy runs in
+# a pipeline's subshell, where nothing it sets survives.
 fresh_work_server () {
-    [ -n "${work_pid:-}" ] && { kill "$work_pid"; wait "$work_pid" 2>/dev/null || :; }
     rm -f "$tmp/work.sock" "$tmp/work.pid"
     start_nbdkit work --filter=noextents --filter=cache pattern "$warm_size" \
         cache-on-read=true
     work_pid="$(cat "$tmp/work.pid")"
 }
+stop_work_server () { kill "$work_pid"; wait "$work_pid" 2>/dev/null || :; }
 rate () { awk -v sz="$(numfmt --from=iec "$warm_size")" -v a="$1" -v b="$2" \
           'BEGIN {print sz / 33554432 / (b - a)}'; }
 warm_direct () {
     fresh_work_server
     "$BENCH_CLIENT" direct warm --uri "$(uri work)" --size 33554432 \
         --connections 4 --depth 4
+    stop_work_server
 }
 warm_daemon () {
     local s e
@@ -224,6 +227,7 @@ warm-ttl = 0"
     "$NBDCACHECTL" -s "$tmp/d.sock" warm bench --no-progress > /dev/null
     e=$(date +%s.%N)
     stop_daemon
+    stop_work_server
     echo "{\"rps\": $(rate "$s" "$e")}"
 }
 warm_nbdcopy () {
@@ -232,6 +236,7 @@ warm_nbdcopy () {
     s=$(date +%s.%N)
     nbdcopy "$(uri work)" null: 2>/dev/null
     e=$(date +%s.%N)
+    stop_work_server
     echo "{\"rps\": $(rate "$s" "$e")}"
 }
 interleave warm warm_direct warm_daemon
