@@ -3,8 +3,9 @@
  * Cells are added row by row, left to right; a table has no special
  * header, its first row is simply printed first.  Columns are two
  * spaces apart, left-aligned unless table_align_right was called, and
- * lines carry no trailing blanks.  Widths count bytes, which is right
- * for the ASCII the daemon's names and numbers normally are.
+ * lines carry no trailing blanks.  Widths count UTF-8 characters, not
+ * bytes, so that a name like "café" lines up with ASCII ones (a wide
+ * character, as in CJK, still counts as one column).
  *
  * On ENOMEM these functions exit through out_of_memory: a CLI has
  * nothing better to do, and callers stay free of error paths.
@@ -70,6 +71,18 @@ table_addf (struct table *t, const char *fs, ...)
   table_add_owned (t, cell);
 }
 
+/* The width of the UTF-8 text S: its characters, not its bytes. */
+static size_t
+text_width (const char *s)
+{
+  size_t n = 0;
+
+  for (; *s; s++)
+    if (((unsigned char) *s & 0xc0) != 0x80)
+      n++;
+  return n;
+}
+
 /* The width of each column, in a new array of t->ncols sizes. */
 static size_t *
 column_widths (const struct table *t)
@@ -79,7 +92,7 @@ column_widths (const struct table *t)
   if (widths == NULL)
     out_of_memory ();
   for (size_t i = 0; i < t->cells.len; i++) {
-    size_t len = strlen (t->cells.ptr[i]);
+    size_t len = text_width (t->cells.ptr[i]);
 
     if (len > widths[i % t->ncols])
       widths[i % t->ncols] = len;
@@ -93,7 +106,7 @@ print_row (const struct table *t, const size_t *widths,
            char *const *row, size_t n, FILE *fp)
 {
   for (size_t col = 0; col < n; col++) {
-    int pad = (int) (widths[col] - strlen (row[col]));
+    int pad = (int) (widths[col] - text_width (row[col]));
     bool last = col == n - 1;
 
     if (col > 0)

@@ -32,6 +32,21 @@ if names != want:
     sys.exit("names do not round-trip: %r != %r" % (names, want))
 PY
 
+# The exports table lines up: a column starts at the same character
+# position on every row, whatever bytes the names before it take.
+ctl exports >"$tmpdir/table"
+cat "$tmpdir/table"
+python3 - "$tmpdir/table" <<'PY'
+import sys
+rows = open(sys.argv[1], "rb").read().decode("utf-8").splitlines()
+# Where the second column starts: after the first cell and its blanks.
+def second_column(row):
+    first_gap = row.index("  ")
+    return first_gap + len(row[first_gap:]) - len(row[first_gap:].lstrip(" "))
+if len({second_column(r) for r in rows}) != 1:
+    sys.exit("the exports table does not line up: %r" % rows)
+PY
+
 ctl cache "$odd1" 0 4K
 ctl cache "$odd2" 4K 4K
 ctl cache "$long" 8K 4K
