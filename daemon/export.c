@@ -180,6 +180,11 @@ exports_reload (const struct config *newcfg)
       if (exp == NULL)
         goto fail;
       log_info ("export %s: %s", ec->name, old ? "changed" : "added");
+      /* A pause is the admin's, on the name: it outlives a reload. */
+      if (old != NULL && old->paused) {
+        exp->paused = true;
+        log_info ("export %s: still paused", ec->name);
+      }
     }
     if (export_list_append (&next, exp) == -1)
       goto fail;
@@ -278,6 +283,30 @@ exports_first_attempts_done (void)
     if (exports.ptr[i]->state == EXPORT_CONNECTING)
       return false;
   return true;
+}
+
+/* Pause or resume (PAUSE) every export called NAME: the served one
+ * and any a reload replaced or removed that is still finishing its
+ * requests, so that "resume" lets those go too.  Returns how many.
+ */
+unsigned
+exports_set_paused (const char *name, bool pause)
+{
+  export_list *lists[] = { &exports, &draining };
+  unsigned n = 0;
+
+  for (size_t l = 0; l < 2; l++) {
+    for (size_t i = 0; i < lists[l]->len; i++) {
+      struct export *exp = lists[l]->ptr[i];
+
+      if (strcmp (exp->name, name) == 0) {
+        exp->paused = pause;
+        exp->pump_wanted = true;
+        n++;
+      }
+    }
+  }
+  return n;
 }
 
 /* The served export called NAME (never a draining one), or NULL. */

@@ -354,6 +354,7 @@ extern void export_stopped (struct nbdconn *conn);
 extern size_t exports_in_flight (void);
 extern bool exports_first_attempts_done (void);
 extern void exports_free (void);
+extern unsigned exports_set_paused (const char *name, bool pause);
 extern struct export *export_lookup (const char *name);
 extern void export_conn_event (struct conn_event *ev);
 extern bool export_allowed (const struct export *exp,

@@ -154,19 +154,22 @@ client_is_admin (const struct client *client)
 static void
 op_pause (struct client *client, const struct nbdc_request *req, bool pause)
 {
+  const char *name = req->u.cache.export;
   struct nbdc_error err;
-  struct export *exp = find_export (req->u.cache.export, &err);
+  struct export *exp = find_export (name, &err);
 
-  if (exp == NULL) {
+  /* An export a reload removed while it was paused is still finishing
+   * its requests: it can be resumed by name, not paused again.
+   */
+  if (exp == NULL && (pause || exports_set_paused (name, false) == 0)) {
     reply_error (client, req->id, err.errnum, err.message);
     return;
   }
-  if (exp->paused != pause)
-    log_info ("export %s: %s by client %llu (uid %u)", exp->name,
-              pause ? "paused" : "resumed",
+  if (exp == NULL || exp->paused != pause)
+    log_info ("export %s%s: %s by client %llu (uid %u)", name,
+              exp == NULL ? " (removed)" : "", pause ? "paused" : "resumed",
               (unsigned long long) client->serial, (unsigned) client->uid);
-  exp->paused = pause;
-  exp->pump_wanted = true;
+  exports_set_paused (name, pause);
   reply_fields (client, req->id, json_object_new_object ());
 }
 

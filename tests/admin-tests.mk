@@ -5,6 +5,7 @@ ADMIN_TESTS = \
 	test-admin-perm.sh \
 	test-admin-pause.sh \
 	test-pause-queued.sh \
+	test-pause-reload.sh \
 	test-timeout-paused.sh \
 	test-stats-formats.sh \
 	test-manifest-warm.sh \
