@@ -100,13 +100,39 @@ unwritten (const struct client *client)
   return client->wbuf.len - client->wpos;
 }
 
+/* Put CLIENT on the list the end-of-pass flush goes through. */
+static void
+mark_dirty (struct client *client)
+{
+  if (!client->dirty) {
+    client->dirty = true;
+    client->refs++;
+    TAILQ_INSERT_TAIL (&dirty_clients, client, dirty_entry);
+    schedule_flush ();
+  }
+}
+
+/* Close CLIENT at the end of this pass (clients_flush), not now: it
+ * is called while requests are being completed, and closing ends the
+ * client's other requests, which a caller may be walking.  Nothing
+ * more is queued for it meanwhile.  The first WHY is logged.
+ */
+void
+client_close_soon (struct client *client, const char *why)
+{
+  if (!client_is_open (client) || client->doomed != NULL)
+    return;
+  client->doomed = why;
+  mark_dirty (client);
+}
+
 /* Queue MSG for CLIENT.  It is written at the end of this pass of the
  * loop (clients_flush), together with whatever else the pass queued.
  */
 void
 client_send (struct client *client, const strbuf *msg)
 {
-  if (!client_is_open (client))
+  if (!client_is_open (client) || client->doomed != NULL)
     return;
   /* A client that keeps reading, but never quite catches up, must not
    * make the written part of the buffer grow for ever.
@@ -118,22 +144,17 @@ client_send (struct client *client, const strbuf *msg)
     client->wpos = 0;
   }
   if (strbuf_append_mem (&client->wbuf, msg->ptr, msg->len) == -1) {
-    client_close (client, "out of memory queueing a reply");
+    client_close_soon (client, "out of memory queueing a reply");
     return;
   }
-  if (!client->dirty) {
-    client->dirty = true;
-    client->refs++;
-    TAILQ_INSERT_TAIL (&dirty_clients, client, dirty_entry);
-    schedule_flush ();
-  }
+  mark_dirty (client);
   /* A client that does not read what we send must not make us buffer
    * without bound.
    */
   if (unwritten (client) > cfg.max_client_output) {
     client_log (log_warnx, client, "disconnecting: %zu bytes of replies "
                 "unread (max-client-output)", unwritten (client));
-    client_close (client, "not reading its replies");
+    client_close_soon (client, "not reading its replies");
   }
 }
 
@@ -192,7 +213,10 @@ clients_flush (void)
   while ((client = TAILQ_FIRST (&dirty_clients)) != NULL) {
     TAILQ_REMOVE (&dirty_clients, client, dirty_entry);
     client->dirty = false;
-    client_write (client);
+    if (client->doomed != NULL)
+      client_close (client, client->doomed);
+    else
+      client_write (client);
     client_unref (client);
   }
 }

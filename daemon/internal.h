@@ -489,6 +489,7 @@ struct client {
   bool hello_done;
   bool closing;                 /* flushing a final error, then close */
   bool eof;                     /* it shut down its sending side */
+  const char *doomed;           /* closing at the end of the pass: why */
   bool throttled;               /* over its limits: not reading */
   unsigned refs;                /* 1 while open + 1 per request */
   uint64_t next_cookie;
@@ -512,6 +513,7 @@ extern void client_accept (int fd);
 extern strbuf *client_scratch (void);
 extern void client_send (struct client *client, const strbuf *msg);
 extern void client_close (struct client *client, const char *why);
+extern void client_close_soon (struct client *client, const char *why);
 extern void client_close_after_flush (struct client *client);
 extern void client_unref (struct client *client);
 extern void clients_close_all (void);

@@ -24,7 +24,7 @@ reply_error (struct client *client, uint64_t id, int errnum,
   if (nbdc_encode_reply_error (sb, id, errnum, message) == 0)
     client_send_reply (client, sb);
   else
-    client_close (client, "out of memory encoding an error");
+    client_close_soon (client, "out of memory encoding an error");
 }
 
 /* Send an ok reply whose members are those of FIELDS (consumed). */

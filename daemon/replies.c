@@ -30,7 +30,7 @@ send_cookie_reply (struct request *req)
   if (nbdc_encode_reply_cookie (&sb, req->id, req->cookie) == 0)
     client_send (req->client, &sb);
   else
-    client_close (req->client, "out of memory encoding a reply");
+    client_close_soon (req->client, "out of memory encoding a reply");
 }
 
 /* The cache request REQ was accepted: reply with its cookie, or hold
@@ -65,7 +65,7 @@ requests_release_replies (struct client *client, struct request *last)
   while ((req = TAILQ_FIRST (&client->held)) != NULL) {
     TAILQ_REMOVE (&client->held, req, held_entry);
     req->reply_held = false;
-    send_cookie_reply (req);    /* may close the client: list emptied */
+    send_cookie_reply (req);
     if (req == last)
       break;
   }
@@ -112,9 +112,5 @@ replies_drop_held (struct client *client)
 void
 replies_hold_expired (evutil_socket_t fd, short what, void *opaque)
 {
-  struct client *client = opaque;
-
-  client->refs++;               /* sending may close it */
-  requests_release_replies (client, NULL);
-  client_unref (client);
+  requests_release_replies (opaque, NULL);
 }

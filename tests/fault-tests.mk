@@ -8,6 +8,7 @@ FAULT_TESTS = \
 	test-fault-error-cookie.sh \
 	test-fault-eshutdown.sh \
 	test-fault-server-hang.sh \
+	test-fault-stale-overflow.sh \
 	test-dedup-stuck.sh \
 	test-fault-fallback-read.sh \
 	test-fault-late-server.sh \
