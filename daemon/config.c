@@ -213,6 +213,14 @@ parse_id_list (const char *value, void *field, long min, long max)
       why = "out of memory";
   }
   free (copy);
+  /* An empty list would leave the export open to everyone (no list
+   * at all means that), the opposite of what was surely meant.
+   */
+  if (why == NULL && list->len == 0)
+    why = max ? "names no group (without allow-users and allow-groups "
+      "an export is open to every user)"
+      : "names no user (without allow-users and allow-groups an export "
+      "is open to every user)";
   return why;
 }
 

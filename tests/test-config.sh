@@ -153,6 +153,16 @@ bad_file 1 'export name is longer than 255 bytes' \
 "[export $(printf 'n%.0s' {1..256})]
 uri = nbd://localhost"
 
+# An empty access list is refused: it would open the export to all.
+bad_file 3 'allow-users = : names no user' \
+"[export a]
+uri = nbd://localhost
+allow-users ="
+bad_file 2 'allow-groups = , ,: names no group' \
+"[export a]
+allow-groups = , ,
+uri = nbd://localhost"
+
 # An export without a uri.
 f="$tmpdir/nouri.ini"
 printf '[export lonely]\nconnections = 2\n' >"$f"
