@@ -543,6 +543,7 @@ extern void listener_close (void);
 /* notify.c */
 extern void notify_ready (void);
 extern void notify_reloading (void);
+extern void notify_reloaded (void);
 extern void notify_stopping (void);
 extern void notify_watchdog_start (void);
 extern void notify_watchdog_stop (void);

@@ -48,18 +48,35 @@ daemon_notify_status (void)
   sd_notifyf (0, "STATUS=%s", status);
 }
 
+/* READY=1 was sent: the daemon is serving. */
+static bool serving;
+
 void
 notify_ready (void)
 {
+  serving = true;
   sd_notify (0, "READY=1");
   daemon_notify_status ();
 }
 
+/* Around a reload: RELOADING=1, then READY=1 when it is done; but not
+ * before the daemon first said READY=1 (a SIGHUP during start-up),
+ * which would tell systemd it has started before it serves.
+ */
 void
 notify_reloading (void)
 {
+  if (!serving)
+    return;
   sd_notify (0, "RELOADING=1\nSTATUS=reloading the configuration");
   last_status[0] = '\0';
+}
+
+void
+notify_reloaded (void)
+{
+  if (serving)
+    notify_ready ();
 }
 
 void

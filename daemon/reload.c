@@ -74,14 +74,14 @@ daemon_reload (char *error, size_t len)
               log_last_warning ());
     log_warnx ("reload failed; the old configuration stays in force");
     config_free (&newcfg);
-    notify_ready ();
+    notify_reloaded ();
     return -1;
   }
   config_apply_command_line (&newcfg);
   if (exports_reload (&newcfg) == -1) {
     snprintf (error, len, "out of memory applying the configuration");
     config_free (&newcfg);
-    notify_ready ();
+    notify_reloaded ();
     return -1;
   }
   /* Only now: a failure above must leave CFG's strings where they were. */
@@ -90,6 +90,6 @@ daemon_reload (char *error, size_t len)
   cfg = newcfg;
   log_info ("reloaded: %zu export%s", exports.len,
             exports.len == 1 ? "" : "s");
-  notify_ready ();
+  notify_reloaded ();
   return 0;
 }

@@ -44,3 +44,25 @@ wait_msg READY=1 2
 kill "$nbdcached_pid"
 wait_msg STOPPING=1
 wait "$nbdcached_pid"
+
+# A SIGHUP during start-up (the server takes 2 s to open the export)
+# must not make the daemon say READY=1 before it serves.
+requires_nbdkit_filter delay
+start_nbdkit slow --filter=delay memory 1G delay-open=2
+: > "$tmpdir/msgs"
+rm -f "$tmpdir/nbdcached.pid"
+NOTIFY_SOCKET="$tmpdir/notify" \
+    $VG "$NBDCACHED" -s "$tmpdir/slow-daemon.sock" -P "$tmpdir/nbdcached.pid" \
+    -e disk="$slow_uri" 2>>"$tmpdir/nbdcached.log" &
+slow_daemon=$!
+cleanup_fn "kill $slow_daemon 2>/dev/null"
+sleep 0.5
+kill -HUP $slow_daemon
+sleep 0.5
+! grep -qE '^(READY|RELOADING)=1' "$tmpdir/msgs" ||
+    fail "READY=1 or RELOADING=1 during start-up: $(cat "$tmpdir/msgs")"
+[ ! -e "$tmpdir/nbdcached.pid" ] || fail "serving before the export opened"
+wait_msg READY=1
+[ -s "$tmpdir/nbdcached.pid" ] || fail "READY=1 before the pid file"
+kill $slow_daemon
+wait $slow_daemon
