@@ -62,12 +62,19 @@ op_hello (struct client *client, const struct nbdc_request *req)
   }
   client->hello_done = true;
   client->version = (unsigned) version;
-  /* Cut at a character boundary: the name goes out again in JSON. */
-  if (req->u.hello.client)
+  /* Cut at a character boundary: the name goes out again in JSON.
+   * It also goes into the log and into root's "clients" table: no
+   * control character (a newline, a terminal escape) gets there.
+   */
+  if (req->u.hello.client) {
     snprintf (client->name, sizeof client->name, "%.*s",
               nbdc_utf8_prefix (req->u.hello.client,
                                 (int) sizeof client->name - 1),
               req->u.hello.client);
+    for (char *p = client->name; *p; p++)
+      if ((unsigned char) *p < 0x20 || *p == 0x7f)
+        *p = '?';
+  }
   log_debug ("client %llu: hello from \"%s\", version %llu",
              (unsigned long long) client->serial, client->name,
              (unsigned long long) version);

@@ -46,6 +46,15 @@ r = c.request({"op": "exports"})
 check(r["ok"], "exports after hello 99", r)
 c.close()
 
+# The name is shown to others (clients, stats, the log): control
+# characters in it become "?".
+c = Client()
+r = c.request({"op": "hello", "version": 1, "client": "a\u001b[31mb\nc\u007f"})
+check(r["ok"], "hello with control characters", r)
+names = [x["name"] for x in c.request({"op": "clients"})["clients"]]
+check("a?[31mb?c?" in names, "control characters in the name", names)
+c.close()
+
 # "client" is optional.
 c = Client()
 r = c.request({"op": "hello", "version": 1, "id": 7})
