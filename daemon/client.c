@@ -89,6 +89,8 @@ client_unref (struct client *client)
   if (--client->refs == 0) {
     strbuf_reset (&client->rbuf);
     strbuf_reset (&client->wbuf);
+    if (client->groups != client->groups_inline)
+      free (client->groups);
     free (client);
   }
 }
@@ -432,6 +434,33 @@ on_readable (evutil_socket_t fd, short what, void *opaque)
   client_unref (client);
 }
 
+/* Read the supplementary groups of FD's peer into CLIENT, for
+ * allow-groups: into groups_inline, or an array of their own when
+ * there are more (a user may have up to NGROUPS_MAX, 65536).  Without
+ * them (logged) only the primary group counts.
+ */
+static void
+read_peer_groups (struct client *client, int fd)
+{
+  socklen_t len = sizeof client->groups_inline;
+
+  client->groups = client->groups_inline;
+  if (getsockopt (fd, SOL_SOCKET, SO_PEERGROUPS, client->groups, &len) == -1) {
+    if (errno == ERANGE && (client->groups = malloc (len)) != NULL &&
+        getsockopt (fd, SOL_SOCKET, SO_PEERGROUPS, client->groups,
+                    &len) == 0)
+      goto done;
+    client_log (log_warn, client, "SO_PEERGROUPS: supplementary groups "
+                "ignored");
+    if (client->groups != client->groups_inline)
+      free (client->groups);
+    client->groups = client->groups_inline;
+    len = 0;
+  }
+ done:
+  client->nr_groups = len / sizeof (gid_t);
+}
+
 /* Take over the accepted socket FD. */
 void
 client_accept (int fd)
@@ -461,9 +490,7 @@ client_accept (int fd)
     free (client);
     return;
   }
-  len = sizeof client->groups;
-  if (getsockopt (fd, SOL_SOCKET, SO_PEERGROUPS, client->groups, &len) == 0)
-    client->nr_groups = len / sizeof client->groups[0];
+  read_peer_groups (client, fd);
   evutil_make_socket_nonblocking (fd);
   client->fd = fd;
   client->read_ev = event_new (main_loop.base, fd, EV_READ | EV_PERSIST,

@@ -484,7 +484,8 @@ struct client {
   uid_t uid;
   gid_t gid;
   char name[64];                /* from hello, for logs */
-  gid_t groups[64];             /* supplementary groups (SO_PEERGROUPS) */
+  gid_t *groups;                /* supplementary groups (SO_PEERGROUPS): */
+  gid_t groups_inline[16];      /* here, or allocated when there are more */
   unsigned nr_groups;
   bool hello_done;
   bool closing;                 /* flushing a final error, then close */

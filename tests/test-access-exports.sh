@@ -26,6 +26,9 @@ allow-users = root, daemon
 [export by-group]
 uri = $disk_uri
 allow-groups = nogroup
+[export by-many]
+uri = $disk_uri
+allow-groups = 60099
 [export $long]
 uri = $disk_uri
 allow-users = root
@@ -35,7 +38,7 @@ names () { jq '[e["name"] for e in j]'; }
 
 [ "$(ctl exports --json | names)" = \
   "$(python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' \
-     open secret by-group "$long")" ] || fail "root does not see every export"
+     open secret by-group by-many "$long")" ] || fail "root does not see every export"
 [ "$(ctl_as_nobody exports --json | names)" = \
   '["open", "by-group"]' ] || fail "nobody sees the wrong exports"
 [ "$(ctl_as_nobody stats --json |
@@ -49,6 +52,13 @@ expect_status 1 "nobody warming the secret export" \
 grep -q "Operation not permitted" "$tmpdir/err" || fail "not EPERM"
 grep -q "denied export secret" "$tmpdir/nbdcached.log" || fail "denial not logged"
 ctl cache secret 0 1M
+
+# A member of many groups (here 100; Linux allows 65536) is still
+# matched by the last one.
+many=$(seq -s, 60000 60099)
+setpriv --reuid=nobody --regid=nogroup --groups="$many" -- \
+    "$NBDCACHECTL" -s "$sock" cache by-many 0 1M ||
+    fail "a member of 100 groups was refused the export of its 100th"
 
 # The EPERM message quotes the name cut at a character boundary: still
 # valid UTF-8 (PROTOCOL.md section 1).
