@@ -152,7 +152,9 @@ export_stats_json (const struct export *exp)
   return e;
 }
 
-/* The daemon-wide counters and one object per export CLIENT may use. */
+/* The daemon-wide counters and one object per export CLIENT may use;
+ * the request totals are over those exports only.
+ */
 struct json_object *
 info_stats (const struct client *client)
 {
@@ -160,11 +162,15 @@ info_stats (const struct client *client)
   struct json_object *list = json_object_new_array ();
   uint64_t requests = 0, in_flight = 0;
 
+  /* The totals cover only the exports listed: those hidden from
+   * CLIENT must not show through them.
+   */
   for (size_t i = 0; i < exports.len; i++) {
+    if (!export_allowed (exports.ptr[i], client))
+      continue;
     requests += exports.ptr[i]->st_requests;
     in_flight += exports.ptr[i]->in_flight;
-    if (export_allowed (exports.ptr[i], client))
-      json_object_array_add (list, export_stats_json (exports.ptr[i]));
+    json_object_array_add (list, export_stats_json (exports.ptr[i]));
   }
   ADD (fields, "uptime_seconds", U64 ((now_ns () - start_time_ns) / 1000000000));
   ADD (fields, "threads", U64 (nr_threads));

@@ -45,6 +45,11 @@ names () { jq '[e["name"] for e in j]'; }
      jq '[e["name"] for e in j["exports"]]')" = \
   '["open", "by-group"]' ] || fail "stats show a hidden export"
 
+# Root's requests on the secret export do not show in nobody's totals.
+ctl cache secret 0 1M
+[ "$(ctl_as_nobody stats --json | jq 'j["requests"]')" = 0 ] ||
+    fail "nobody's stats count requests on a hidden export"
+
 ctl_as_nobody cache open 0 1M
 ctl_as_nobody cache by-group 0 1M
 expect_status 1 "nobody warming the secret export" \
