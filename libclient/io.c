@@ -23,11 +23,18 @@ flush_output (struct nbdcache_handle *h)
     ssize_t n = send (h->fd, h->wbuf.ptr + h->wpos, h->wbuf.len - h->wpos,
                       MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n == -1) {
+      int saved_errno = errno;
+
       if (errno == EINTR)
         continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK)
         break;
-      connection_lost (h, ENOTCONN, strerror (errno));
+      /* The daemon may have said why before it closed (a refused
+       * connection): that reason comes first.
+       */
+      if (saved_errno == EPIPE || saved_errno == ECONNRESET)
+        read_input (h);
+      connection_lost (h, ENOTCONN, strerror (saved_errno));
       return -1;
     }
     h->wpos += (size_t) n;
@@ -112,6 +119,13 @@ dispatch (struct nbdcache_handle *h, struct nbdc_message *msg)
     complete_command (h, cmd, msg->ok ? 0 : msg->errnum, msg->errmsg);
     return 0;
   case NBDC_MSG_REPLY:
+    if (msg->id == 0 && !msg->ok) {
+      /* "id": null: the daemon refuses the connection (a message it
+       * could not frame, or too many connections) and closes it.
+       */
+      connection_lost (h, msg->errnum, msg->errmsg);
+      return 0;
+    }
     q = find_query (h, msg->id);
     if (q != NULL) {
       finish_query (q, msg);
