@@ -461,6 +461,42 @@ read_peer_groups (struct client *client, int fd)
   client->nr_groups = len / sizeof (gid_t);
 }
 
+/* Has user UID (not root) as many connections open as
+ * max-user-clients allows?  One local user must not use up the
+ * daemon's descriptors and memory for everyone else.
+ */
+static bool
+user_at_limit (uid_t uid)
+{
+  const struct client *c;
+  unsigned n = 0;
+
+  if (uid == 0)
+    return false;
+  TAILQ_FOREACH (c, &clients, entry)
+    if (c->uid == uid && ++n >= cfg.max_user_clients)
+      return true;
+  return false;
+}
+
+/* Refuse the connection FD of user UID: one error reply ("id": null,
+ * as for a message the daemon cannot frame), then close.
+ */
+static void
+refuse_connection (int fd, uid_t uid)
+{
+  strbuf *sb = client_scratch ();
+  char msg[128];
+
+  snprintf (msg, sizeof msg, "too many connections from uid %u "
+            "(max-user-clients = %u)", (unsigned) uid, cfg.max_user_clients);
+  log_warnx ("accept: %s", msg);
+  if (nbdc_encode_reply_error (sb, 0, EUSERS, msg) == 0 &&
+      send (fd, sb->ptr, sb->len, MSG_NOSIGNAL | MSG_DONTWAIT) == -1)
+    log_debug ("accept: sending the refusal: %s", strerror (errno));
+  evutil_closesocket (fd);
+}
+
 /* Take over the accepted socket FD. */
 void
 client_accept (int fd)
@@ -490,6 +526,11 @@ client_accept (int fd)
     free (client);
     return;
   }
+  if (user_at_limit (client->uid)) {
+    refuse_connection (fd, client->uid);
+    free (client);
+    return;
+  }
   read_peer_groups (client, fd);
   evutil_make_socket_nonblocking (fd);
   client->fd = fd;
@@ -511,6 +552,8 @@ client_accept (int fd)
     if (client->hold_ev)
       event_free (client->hold_ev);
     evutil_closesocket (fd);
+    if (client->groups != client->groups_inline)
+      free (client->groups);
     free (client);
     return;
   }

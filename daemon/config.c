@@ -254,6 +254,7 @@ static const struct key daemon_keys[] = {
   DKEY ("max-client-requests", parse_uint, max_client_requests, 1, 1 << 20),
   DKEY ("max-client-bytes", parse_size, max_client_bytes, 1, 0),
   DKEY ("max-client-output", parse_size, max_client_output, 65536, 0),
+  DKEY ("max-user-clients", parse_uint, max_user_clients, 1, 65536),
   DKEY ("drain-timeout", parse_seconds, drain_timeout_ms, 0, 3600000),
   { NULL },
 };
@@ -434,6 +435,7 @@ config_init (struct config *c)
   c->max_client_requests = DEFAULT_MAX_CLIENT_REQUESTS;
   c->max_client_bytes = DEFAULT_MAX_CLIENT_BYTES;
   c->max_client_output = DEFAULT_MAX_CLIENT_OUTPUT;
+  c->max_user_clients = DEFAULT_MAX_USER_CLIENTS;
   c->drain_timeout_ms = DEFAULT_DRAIN_TIMEOUT_MS;
 }
 

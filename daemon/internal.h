@@ -87,6 +87,7 @@ struct config {
   unsigned max_client_requests; /* per client, in flight */
   uint64_t max_client_bytes;    /* per client, in flight */
   uint64_t max_client_output;   /* unread replies before disconnecting */
+  unsigned max_user_clients;    /* connections per user but root */
   unsigned drain_timeout_ms;    /* SIGTERM: how long to let requests finish */
   export_config_list exports;
 };
@@ -102,6 +103,7 @@ struct config {
 #define DEFAULT_MAX_CLIENT_REQUESTS 1024
 #define DEFAULT_MAX_CLIENT_BYTES (UINT64_C (1) << 40)
 #define DEFAULT_MAX_CLIENT_OUTPUT (4 * 1024 * 1024)
+#define DEFAULT_MAX_USER_CLIENTS 256
 #define DEFAULT_DRAIN_TIMEOUT_MS 30000
 #define MAX_CONNECTIONS 64
 #define MAX_IN_FLIGHT_LIMIT 4096

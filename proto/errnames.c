@@ -38,6 +38,7 @@ static const struct {
   { ECONNREFUSED, "ECONNREFUSED" },
   { EHOSTUNREACH, "EHOSTUNREACH" },
   { ECANCELED, "ECANCELED" },
+  { EUSERS, "EUSERS" },
 };
 
 const char *

@@ -18,6 +18,7 @@ FAULT_TESTS = \
 	test-limit-half-message.sh \
 	test-load-clients.sh \
 	test-limit-emfile.sh \
+	test-limit-user-clients.sh \
 	test-access-exports.sh \
 	test-access-socket.sh \
 	test-uri-hardening.sh \
