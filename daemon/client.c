@@ -125,6 +125,7 @@ client_close_soon (struct client *client, const char *why)
   if (!client_is_open (client) || client->doomed != NULL)
     return;
   client->doomed = why;
+  event_del (client->read_ev);  /* and take no more requests from it */
   mark_dirty (client);
 }
 
@@ -335,7 +336,8 @@ handle_lines (struct client *client, const char *data, size_t len)
 {
   size_t start = 0;
 
-  while (client_is_open (client) && !client->closing) {
+  while (client_is_open (client) && !client->closing &&
+         client->doomed == NULL) {
     const char *line = data + start;
     size_t avail = len - start;
     const char *nl;
