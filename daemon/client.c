@@ -514,6 +514,7 @@ client_accept (int fd)
     return;
   }
   client->serial = next_serial++;
+  client->accepted_ns = now_ns ();
   client->next_cookie = 1;
   client->refs = 1;
   if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
@@ -562,6 +563,25 @@ client_accept (int fd)
   TAILQ_INSERT_TAIL (&clients, client, entry);
   nr_clients++;
   client_log (log_debug, client, "connected");
+}
+
+/* From the janitor: close the clients that have not said hello within
+ * hello-timeout of connecting.  An idle connection costs a descriptor
+ * and memory, and counts against its user's max-user-clients.
+ */
+void
+clients_janitor (uint64_t now)
+{
+  uint64_t limit = (uint64_t) cfg.hello_timeout_ms * 1000000;
+  struct client *client, *next;
+
+  for (client = TAILQ_FIRST (&clients); client != NULL; client = next) {
+    next = TAILQ_NEXT (client, entry);
+    if (!client->hello_done && now - client->accepted_ns >= limit) {
+      client_log (log_warnx, client, "no hello within hello-timeout");
+      client_close (client, "no hello within hello-timeout");
+    }
+  }
 }
 
 /* Draining: take no more requests from anyone. */

@@ -256,6 +256,7 @@ static const struct key daemon_keys[] = {
   DKEY ("max-client-output", parse_size, max_client_output, 65536, 0),
   DKEY ("max-user-clients", parse_uint, max_user_clients, 1, 65536),
   DKEY ("drain-timeout", parse_seconds, drain_timeout_ms, 0, 3600000),
+  DKEY ("hello-timeout", parse_seconds, hello_timeout_ms, 100, 3600000),
   { NULL },
 };
 
@@ -436,6 +437,7 @@ config_init (struct config *c)
   c->max_client_bytes = DEFAULT_MAX_CLIENT_BYTES;
   c->max_client_output = DEFAULT_MAX_CLIENT_OUTPUT;
   c->max_user_clients = DEFAULT_MAX_USER_CLIENTS;
+  c->hello_timeout_ms = DEFAULT_HELLO_TIMEOUT_MS;
   c->drain_timeout_ms = DEFAULT_DRAIN_TIMEOUT_MS;
 }
 

@@ -88,6 +88,7 @@ struct config {
   uint64_t max_client_bytes;    /* per client, in flight */
   uint64_t max_client_output;   /* unread replies before disconnecting */
   unsigned max_user_clients;    /* connections per user but root */
+  unsigned hello_timeout_ms;    /* a new client must say hello by then */
   unsigned drain_timeout_ms;    /* SIGTERM: how long to let requests finish */
   export_config_list exports;
 };
@@ -104,6 +105,7 @@ struct config {
 #define DEFAULT_MAX_CLIENT_BYTES (UINT64_C (1) << 40)
 #define DEFAULT_MAX_CLIENT_OUTPUT (4 * 1024 * 1024)
 #define DEFAULT_MAX_USER_CLIENTS 256
+#define DEFAULT_HELLO_TIMEOUT_MS 10000
 #define DEFAULT_DRAIN_TIMEOUT_MS 30000
 #define MAX_CONNECTIONS 64
 #define MAX_IN_FLIGHT_LIMIT 4096
@@ -482,6 +484,7 @@ struct client {
   TAILQ_ENTRY (client) entry;   /* in the list of open clients */
   TAILQ_ENTRY (client) dirty_entry; /* in the flush list */
   bool dirty;                   /* has output queued since the last flush */
+  uint64_t accepted_ns;         /* for hello-timeout */
   pid_t pid;
   uid_t uid;
   gid_t gid;
@@ -517,6 +520,7 @@ extern strbuf *client_scratch (void);
 extern void client_send (struct client *client, const strbuf *msg);
 extern void client_close (struct client *client, const char *why);
 extern void client_close_soon (struct client *client, const char *why);
+extern void clients_janitor (uint64_t now);
 extern void client_close_after_flush (struct client *client);
 extern void client_unref (struct client *client);
 extern void clients_close_all (void);

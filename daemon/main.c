@@ -265,6 +265,7 @@ on_janitor (evutil_socket_t fd, short what, void *opaque)
   uint64_t now = now_ns ();
 
   exports_janitor (now);
+  clients_janitor (now);
   if (daemon_draining)
     drain_step (now);
   if (++ticks % 10 == 0)

@@ -2,7 +2,8 @@
 # The protocol handshake (PROTOCOL.md section 3): hello must come
 # first; the daemon picks the smaller version; version 0, a request
 # before hello, and an undecodable first message close the connection;
-# a second hello is refused but harmless.
+# a second hello is refused but harmless; a client that says nothing
+# is closed after hello-timeout.
 source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
@@ -10,7 +11,8 @@ requires nbdkit --version
 requires python3 --version
 
 start_nbdkit disk memory 1G
-start_nbdcached -e disk="$disk_uri"
+printf '[daemon]\nhello-timeout = 1\n' > "$tmpdir/conf"
+start_nbdcached -c "$tmpdir/conf" -e disk="$disk_uri"
 
 version="$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' \
                "$abs_builddir/../config.h")"
@@ -107,5 +109,16 @@ c.send_raw(b'{"op":"hello","id":1,"version":1}\n'
 ids = [c.recv()["id"] for _ in range(3)]
 check(ids == [1, 2, 3], "pipelined replies out of order", ids)
 c.close()
+
+# A client that never says hello is closed after hello-timeout (1 s);
+# one that did is not.
+import time
+silent, talker = Client(), Client()
+talker.hello()
+start = time.monotonic()
+silent.expect_closed(timeout=5)
+check(time.monotonic() - start >= 0.8, "closed before hello-timeout")
+talker.expect_silence(0.3)
+check(talker.request({"op": "exports"})["ok"], "a client past hello was closed")
 print("ok")
 PY
