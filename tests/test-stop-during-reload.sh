@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # A reload that adds an export and a SIGTERM handled in the same pass
 # of the loop: the new export's start is still queued when the loop
-# stops.  Shutting down must neither touch the freed workers (it did:
-# heap-use-after-free under AddressSanitizer) nor open a connection to
-# the new export that nothing closes; the daemon exits 0.
+# stops.  Shutting down must not touch the freed workers (it did:
+# heap-use-after-free under AddressSanitizer, which CI runs this
+# under), and the daemon exits 0.  Whether the new export's server
+# sees a connection is not checked: libevent may handle the two
+# signals in separate passes, and then it rightly gets one.
 source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
 requires nbdkit --version
-requires_nbdkit_filter log
 
-start_logged_disk 100M
-start_nbdkit disk2 --filter=log memory 100M logfile="$tmpdir/log2"
+start_nbdkit disk memory 100M
+start_nbdkit disk2 memory 100M
 # One attempt: start with one export, then deliver SIGHUP (the file now
 # has a second export) and SIGTERM while the daemon is stopped, so that
 # one pass of its loop handles both.  libevent may take SIGTERM first,
@@ -34,9 +35,6 @@ attempt ()
     [ $status -eq 0 ] || fail "nbdcached exited with status $status"
     ! grep -qE "Sanitizer|runtime error" "$tmpdir/nbdcached.log" ||
         fail "memory error while stopping"
-    sleep 0.5
-    ! grep -qE "Preconnect|Connect" "$tmpdir/log2" ||
-        fail "a connection to the new export was opened while stopping"
     grep -q "reloaded: 2 exports" "$tmpdir/nbdcached.log"
 }
 for (( try=0; try < 10; try++ )); do
