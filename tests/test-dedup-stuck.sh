@@ -17,7 +17,7 @@ start_nbdkit disk --filter=log eval logfile="$tmpdir/log" \
     get_size='echo 1G' can_cache='echo native' thread_model='echo parallel' \
     pread='dd if=/dev/zero count=$3 iflag=count_bytes 2>/dev/null' \
     cache="if [ \$4 -eq 0 ] && mkdir $tmpdir/hung 2>/dev/null; then sleep 20; fi"
-start_nbdcached_export disk "$disk_uri" request-timeout=1 connections=1
+start_nbdcached_export disk "$disk_uri" request-timeout=2 connections=1
 
 # Other requests keep the connection busy, so that it never looks hung.
 ( for (( i=1; i < 100; i++ )); do
@@ -31,12 +31,16 @@ status=0
 ctl cache disk 0 4K 2>"$tmpdir/err" || status=$?
 [ $status -eq 1 ] && grep -q "timed out" "$tmpdir/err" ||
     fail "the first request should time out: status $status, $(cat "$tmpdir/err")"
-sleep 1.5
+sleep 2.5
 # The stuck command is older than request-timeout: this one is sent.
 ctl cache disk 0 4K || fail "the same range again waited on the stuck command"
 [ "$(cache_lines "$tmpdir/log" | grep -c '^0 4096$')" -eq 2 ] ||
     fail "offset 0 reached the server $(cache_lines "$tmpdir/log" | grep -c '^0 4096$') times, expected 2"
-grep -q "dropping it" "$tmpdir/nbdcached.log" &&
-    fail "the connection was dropped: the test did not keep it busy"
+if grep -q "dropping it" "$tmpdir/nbdcached.log"; then
+    # Too slow a machine to keep the connection busy: the case was not
+    # exercised (a dropped connection resends the range anyway).
+    echo "$0: skipped: the connection was dropped as hung" >&2
+    exit 77
+fi
 kill $busy 2>/dev/null || :
 wait $busy 2>/dev/null || :
