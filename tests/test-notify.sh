@@ -48,7 +48,8 @@ wait "$nbdcached_pid"
 # A SIGHUP during start-up (the server takes 2 s to open the export)
 # must not make the daemon say READY=1 before it serves.
 requires_nbdkit_filter delay
-start_nbdkit slow --filter=delay memory 1G delay-open=2
+if measuring; then open_delay=2; else open_delay=20; fi   # valgrind: slow start
+start_nbdkit slow --filter=delay memory 1G delay-open=$open_delay
 : > "$tmpdir/msgs"
 rm -f "$tmpdir/nbdcached.pid"
 NOTIFY_SOCKET="$tmpdir/notify" \
@@ -56,13 +57,16 @@ NOTIFY_SOCKET="$tmpdir/notify" \
     -e disk="$slow_uri" 2>>"$tmpdir/nbdcached.log" &
 slow_daemon=$!
 cleanup_fn "kill $slow_daemon 2>/dev/null"
-sleep 0.5
+# It listens once its signal handlers are in place.
+wait_until 30 grep -q "listening on $tmpdir/slow-daemon.sock" \
+    "$tmpdir/nbdcached.log" || fail "the second daemon did not start"
 kill -HUP $slow_daemon
 sleep 0.5
 ! grep -qE '^(READY|RELOADING)=1' "$tmpdir/msgs" ||
     fail "READY=1 or RELOADING=1 during start-up: $(cat "$tmpdir/msgs")"
 [ ! -e "$tmpdir/nbdcached.pid" ] || fail "serving before the export opened"
-wait_msg READY=1
+wait_until $((open_delay + 15)) grep -q '^READY=1' "$tmpdir/msgs" ||
+    fail "no READY=1 once the export opened: $(cat "$tmpdir/msgs")"
 [ -s "$tmpdir/nbdcached.pid" ] || fail "READY=1 before the pid file"
 kill $slow_daemon
 wait $slow_daemon
