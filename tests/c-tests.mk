@@ -34,10 +34,12 @@ test_codec_LDADD = $(LIBS_FOR_CODEC_TESTS)
 test_codec_strings_SOURCES = test-codec-strings.c test-util.h
 test_codec_strings_LDADD = $(LIBS_FOR_CODEC_TESTS)
 
-test_codec_fastpath_SOURCES = test-codec-fastpath.c test-util.h
+test_codec_fastpath_SOURCES = test-codec-fastpath.c test-util.h \
+	codec-compare.h
 test_codec_fastpath_LDADD = $(LIBS_FOR_CODEC_TESTS)
 
-test_codec_request_reuse_SOURCES = test-codec-request-reuse.c test-util.h
+test_codec_request_reuse_SOURCES = test-codec-request-reuse.c \
+	test-util.h codec-compare.h
 test_codec_request_reuse_LDADD = $(LIBS_FOR_CODEC_TESTS)
 
 # The daemon's normalise.c is compiled into the test itself.

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "codec-compare.h"
 
 /* Pure functions: report every failed check, not just the first. */
 #define TEST_KEEP_GOING
@@ -405,39 +406,10 @@ show (const char *s, size_t len)
   return buf;
 }
 
-/* Are two decoded strings the same (both NULL, or equal)? */
-static bool
-same_string (const char *a, const char *b)
-{
-  return a == b || (a != NULL && b != NULL && strcmp (a, b) == 0);
-}
-
 static bool
 same_error (const struct nbdc_error *a, const struct nbdc_error *b)
 {
   return a->errnum == b->errnum && strcmp (a->message, b->message) == 0;
-}
-
-/* Do two decoded requests say the same? */
-static bool
-same_request (const struct nbdc_request *a, const struct nbdc_request *b)
-{
-  if (a->op != b->op || a->id != b->id)
-    return false;
-  switch (a->op) {
-  case NBDC_OP_HELLO:
-    return a->u.hello.version == b->u.hello.version &&
-      same_string (a->u.hello.client, b->u.hello.client);
-  case NBDC_OP_CACHE:
-  case NBDC_OP_PAUSE:
-  case NBDC_OP_RESUME:
-    return same_string (a->u.cache.export, b->u.cache.export) &&
-      a->u.cache.offset == b->u.cache.offset &&
-      a->u.cache.count == b->u.cache.count &&
-      a->u.cache.flags == b->u.cache.flags;
-  default:
-    return true;
-  }
 }
 
 /* Decode LINE as a request on both paths and check that the outcomes

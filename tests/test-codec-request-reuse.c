@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "codec-compare.h"
 
 #define TEST_KEEP_GOING
 #include "test-util.h"
@@ -31,32 +32,6 @@ static const char *const lines[] = {
   "{\"op\":\"nosuch\",\"id\":5}",
 };
 #define NR_LINES (sizeof lines / sizeof lines[0])
-
-static bool
-same_string (const char *a, const char *b)
-{
-  return a == b || (a && b && strcmp (a, b) == 0);
-}
-
-/* Do A and B hold the same fields for their op? */
-static bool
-same_fields (const struct nbdc_request *a, const struct nbdc_request *b)
-{
-  switch (a->op) {
-  case NBDC_OP_HELLO:
-    return a->u.hello.version == b->u.hello.version &&
-      same_string (a->u.hello.client, b->u.hello.client);
-  case NBDC_OP_CACHE:
-  case NBDC_OP_PAUSE:
-  case NBDC_OP_RESUME:
-    return same_string (a->u.cache.export, b->u.cache.export) &&
-      a->u.cache.offset == b->u.cache.offset &&
-      a->u.cache.count == b->u.cache.count &&
-      a->u.cache.flags == b->u.cache.flags;
-  default:
-    return true;
-  }
-}
 
 /* Decode LINE into REUSED, which holds whatever it held, and into a
  * zeroed struct, with the fast path on or off; compare what callers
@@ -81,7 +56,7 @@ check (const char *line, struct nbdc_request *reused, bool fast)
                (unsigned long long) reused->id,
                (unsigned long long) fresh.id);
   else if (r1 == 0) {
-    if (!same_fields (reused, &fresh))
+    if (!same_request (reused, &fresh))
       TEST_FAIL ("%s (fast %d): a reused struct decodes differently",
                  line, fast);
     if ((reused->root == NULL) != (fresh.root == NULL))
