@@ -172,6 +172,13 @@ class Client:
                   msg)
             self.events.append(msg)
 
+    def expect_accepted(self, n):
+        """The first N cache requests of a new connection (ids 1..N)
+        were accepted, with cookies 1..N."""
+        for i in range(1, n + 1):
+            r = self.recv()
+            check(r == {"id": i, "cookie": i, "ok": True}, "reply", r)
+
     def expect_closed(self, timeout=None):
         """The daemon must close the connection, sending nothing more."""
         try:
@@ -188,6 +195,16 @@ class Client:
         except TimeoutError:
             return
         raise ProtocolTestError("expected no message, got %r" % line)
+
+
+def cache_lines(export, ranges, first_id=1):
+    """Cache requests for RANGES ((offset, count) pairs) of EXPORT, with
+    ids FIRST_ID, FIRST_ID + 1, ..., as one block of lines, to send
+    pipelined in one write."""
+    return b"".join(
+        b'{"op":"cache","id":%d,"export":"%s","offset":%d,"count":%d}\n'
+        % (first_id + i, export.encode("utf-8"), offset, count)
+        for i, (offset, count) in enumerate(ranges))
 
 
 def expect_error(msg, errno_name, rid="any"):

@@ -18,14 +18,12 @@ start_nbdcached_nodedup disk="$disk_uri"
 
 run_py <<'PY'
 import time
-from rawclient import Client, check
+from rawclient import Client, cache_lines, check
 
 M = 1 << 20
 
 def send_cache(c, n, base):
-    c.send_raw(b"".join(
-        b'{"op":"cache","id":%d,"export":"disk","offset":%d,"count":%d}\n'
-        % (i + 1, (base + i) * M, M) for i in range(n)))
+    c.send_raw(cache_lines("disk", [((base + i) * M, M) for i in range(n)]))
 
 bystander = Client()
 bystander.hello()

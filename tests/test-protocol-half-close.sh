@@ -24,17 +24,15 @@ EOC
 
 run_py <<'PY'
 import socket
-from rawclient import Client, Closed, check
+from rawclient import Client, Closed, cache_lines, check
 
 M = 1 << 20
 for version in (1, 2):
     c = Client(timeout=15)
     c.hello(version)
     base = version * 100
-    c.send_raw(b"".join(
-        b'{"op":"cache","id":%d,"export":"disk","offset":%d,"count":%d}\n'
-        % (i, (base + i) * M, M) for i in range(1, 11))
-        + b'{"op":"cache","id":11,"exp')
+    c.send_raw(cache_lines("disk", [((base + i) * M, M) for i in range(1, 11)])
+               + b'{"op":"cache","id":11,"exp')
     c.sock.shutdown(socket.SHUT_WR)
     replies, events = {}, {}
     try:

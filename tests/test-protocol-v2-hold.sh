@@ -23,7 +23,7 @@ start_nbdcached_nodedup disk="$disk_uri"
 
 run_py <<'PY'
 import time
-from rawclient import Client, check, expect_error
+from rawclient import Client, cache_lines, check, expect_error
 
 def cache(c, offset, rid, count=4096):
     c.send({"op": "cache", "id": rid, "export": "disk",
@@ -79,9 +79,8 @@ for version in (1, 2):
 c = Client()
 c.hello(2)
 N = 64
-c.send_raw(b"".join(b'{"op":"cache","id":%d,"export":"disk","offset":%d,'
-                    b'"count":4096}\n' % (100 + i, i * 4096)
-                    for i in range(N)))
+c.send_raw(cache_lines("disk", [(i * 4096, 4096) for i in range(N)],
+                       first_id=100))
 replies, events, seen_reply = [], {}, set()
 while len(replies) < N or len(events) < N:
     m = c.recv(timeout=10)

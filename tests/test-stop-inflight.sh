@@ -26,18 +26,14 @@ EOC
     export nbdcached_pid
     run_py "$3" "$4" <<'PY'
 import os, signal, sys, time
-from rawclient import Client, Closed, check
+from rawclient import Client, Closed, cache_lines, check
 
 want, limit = sys.argv[1], float(sys.argv[2])
 c = Client()
 c.hello()
 N = 3
-c.send_raw(b"".join(
-    b'{"op":"cache","id":%d,"export":"disk","offset":%d,"count":4096}\n'
-    % (i + 1, i * 4096) for i in range(N)))
-for i in range(N):
-    r = c.recv()
-    check(r == {"id": i + 1, "cookie": i + 1, "ok": True}, "reply", r)
+c.send_raw(cache_lines("disk", [(i * 4096, 4096) for i in range(N)]))
+c.expect_accepted(N)
 time.sleep(0.3)                 # the chunks are now at the server
 
 start = time.monotonic()

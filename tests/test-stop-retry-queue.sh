@@ -23,17 +23,13 @@ EOC
 export nbdcached_pid disk_pid
 run_py <<'PY'
 import os, signal, time
-from rawclient import Client, Closed, check
+from rawclient import Client, Closed, cache_lines, check
 
 c = Client()
 c.hello()
 N = 3
-c.send_raw(b"".join(
-    b'{"op":"cache","id":%d,"export":"disk","offset":%d,"count":4096}\n'
-    % (i + 1, i * 1048576) for i in range(N)))
-for i in range(N):
-    r = c.recv()
-    check(r == {"id": i + 1, "cookie": i + 1, "ok": True}, "reply", r)
+c.send_raw(cache_lines("disk", [(i * 1048576, 4096) for i in range(N)]))
+c.expect_accepted(N)
 time.sleep(0.3)                 # the chunks are now at the server
 
 # The server dies: its chunks come back for retry, and no connection
