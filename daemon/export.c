@@ -414,6 +414,24 @@ export_set_info (struct export *exp, const struct export_info *info)
   }
 }
 
+/* Can EXP take a cache request for [OFFSET, OFFSET+COUNT) as its
+ * server's facts stand?  Returns 0 with the range to send in *START
+ * and *END (normalise_range), or -1 with ENOTSUP or EINVAL in ERR.
+ * Asked at acceptance (ops.c) and again when the facts change
+ * (export_fail_stale).
+ */
+int
+export_range (const struct export *exp, uint64_t offset, uint64_t count,
+              uint64_t *start, uint64_t *end, struct nbdc_error *err)
+{
+  if (!exp->info.can_cache && exp->cfg.fallback != FALLBACK_READ) {
+    nbdc_set_error (err, ENOTSUP, "the server of export \"%s\" does not "
+                    "support NBD_CMD_CACHE", exp->name);
+    return -1;
+  }
+  return normalise_range (&exp->info, offset, count, start, end, err);
+}
+
 /* The server changed EXP (it came back with another size, other
  * block sizes or flags): requests accepted under the old facts that
  * the new ones would not accept as they are cannot be sent; fail them
@@ -430,11 +448,7 @@ export_fail_stale (struct export *exp)
     char why[sizeof err.message + 64];
 
     next = TAILQ_NEXT (req, live_entry);
-    if (!exp->info.can_cache && exp->cfg.fallback != FALLBACK_READ)
-      nbdc_set_error (&err, ENOTSUP, "the server no longer supports "
-                      "NBD_CMD_CACHE");
-    else if (normalise_range (&exp->info, start, req->bytes, &s, &e,
-                              &err) == 0) {
+    if (export_range (exp, start, req->bytes, &s, &e, &err) == 0) {
       if (s == start && e == req->end)
         continue;
       nbdc_set_error (&err, EINVAL, "the range is no longer aligned to "

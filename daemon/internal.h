@@ -358,6 +358,9 @@ extern void export_stopped (struct nbdconn *conn);
 extern size_t exports_in_flight (void);
 extern bool exports_first_attempts_done (void);
 extern void exports_free (void);
+extern int export_range (const struct export *exp, uint64_t offset,
+                         uint64_t count, uint64_t *start, uint64_t *end,
+                         struct nbdc_error *err);
 extern unsigned exports_set_paused (const char *name, bool pause);
 extern struct export *export_lookup (const char *name);
 extern void export_conn_event (struct conn_event *ev);

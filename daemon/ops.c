@@ -131,13 +131,8 @@ op_cache (struct client *client, const struct nbdc_request *req)
                     export_state_name (exp->state));
     goto fail;
   }
-  if (!exp->info.can_cache && exp->cfg.fallback != FALLBACK_READ) {
-    nbdc_set_error (&err, ENOTSUP, "the server of export \"%s\" does not "
-                    "support NBD_CMD_CACHE", exp->name);
-    goto fail;
-  }
-  if (normalise_range (&exp->info, req->u.cache.offset, req->u.cache.count,
-                       &start, &end, &err) == -1)
+  if (export_range (exp, req->u.cache.offset, req->u.cache.count,
+                    &start, &end, &err) == -1)
     goto fail;
   if (request_start (client, req->id, exp, start, end, &r) == -1) {
     nbdc_set_error (&err, ENOMEM, "out of memory");
