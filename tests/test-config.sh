@@ -172,6 +172,9 @@ expect_err 'export lonely has no uri'
 # A missing file: exit 1, the path in the message.
 check_config 1 -c "$tmpdir/does-not-exist.ini"
 expect_err "$tmpdir/does-not-exist.ini"
+# A file that opens but cannot be read (a directory): the path and why.
+check_config 1 -c "$tmpdir"
+expect_err "$tmpdir: reading: Is a directory"
 
 # -e without NAME=URI is a usage error (2).  A name that is taken or
 # invalid makes the configuration invalid: nbdcached(8) allows 1 or 2
