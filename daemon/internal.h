@@ -568,6 +568,7 @@ extern int daemon_reload (char *error, size_t len);
 extern void config_apply_command_line (struct config *c);
 extern bool daemon_stopping;
 extern bool daemon_draining;
+extern bool daemon_ready;
 extern uint64_t start_time_ns;
 extern uint64_t now_ns (void);
 extern void daemon_check_ready (void);

@@ -20,10 +20,10 @@
 struct loop main_loop;
 bool daemon_stopping;           /* shutting down: fail what is left */
 bool daemon_draining;           /* SIGTERM: letting requests finish */
+bool daemon_ready;              /* serving; READY=1 was sent */
 uint64_t start_time_ns;
 
 struct config cfg;
-static bool ready;
 static uint64_t drain_deadline_ns;
 
 /* -c and -e, kept for reloads. */
@@ -194,9 +194,9 @@ write_pid_file (void)
 void
 daemon_check_ready (void)
 {
-  if (ready || !exports_first_attempts_done ())
+  if (daemon_ready || !exports_first_attempts_done ())
     return;
-  ready = true;
+  daemon_ready = true;
   listener_enable ();
   write_pid_file ();
   log_info ("ready: %zu export%s, %u worker thread%s",

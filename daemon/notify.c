@@ -48,13 +48,9 @@ daemon_notify_status (void)
   sd_notifyf (0, "STATUS=%s", status);
 }
 
-/* READY=1 was sent: the daemon is serving. */
-static bool serving;
-
 void
 notify_ready (void)
 {
-  serving = true;
   sd_notify (0, "READY=1");
   daemon_notify_status ();
 }
@@ -66,7 +62,7 @@ notify_ready (void)
 void
 notify_reloading (void)
 {
-  if (!serving)
+  if (!daemon_ready)
     return;
   sd_notify (0, "RELOADING=1\nSTATUS=reloading the configuration");
   last_status[0] = '\0';
@@ -75,7 +71,7 @@ notify_reloading (void)
 void
 notify_reloaded (void)
 {
-  if (serving)
+  if (daemon_ready)
     notify_ready ();
 }
 
