@@ -73,6 +73,7 @@ export_free (struct export *exp)
   export_config_free (&exp->cfg);
   chunk_list_reset (&exp->inflight);
   warm_ranges_reset (&exp->recent);
+  pending_free (exp);
   free (exp->conns);
   free (exp);
 }

@@ -280,6 +280,16 @@ enum export_state { EXPORT_CONNECTING, EXPORT_UP, EXPORT_DOWN };
 struct request;
 struct client;
 
+/* pending.c: the pending queue's index by next byte. */
+LIST_HEAD (request_bucket, request);
+struct pending_index {
+  struct request_bucket *buckets; /* 2^bits of them, or NULL */
+  unsigned bits;
+};
+struct pending_search {
+  uint64_t granule;             /* the next one to probe */
+};
+
 struct warm_range {
   uint64_t start, end;
   uint64_t time_ns;             /* when it was warmed */
@@ -313,6 +323,8 @@ struct export {
   unsigned rr;                  /* round-robin start for picking */
 
   TAILQ_HEAD (, request) pending; /* requests with chunks left to cut */
+  struct pending_index pending_index; /* pending.c: the same, by next */
+  size_t nr_pending;
   TAILQ_HEAD (, request) live;  /* incomplete requests, oldest first */
   struct msg *retry_head;       /* chunks to send again */
   struct msg **retry_tail;
@@ -436,6 +448,7 @@ struct client;
 struct request {
   struct client *client;        /* holds a reference */
   TAILQ_ENTRY (request) pending_entry; /* in exp->pending */
+  LIST_ENTRY (request) index_entry;    /* in exp->pending_index */
   TAILQ_ENTRY (request) live_entry;    /* in exp->live until completed */
   TAILQ_ENTRY (request) client_entry;  /* in client->requests until then */
   bool pending;                 /* linked in exp->pending */
@@ -456,6 +469,18 @@ struct request {
   uint64_t error_count;
   bool error_refused;           /* that chunk was never sent (libnbd) */
 };
+
+/* pending.c */
+extern void pending_append (struct export *exp, struct request *req);
+extern void pending_remove (struct export *exp, struct request *req);
+extern void pending_advance (struct export *exp, struct request *req,
+                             uint64_t next, bool to_tail);
+extern void pending_search_start (struct pending_search *s, uint64_t start);
+extern struct request *pending_search_next (struct export *exp,
+                                            struct pending_search *s,
+                                            uint64_t start, uint64_t end,
+                                            const struct request *skip);
+extern void pending_free (struct export *exp);
 
 extern int request_start (struct client *client, uint64_t id,
                           struct export *exp, uint64_t start,

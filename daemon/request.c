@@ -125,22 +125,11 @@ request_start (struct client *client, uint64_t id, struct export *exp,
   client->st_requests++;
   exp->st_requests++;
   exp->in_flight++;
-  TAILQ_INSERT_TAIL (&exp->pending, req, pending_entry);
+  pending_append (exp, req);
   TAILQ_INSERT_TAIL (&exp->live, req, live_entry);
   TAILQ_INSERT_TAIL (&client->requests, req, client_entry);
-  req->pending = true;
   exp->pump_wanted = true;
   return 0;
-}
-
-/* Take REQ out of its export's pending queue, if it is there. */
-static void
-request_unpend (struct request *req)
-{
-  if (req->pending) {
-    TAILQ_REMOVE (&req->exp->pending, req, pending_entry);
-    req->pending = false;
-  }
 }
 
 /* Free REQ once it is completed and nothing of it is outstanding. */
@@ -205,7 +194,7 @@ request_complete (struct request *req, int error, const char *why)
               (unsigned long long) req->error_count);
     msg = buf;
   }
-  request_unpend (req);
+  pending_remove (req->exp, req);
   TAILQ_REMOVE (&exp->live, req, live_entry);
   TAILQ_REMOVE (&client->requests, req, client_entry);
   exp->in_flight--;
@@ -237,7 +226,7 @@ request_chunk_failed (struct request *req, struct chunk *c)
     req->error_count = c->count;
     req->error_refused = c->refused;
   }
-  request_unpend (req);
+  pending_remove (req->exp, req);
   if (req->outstanding == 0)
     request_complete (req, c->error, NULL);
 }
@@ -382,51 +371,39 @@ purge_retries (struct export *exp)
   exp->retry_tail = p;
 }
 
-/* How many pending requests coalesce looks at for each chunk. */
-#define COALESCE_SCAN 64
-
 /* Grow the new chunk C over pending requests whose next bytes start
  * inside it or right after it (a client streaming consecutive
- * requests, or several clients asking for overlapping ranges), up to
- * the chunk boundary of C's start, so that one NBD command serves them
- * all.  Each request joins C's waiters and so gets C's result: a
- * failed merged command fails every request it covered.  Never past
- * the export's end, since requests never are.
+ * requests, or several clients asking for the same or adjacent
+ * ranges), up to the chunk boundary of C's start, so that one NBD
+ * command serves them all.  Every pending request is a candidate, not
+ * just those near the head of the queue (pending.c indexes them).
+ * Each request joins C's waiters and so gets C's result: a failed
+ * merged command fails every request it covered.  Never past the
+ * export's end, since requests never are.
  */
 static void
 coalesce (struct export *exp, struct chunk *c)
 {
   uint64_t limit = chunk_end (&exp->info, c->offset, UINT64_MAX);
   uint64_t end = c->offset + c->count;
-  bool grew = exp->cfg.coalesce;
+  struct pending_search s;
+  struct request *r;
 
-  while (grew && end < limit) {
-    struct request *r;
-    unsigned scanned = 0;
+  if (!exp->cfg.coalesce)
+    return;
+  pending_search_start (&s, c->offset);
+  while (end < limit &&
+         (r = pending_search_next (exp, &s, c->offset, end, c->req)) != NULL) {
+    uint64_t r_end = chunk_end (&exp->info, r->next, r->end);
 
-    grew = false;
-    TAILQ_FOREACH (r, &exp->pending, pending_entry) {
-      uint64_t r_end;
-
-      if (++scanned > COALESCE_SCAN)
-        break;
-      if (r == c->req || r->next < c->offset || r->next > end ||
-          !client_is_open (r->client))
-        continue;
-      r_end = chunk_end (&exp->info, r->next, r->end);
-      if (r_end > limit)
-        r_end = limit;
-      if (request_ptrs_append (&c->waiters, r) == -1)
-        return;
-      r->outstanding++;
-      r->next = r_end;
-      if (r->next >= r->end)
-        request_unpend (r);
-      if (r_end > end)
-        end = r_end;
-      grew = true;
-      break;                    /* the list changed: scan again */
-    }
+    if (r_end > limit)
+      r_end = limit;
+    if (request_ptrs_append (&c->waiters, r) == -1)
+      break;
+    r->outstanding++;
+    pending_advance (exp, r, r_end, false);
+    if (r_end > end)
+      end = r_end;
   }
   c->count = (uint32_t) (end - c->offset);
 }
@@ -465,12 +442,7 @@ next_chunk (struct export *exp, uint64_t now)
     }
     pos = req->next;
     end = chunk_end (&exp->info, pos, req->end);
-    req->next = end;
-    TAILQ_REMOVE (&exp->pending, req, pending_entry);
-    if (req->next < req->end)
-      TAILQ_INSERT_TAIL (&exp->pending, req, pending_entry);
-    else
-      req->pending = false;
+    pending_advance (exp, req, end, true);
 
     if (dedup_recent_covers (exp, pos, end, now)) {
       exp->st_dedup++;

@@ -4,5 +4,7 @@ EXTRA_DIST += test-bench-quick.sh
 
 # What the performance work added: coalescing, shared warming, reading
 # replies in bursts.
-TESTS += test-coalesce.sh test-dedup.sh test-burst-replies.sh
-EXTRA_DIST += test-coalesce.sh test-dedup.sh test-burst-replies.sh
+TESTS += test-coalesce.sh test-coalesce-clients.sh test-dedup.sh \
+	test-burst-replies.sh
+EXTRA_DIST += test-coalesce.sh test-coalesce-clients.sh test-dedup.sh \
+	test-burst-replies.sh

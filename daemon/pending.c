@@ -1,0 +1,174 @@
+/* nbdcached: the pending queue, the requests with chunks left to cut.
+ * Main thread only.
+ *
+ * The queue is kept in arrival order (request_pump cuts from its head
+ * and sends a request's remaining chunks to the tail, so that a long
+ * request does not starve short ones).  Coalescing also needs to ask
+ * "which pending requests want bytes starting in [START, END]?", for
+ * every chunk it cuts, over queues of thousands of requests when many
+ * clients share a busy pool.  So each pending request is also in a
+ * hash index keyed by the 64 KiB granule its next byte falls in: a
+ * range is answered by probing the granules it covers, and the cost
+ * per chunk does not depend on how long the queue is.
+ *
+ * The index grows with the queue (about one bucket per request) and is
+ * rebuilt from the queue when it does.  If memory runs out the index
+ * simply stays smaller: lookups get slower, never wrong.
+ */
+#include <config.h>
+
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* log2 of the granule size. */
+#define GRANULE_SHIFT 16
+#define MIN_BITS 6
+
+static inline uint64_t
+granule_of (uint64_t offset)
+{
+  return offset >> GRANULE_SHIFT;
+}
+
+static inline size_t
+bucket_of (const struct pending_index *idx, uint64_t granule)
+{
+  return (size_t) ((granule * 0x9E3779B97F4A7C15ULL) >> (64 - idx->bits));
+}
+
+static void
+index_insert (struct pending_index *idx, struct request *req)
+{
+  LIST_INSERT_HEAD (&idx->buckets[bucket_of (idx, granule_of (req->next))],
+                    req, index_entry);
+}
+
+/* Replace EXP's index by one of 2^BITS buckets holding every pending
+ * request.  Returns 0, or -1 on ENOMEM with the old index untouched.
+ */
+static int
+index_rebuild (struct export *exp, unsigned bits)
+{
+  struct pending_index *idx = &exp->pending_index;
+  struct request_bucket *buckets;
+  struct request *req;
+
+  buckets = calloc ((size_t) 1 << bits, sizeof *buckets);
+  if (buckets == NULL)
+    return -1;
+  free (idx->buckets);
+  idx->buckets = buckets;
+  idx->bits = bits;
+  TAILQ_FOREACH (req, &exp->pending, pending_entry)
+    index_insert (idx, req);
+  return 0;
+}
+
+/* Append REQ, whose next byte is set, to EXP's queue and index. */
+void
+pending_append (struct export *exp, struct request *req)
+{
+  struct pending_index *idx = &exp->pending_index;
+
+  TAILQ_INSERT_TAIL (&exp->pending, req, pending_entry);
+  req->pending = true;
+  exp->nr_pending++;
+  if (idx->buckets == NULL || exp->nr_pending > (size_t) 1 << idx->bits) {
+    /* Rebuilding also indexes REQ. */
+    if (index_rebuild (exp, idx->buckets == NULL ? MIN_BITS : idx->bits + 1)
+        == 0)
+      return;
+    if (idx->buckets == NULL) {
+      /* No index at all: a request is indexed only while one exists. */
+      return;
+    }
+  }
+  index_insert (idx, req);
+}
+
+/* Take REQ out of EXP's queue and index, if it is pending. */
+void
+pending_remove (struct export *exp, struct request *req)
+{
+  if (!req->pending)
+    return;
+  TAILQ_REMOVE (&exp->pending, req, pending_entry);
+  if (exp->pending_index.buckets != NULL)
+    LIST_REMOVE (req, index_entry);
+  req->pending = false;
+  exp->nr_pending--;
+}
+
+/* REQ, pending, has had its chunks up to NEXT cut.  It leaves the
+ * queue if nothing is left; otherwise it is re-indexed and, if
+ * TO_TAIL, goes to the back of the queue.
+ */
+void
+pending_advance (struct export *exp, struct request *req, uint64_t next,
+                 bool to_tail)
+{
+  if (next >= req->end) {
+    pending_remove (exp, req);
+    req->next = next;
+    return;
+  }
+  if (exp->pending_index.buckets != NULL) {
+    LIST_REMOVE (req, index_entry);
+    req->next = next;
+    index_insert (&exp->pending_index, req);
+  }
+  else
+    req->next = next;
+  if (to_tail) {
+    TAILQ_REMOVE (&exp->pending, req, pending_entry);
+    TAILQ_INSERT_TAIL (&exp->pending, req, pending_entry);
+  }
+}
+
+/* Start a search of EXP's pending requests for [START, ...]. */
+void
+pending_search_start (struct pending_search *s, uint64_t start)
+{
+  s->granule = granule_of (start);
+}
+
+/* The next pending request of EXP, other than SKIP and with its client
+ * still open, whose next byte lies in [START, END]; or NULL once the
+ * search has passed END.  END may grow between calls (a chunk growing
+ * over what it found), START may not change.  The request found must
+ * either leave the range or have its next byte moved forward
+ * (pending_advance) before the next call, or it is found again.
+ *
+ * A granule is probed once however many calls it takes, so a search
+ * over a chunk costs one probe per 64 KiB it covers plus one per
+ * request found.
+ */
+struct request *
+pending_search_next (struct export *exp, struct pending_search *s,
+                     uint64_t start, uint64_t end, const struct request *skip)
+{
+  const struct pending_index *idx = &exp->pending_index;
+  struct request *req;
+
+  if (idx->buckets == NULL)
+    return NULL;
+  for (; s->granule <= granule_of (end); s->granule++) {
+    LIST_FOREACH (req, &idx->buckets[bucket_of (idx, s->granule)],
+                  index_entry) {
+      if (req->next >= start && req->next <= end &&
+          granule_of (req->next) == s->granule && req != skip &&
+          client_is_open (req->client))
+        return req;
+    }
+  }
+  return NULL;
+}
+
+/* Free EXP's index (its queue must be empty). */
+void
+pending_free (struct export *exp)
+{
+  free (exp->pending_index.buckets);
+  exp->pending_index.buckets = NULL;
+}
