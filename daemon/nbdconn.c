@@ -216,10 +216,17 @@ conn_after_nbd_call (struct nbdconn *conn)
     if (nbd_shutdown (conn->nbd, 0) == -1)
       conn_log (log_debug, conn, "nbd_shutdown: %s", nbd_get_error ());
   }
-  if (nbd_aio_is_dead (conn->nbd) || nbd_aio_is_closed (conn->nbd)) {
-    const char *err = nbd_get_error ();
+  if (nbd_aio_is_closed (conn->nbd)) {
+    /* An orderly close.  nbd_get_error would be stale here: the last
+     * call that failed is not what closed the handle.
+     */
     conn_down (conn, conn->shutdown_wanted ? "server shut down"
-               : err ? err : "connection closed by the server");
+               : "the server closed the connection");
+    return;
+  }
+  if (nbd_aio_is_dead (conn->nbd)) {
+    const char *err = nbd_get_error ();
+    conn_down (conn, err ? err : "the connection failed");
     return;
   }
   conn_rearm (conn);
