@@ -76,7 +76,9 @@ static const char *const export_special[] = {
   "name", "state", "errors_by_errno", "latency", NULL,
 };
 
-static const char *const known_states[] = { "connecting", "up", "down", NULL };
+static const char *const known_states[] = {
+  "connecting", "up", "reconnecting", "down", NULL,
+};
 
 /* One metric family, whose header is printed before its first
  * sample.  family_init makes one, family_free releases it.

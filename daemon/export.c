@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ export_state_name (enum export_state state)
   switch (state) {
   case EXPORT_CONNECTING: return "connecting";
   case EXPORT_UP: return "up";
+  case EXPORT_RECONNECTING: return "reconnecting";
   case EXPORT_DOWN: return "down";
   }
   return "unknown";
@@ -63,6 +65,7 @@ export_new (const struct export_config *ec)
     conn->reset_msg.type = MSG_CONN_RESET;
     conn->stop_msg.type = MSG_CONN_STOP;
     conn->stopped_msg.type = MSG_CONN_STOPPED;
+    TAILQ_INIT (&conn->handed);
   }
   return exp;
 }
@@ -513,6 +516,8 @@ export_conn_event (struct conn_event *ev)
     free (ev);
     return;
   }
+  bool lost = false;
+
   conn->reset_posted = false;
   if (ev->up && !conn->up) {
     conn->up = true;
@@ -531,11 +536,24 @@ export_conn_event (struct conn_event *ev)
   else if (!ev->up && conn->up) {
     conn->up = false;
     exp->nr_up--;
+    lost = true;
   }
-  exp->state = exp->nr_up > 0 ? EXPORT_UP : EXPORT_DOWN;
-  if (old != exp->state && exp->state == EXPORT_DOWN)
+  /* Losing the last connection up makes the export reconnecting, and
+   * a failed attempt after that makes it down; one connection up makes
+   * it up.
+   */
+  if (exp->nr_up > 0)
+    exp->state = EXPORT_UP;
+  else if (lost && old == EXPORT_UP)
+    exp->state = EXPORT_RECONNECTING;
+  else if (!ev->up)
+    exp->state = EXPORT_DOWN;
+  if (old != exp->state && exp->state == EXPORT_RECONNECTING)
+    log_warnx ("export %s: reconnecting: %s", exp->name, ev->error);
+  else if (old != exp->state && exp->state == EXPORT_DOWN)
     log_warnx ("export %s: down: %s", exp->name, ev->error);
-  else if (old == EXPORT_DOWN && exp->state == EXPORT_UP)
+  else if (old != exp->state && exp->state == EXPORT_UP &&
+           old != EXPORT_CONNECTING)
     log_info ("export %s: up again", exp->name);
   free (ev);
   if (old == EXPORT_CONNECTING)
@@ -543,32 +561,66 @@ export_conn_event (struct conn_event *ev)
   exp->pump_wanted = true;
 }
 
+/* Should CONN be dropped and opened again, as of NOW?  libnbd cannot
+ * cancel a command, so this is the only way to get back what a server
+ * that stopped answering holds:
+ *  - no reply at all for a whole request timeout while chunks are
+ *    outstanding: the server (or the connection) is hung;
+ *  - one chunk unanswered for twice the request timeout while others
+ *    were answered: the server lost that command, and it would keep
+ *    its max-in-flight slot for as long as the connection lives.
+ * Returns the reason to log, and in *FOR_NS for how long it has been
+ * so, or NULL.
+ */
+static const char *
+conn_hung (const struct nbdconn *conn, uint64_t timeout, uint64_t now,
+           uint64_t *for_ns)
+{
+  const struct chunk *oldest = TAILQ_FIRST (&conn->handed);
+
+  if (!conn->up || conn->outstanding == 0 || conn->reset_posted ||
+      conn->stopping)
+    return NULL;
+  *for_ns = now - conn->last_progress_ns;
+  if (*for_ns >= timeout)
+    return "no reply";
+  *for_ns = oldest != NULL ? now - oldest->sent_ns : 0;
+  if (*for_ns >= 2 * timeout)
+    return "one command unanswered while others were answered";
+  return NULL;
+}
+
 /* Periodic upkeep of one export: complete requests past their
- * deadline, drop connections that have had chunks outstanding with no
- * reply for a whole request timeout (a hung server: libnbd cannot
- * cancel), and finish draining.
+ * deadline, drop connections that conn_hung finds hung, and finish
+ * draining.
  */
 static void
 export_janitor (struct export *exp, uint64_t now)
 {
   uint64_t timeout = (uint64_t) exp->cfg.request_timeout_ms * 1000000;
   struct request *req;
+  const char *why;
+  uint64_t for_ns;
 
   while ((req = TAILQ_FIRST (&exp->live)) != NULL &&
          req->deadline_ns <= now) {
     exp->st_timeouts++;
-    request_complete (req, exp->state == EXPORT_UP ? ETIMEDOUT : ENOTCONN,
-                      exp->state == EXPORT_UP ?
-                      "the request did not finish within request-timeout" :
-                      "the export's server is unreachable");
+    if (exp->state == EXPORT_UP)
+      request_complete (req, ETIMEDOUT,
+                        "the request did not finish within request-timeout");
+    else if (exp->state == EXPORT_RECONNECTING)
+      request_complete (req, ENOTCONN,
+                        "the connection to the export's server was lost "
+                        "and is not back yet");
+    else
+      request_complete (req, ENOTCONN, "the export's server is unreachable");
   }
   for (unsigned j = 0; j < exp->nr_conns; j++) {
     struct nbdconn *conn = &exp->conns[j];
 
-    if (conn->up && conn->outstanding > 0 && !conn->reset_posted &&
-        !conn->stopping && now - conn->last_progress_ns >= timeout) {
-      log_warnx ("export %s: connection %u: no reply for %u ms; "
-                 "dropping it", exp->name, j, exp->cfg.request_timeout_ms);
+    if ((why = conn_hung (conn, timeout, now, &for_ns)) != NULL) {
+      log_warnx ("export %s: connection %u: %s for %" PRIu64 " ms; "
+                 "dropping it", exp->name, j, why, for_ns / 1000000);
       conn->reset_posted = true;
       loop_post (conn->worker->lp, &conn->reset_msg);
     }

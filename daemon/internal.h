@@ -261,6 +261,7 @@ struct nbdconn {
   bool ever_up;
   bool reset_posted;            /* a MSG_CONN_RESET is on its way */
   unsigned outstanding;         /* chunks posted and not yet back */
+  TAILQ_HEAD (, chunk) handed;  /* those chunks, oldest first */
   uint64_t last_progress_ns;    /* last chunk back, or start of busy */
 };
 
@@ -275,7 +276,14 @@ extern void nbdconn_stop (struct nbdconn *conn);
 /* ------------------------------------------------------------------ */
 /* export.c: exports and their pools, as the main thread sees them. */
 
-enum export_state { EXPORT_CONNECTING, EXPORT_UP, EXPORT_DOWN };
+/* CONNECTING: the first attempt is under way.  RECONNECTING: the last
+ * connection up was lost and no attempt to reopen one has failed yet;
+ * requests are accepted and wait for it.  DOWN: the server cannot be
+ * reached; requests fail at once.
+ */
+enum export_state {
+  EXPORT_CONNECTING, EXPORT_UP, EXPORT_RECONNECTING, EXPORT_DOWN,
+};
 
 struct request;
 struct client;
@@ -434,6 +442,7 @@ struct chunk {
   uint64_t offset;
   uint32_t count;
   uint64_t sent_ns;             /* when it was handed to a connection */
+  TAILQ_ENTRY (chunk) conn_entry; /* in conn->handed, main-owned */
   int error;                    /* errno, set by the worker */
   bool nbd_called;              /* libnbd called the completion callback */
   bool retry;                   /* not sent, or lost: send again */

@@ -126,7 +126,7 @@ op_cache (struct client *client, const struct nbdc_request *req)
                     (unsigned long long) req->u.cache.flags);
     goto fail;
   }
-  if (exp->state != EXPORT_UP) {
+  if (exp->state != EXPORT_UP && exp->state != EXPORT_RECONNECTING) {
     nbdc_set_error (&err, ENOTCONN, "export \"%s\" is %s", exp->name,
                     export_state_name (exp->state));
     goto fail;

@@ -288,6 +288,7 @@ batch_add (struct batch *batches, struct nbdconn *conn, struct chunk *c,
 
   c->conn = conn;
   c->sent_ns = now;
+  TAILQ_INSERT_TAIL (&conn->handed, c, conn_entry);
   c->msg.type = MSG_CHUNK_SUBMIT;
   c->msg.next = NULL;
   c->error = 0;
@@ -517,6 +518,7 @@ request_chunk_done (struct chunk *c)
   uint64_t now = now_ns ();
 
   c->conn->outstanding--;
+  TAILQ_REMOVE (&c->conn->handed, c, conn_entry);
   c->conn->last_progress_ns = now;
   exp->chunks_out--;
   exp->pump_wanted = true;

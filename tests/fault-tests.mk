@@ -10,6 +10,8 @@ FAULT_TESTS = \
 	test-fault-server-hang.sh \
 	test-fault-stale-overflow.sh \
 	test-dedup-stuck.sh \
+	test-fault-stuck-command.sh \
+	test-fault-reconnecting.sh \
 	test-fault-fallback-read.sh \
 	test-fault-late-server.sh \
 	test-client-gone.sh \

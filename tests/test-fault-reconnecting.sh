@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# An export whose last connection was lost is "reconnecting" until an
+# attempt to reopen one fails: requests that arrive meanwhile are
+# accepted and wait for the connection (their deadlines run), rather
+# than failing with ENOTCONN for what may be a moment's outage (a
+# server restart, or a connection the daemon dropped itself).  Once an
+# attempt fails the export is "down" and requests fail at once.
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+requires nbdkit --version
+requires_nbdkit_filter log
+
+start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/before.log"
+# The first attempt to reconnect comes 3 s after the loss.
+start_nbdcached_export disk "$disk_uri" connections=1 \
+    reconnect-delay=3 reconnect-max-delay=3
+
+state () { ctl exports --json | jq 'j[0]["state"]'; }
+[ "$(state)" = up ] || fail "not up at start"
+
+# The server restarts: the connection is lost, a new server listens.
+kill_and_wait "$disk_pid"
+rm -f "$tmpdir/disk.sock"
+start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/after.log"
+is_reconnecting () { [ "$(state)" = reconnecting ]; }
+wait_until 2 is_reconnecting || fail "state $(state), expected reconnecting"
+ctl exports | grep -qE '^disk +reconnecting ' ||
+    fail "table: $(ctl exports)"
+
+# Accepted at once, completed once the connection is back.
+ctl cache disk 0 1M || fail "a request while reconnecting failed"
+[ "$(cache_lines "$tmpdir/after.log")" = "0 1048576" ] ||
+    fail "the new server got: $(cache_lines "$tmpdir/after.log")"
+[ "$(state)" = up ] || fail "state $(state) after reconnecting"
+grep -q "export disk: reconnecting: the server closed the connection" \
+     "$tmpdir/nbdcached.log" || fail "the loss was not logged, or not clearly"
+grep -q "export disk: up again" "$tmpdir/nbdcached.log" ||
+    fail "the return was not logged"
+
+# Now the server goes for good: after the first failed attempt the
+# export is down, and requests fail at once.
+kill_and_wait "$disk_pid"
+rm -f "$tmpdir/disk.sock"
+is_down () { [ "$(state)" = down ]; }
+wait_until 10 is_down || fail "state $(state), expected down"
+status=0
+ctl cache disk 0 1M 2>"$tmpdir/err" || status=$?
+[ $status -eq 1 ] && grep -q 'export "disk" is down' "$tmpdir/err" ||
+    fail "status $status: $(cat "$tmpdir/err")"
+stop_nbdcached
