@@ -218,6 +218,37 @@ start_logged_disk ()
     start_nbdkit disk --filter=log memory "${1:-1G}" logfile="$tmpdir/log"
 }
 
+# start_losing_disk SECONDS: start_nbdkit disk, a 1G eval disk (skip
+# without the eval plugin) that answers every Cache at once except the
+# first one at offset 0, which takes SECONDS: a server that "loses" one
+# command while it answers the others.  Logged to $tmpdir/log.
+start_losing_disk ()
+{
+    requires nbdkit eval --version
+    requires_nbdkit_filter log
+    start_nbdkit disk --filter=log eval logfile="$tmpdir/log" \
+        get_size='echo 1G' can_cache='echo native' \
+        thread_model='echo parallel' \
+        pread='dd if=/dev/zero count=$3 iflag=count_bytes 2>/dev/null' \
+        cache="if [ \$4 -eq 0 ] && mkdir $tmpdir/lost 2>/dev/null; then sleep $1; fi"
+}
+
+# keep_answering N: in the background, N cache requests of 4K on
+# export disk at offsets 1M, 2M, ..., one every 0.1 s, so that its
+# connection keeps answering; a failed one is noted in
+# $tmpdir/busy-failed.  Sets $busy to the loop's pid.
+keep_answering ()
+{
+    : > "$tmpdir/busy-failed"
+    ( for (( i=1; i <= $1; i++ )); do
+          "$NBDCACHECTL" -s "$sock" cache disk $((i * 1048576)) 4K \
+              >/dev/null 2>&1 || echo "$i" >> "$tmpdir/busy-failed"
+          sleep 0.1
+      done ) &
+    busy=$!
+    cleanup_fn "kill $busy 2>/dev/null"
+}
+
 # start_slow_disk DELAY [NBDKIT ARGS...]: start_nbdkit disk, a 1G memory
 # disk whose Cache requests take DELAY each and are logged to
 # $tmpdir/log.

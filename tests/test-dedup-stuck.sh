@@ -9,23 +9,13 @@ source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
 requires nbdkit --version
-requires nbdkit eval --version
-requires_nbdkit_filter log
 
 # The first Cache at offset 0 takes 20 s; every other Cache is instant.
-start_nbdkit disk --filter=log eval logfile="$tmpdir/log" \
-    get_size='echo 1G' can_cache='echo native' thread_model='echo parallel' \
-    pread='dd if=/dev/zero count=$3 iflag=count_bytes 2>/dev/null' \
-    cache="if [ \$4 -eq 0 ] && mkdir $tmpdir/hung 2>/dev/null; then sleep 20; fi"
+start_losing_disk 20
 start_nbdcached_export disk "$disk_uri" request-timeout=2 connections=1
 
 # Other requests keep the connection busy, so that it never looks hung.
-( for (( i=1; i < 100; i++ )); do
-      "$NBDCACHECTL" cache disk $((i * 1048576)) 4K >/dev/null 2>&1 || :
-      sleep 0.1
-  done ) &
-busy=$!
-cleanup_fn "kill $busy 2>/dev/null"
+keep_answering 99
 
 status=0
 ctl cache disk 0 4K 2>"$tmpdir/err" || status=$?

@@ -10,28 +10,16 @@ source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
 requires nbdkit --version
-requires nbdkit eval --version
-requires_nbdkit_filter log
 
 # The first Cache at offset 0 takes 60 s; every other Cache is instant.
-start_nbdkit disk --filter=log eval logfile="$tmpdir/log" \
-    get_size='echo 1G' can_cache='echo native' thread_model='echo parallel' \
-    pread='dd if=/dev/zero count=$3 iflag=count_bytes 2>/dev/null' \
-    cache="if [ \$4 -eq 0 ] && mkdir $tmpdir/lost 2>/dev/null; then sleep 60; fi"
+start_losing_disk 60
 start_nbdcached_export disk "$disk_uri" request-timeout=1 connections=1 \
     max-in-flight=2 reconnect-delay=0.1 warm-ttl=0
 
 stat_of () { ctl stats --json | jq "j['exports'][0]['$1']"; }
 
 # Other requests keep the connection answering, each one checked.
-: > "$tmpdir/busy-failed"
-( for (( i=1; i <= 40; i++ )); do
-      "$NBDCACHECTL" -s "$sock" cache disk $((i * 1048576)) 4K >/dev/null ||
-          echo "$i" >> "$tmpdir/busy-failed"
-      sleep 0.1
-  done ) &
-busy=$!
-cleanup_fn "kill $busy 2>/dev/null"
+keep_answering 40
 
 status=0
 ctl cache disk 0 4K 2>"$tmpdir/err" || status=$?
