@@ -4,9 +4,12 @@
  * reads and answers their requests, splits cache requests into chunks
  * and aggregates the chunks' results.  Each worker thread runs one
  * loop that owns some of the pooled NBD connections (struct nbdconn):
- * only that thread ever calls nbd_* on their handles.  Threads talk
- * only by posting struct msg to each other's inbox (loop.c); nothing
- * else is shared, so no other locks exist.
+ * only that thread ever calls nbd_* on their handles, except that a
+ * short-lived connect job thread creates each handle and starts it
+ * connecting, because that may block in a name lookup
+ * (connect-job.c).  Threads talk only by posting struct msg to each
+ * other's inbox (loop.c); besides the inbox locks, the only lock is
+ * connect-job.c's, which guards the hand-over of a job's result.
  *
  * Ownership.  Clients, requests, exports and chunks are created and
  * freed by the main thread.  A chunk visits a worker between
@@ -138,6 +141,7 @@ enum msg_type {
   MSG_CONN_STOP,                /* main -> worker: close for good */
   MSG_CONN_STOPPED,             /* worker -> main: closed, may be freed */
   MSG_LOOP_STOP,                /* main -> worker: close all, exit */
+  MSG_CONN_JOB_DONE,            /* connect job -> owner: handle started */
 };
 
 struct msg {
@@ -214,6 +218,7 @@ struct export_info {
 
 enum conn_state {
   CONN_IDLE,                    /* not started yet (the zeroed state) */
+  CONN_RESOLVING,               /* a connect job is starting the handle */
   CONN_CONNECTING, CONN_UP, CONN_DOWN,
 };
 
@@ -238,6 +243,8 @@ struct nbdconn {
   TAILQ_ENTRY (nbdconn) worker_entry; /* in worker->conns once started */
   bool listed;                  /* linked in worker->conns */
   struct nbd_handle *nbd;
+  struct connect_job *job;      /* this attempt's, or an abandoned one
+                                   whose thread may still be running */
   struct event *ev;             /* socket readable */
   struct event *wev;            /* socket writable */
   struct event *timer;          /* connect timeout */
@@ -269,9 +276,24 @@ struct nbdconn {
 #define FALLBACK_READ_MAX (4U * 1024 * 1024)
 
 extern void nbdconn_start (struct nbdconn *conn);
+extern void nbdconn_job_done (struct nbdconn *conn, struct nbd_handle *nbd,
+                              const char *error);
 extern void nbdconn_submit (struct nbdconn *conn, struct chunk *c);
 extern void nbdconn_reset (struct nbdconn *conn);
 extern void nbdconn_stop (struct nbdconn *conn);
+
+/* ------------------------------------------------------------------ */
+/* connect-job.c: a short-lived thread creates a connection's handle
+ * and starts it connecting, since that may block in a name lookup.
+ * These functions are called on the connection's owning loop.
+ */
+
+struct connect_job;
+extern struct connect_job *connect_job_start (struct nbdconn *conn);
+extern void connect_job_abandon (struct connect_job *job);
+extern bool connect_job_busy (struct connect_job *job);
+extern void connect_job_release (struct connect_job *job);
+extern void connect_job_msg (struct msg *m);
 
 /* ------------------------------------------------------------------ */
 /* export.c: exports and their pools, as the main thread sees them. */

@@ -11,7 +11,10 @@
  * idempotent, so main sends them again once a connection is up.
  *
  * A dead connection is closed and, after a delay that doubles from
- * reconnect-delay to reconnect-max-delay, opened again.
+ * reconnect-delay to reconnect-max-delay, opened again.  Each attempt
+ * begins in a connect job (connect-job.c), which hands the handle over
+ * once it is connecting: libnbd may look up a host name on the way,
+ * and that must not block this loop.
  */
 #include <config.h>
 
@@ -291,10 +294,14 @@ on_connect_timeout (evutil_socket_t fd, short what, void *opaque)
 {
   struct nbdconn *conn = opaque;
 
-  if (conn->state == CONN_CONNECTING) {
+  /* Only a name lookup can hold an attempt in CONN_RESOLVING for
+   * long: say so, to tell a DNS problem from a dead server.
+   */
+  if (conn->state == CONN_RESOLVING)
+    conn_down (conn, "timed out resolving the host name");
+  else if (conn->state == CONN_CONNECTING)
     conn_down (conn, "timed out connecting");
-    worker_flush (conn->worker);
-  }
+  worker_flush (conn->worker);
 }
 
 static void
@@ -370,11 +377,15 @@ add_timer (struct event **ev, struct nbdconn *conn,
 }
 
 /* Close the handle (its in-flight chunks come back through
- * chunk_freed for retry) and hand the queued chunks back.
+ * chunk_freed for retry) and hand the queued chunks back.  A connect
+ * job still running is abandoned but kept, so that the next attempt
+ * waits for it.
  */
 static void
 conn_close (struct nbdconn *conn)
 {
+  if (conn->job)
+    connect_job_abandon (conn->job);
   conn_events_free (conn);
   if (conn->nbd) {
     nbd_close (conn->nbd);
@@ -382,6 +393,18 @@ conn_close (struct nbdconn *conn)
   }
   conn->state = CONN_DOWN;
   return_queued (conn, false);
+}
+
+/* Try to connect again after the current delay, and double it. */
+static void
+retry_later (struct nbdconn *conn)
+{
+  unsigned delay = conn->backoff_ms;
+  const struct export_config *ec = &conn->exp->cfg;
+
+  add_timer (&conn->retry_timer, conn, on_retry_timer, delay);
+  conn->backoff_ms = delay * 2 > ec->reconnect_max_ms ?
+    ec->reconnect_max_ms : delay * 2;
 }
 
 /* Close the connection, report it down, and schedule the next
@@ -392,7 +415,6 @@ conn_down (struct nbdconn *conn, const char *why)
 {
   bool was_up = conn->state == CONN_UP;
   unsigned delay = conn->backoff_ms;
-  const struct export_config *ec = &conn->exp->cfg;
 
   if (conn->timer)
     event_del (conn->timer);
@@ -405,45 +427,16 @@ conn_down (struct nbdconn *conn, const char *why)
     conn_log (log_debug, conn, "cannot connect: %s; retrying in %.1f s",
               why, delay / 1000.0);
   post_conn_event (conn, false, why);
-  if (!conn->stopped) {
-    add_timer (&conn->retry_timer, conn, on_retry_timer, delay);
-    conn->backoff_ms = delay * 2 > ec->reconnect_max_ms ?
-      ec->reconnect_max_ms : delay * 2;
-  }
+  if (!conn->stopped)
+    retry_later (conn);
 }
 
-/* Apply the export's URI restrictions and TLS settings to a new
- * handle.  Returns 0 or -1 (nbd_get_error says why).
+/* MSG_CONN_START, and each reconnect: begin connecting.  A connect
+ * job creates the handle and starts it in its own thread, since that
+ * may resolve a host name (connect-job.c); the connect timeout covers
+ * the whole attempt.  If the job of an abandoned attempt is still
+ * stuck in its lookup, wait for it rather than start a second thread.
  */
-static int
-conn_configure (struct nbdconn *conn)
-{
-  const struct export_config *ec = &conn->exp->cfg;
-  struct nbd_handle *h = conn->nbd;
-
-  if (nbd_set_handle_name (h, ec->name) == -1 ||
-      nbd_set_uri_allow_local_file (h, ec->uri_allow_local_file) == -1 ||
-      nbd_set_uri_allow_transports (h, ec->allow_transports) == -1)
-    return -1;
-  if (ec->tls >= 0) {
-    if (nbd_set_tls (h, ec->tls) == -1)
-      return -1;
-    /* With tls = require a plain nbd:// URI is refused, not downgraded. */
-    if (ec->tls == LIBNBD_TLS_REQUIRE &&
-        nbd_set_uri_allow_tls (h, LIBNBD_TLS_REQUIRE) == -1)
-      return -1;
-  }
-  if (ec->tls_certificates &&
-      nbd_set_tls_certificates (h, ec->tls_certificates) == -1)
-    return -1;
-  if (ec->tls_psk_file && nbd_set_tls_psk_file (h, ec->tls_psk_file) == -1)
-    return -1;
-  if (ec->tls_username && nbd_set_tls_username (h, ec->tls_username) == -1)
-    return -1;
-  return 0;
-}
-
-/* MSG_CONN_START, and each reconnect: begin connecting. */
 void
 nbdconn_start (struct nbdconn *conn)
 {
@@ -456,20 +449,47 @@ nbdconn_start (struct nbdconn *conn)
     TAILQ_INSERT_TAIL (&conn->worker->conns, conn, worker_entry);
     conn->listed = true;
   }
+  if (conn->job != NULL) {
+    if (connect_job_busy (conn->job)) {
+      conn_log (log_debug, conn, "still resolving the host name; "
+                "retrying in %.1f s", conn->backoff_ms / 1000.0);
+      retry_later (conn);
+      return;
+    }
+    connect_job_release (conn->job);
+    conn->job = NULL;
+  }
   conn->ev_fd = -1;
-  conn->state = CONN_CONNECTING;
-  conn->nbd = nbd_create ();
-  if (conn->nbd == NULL) {
-    conn_down (conn, nbd_get_error ());
-    return;
-  }
-  if (conn_configure (conn) == -1 ||
-      nbd_aio_connect_uri (conn->nbd, conn->exp->cfg.uri) == -1) {
-    conn_down (conn, nbd_get_error ());
-    return;
-  }
+  conn->state = CONN_RESOLVING;
   add_timer (&conn->timer, conn, on_connect_timeout,
              conn->exp->cfg.connect_timeout_ms);
+  conn->job = connect_job_start (conn);
+  if (conn->job == NULL) {
+    char why[128];
+
+    snprintf (why, sizeof why, "cannot start a thread to connect: %s",
+              strerror (errno));
+    conn_down (conn, why);
+  }
+}
+
+/* MSG_CONN_JOB_DONE: the connect job of this attempt is over.  Take
+ * its handle NBD, now connecting, and drive it from here on; or, when
+ * NBD is NULL, it failed with ERROR (borrowed).  CONN is still in
+ * CONN_RESOLVING: leaving that state abandons the job, and the result
+ * of an abandoned job never comes here.
+ */
+void
+nbdconn_job_done (struct nbdconn *conn, struct nbd_handle *nbd,
+                  const char *error)
+{
+  conn->job = NULL;
+  if (nbd == NULL) {
+    conn_down (conn, error);
+    return;
+  }
+  conn->nbd = nbd;
+  conn->state = CONN_CONNECTING;
   conn_after_nbd_call (conn);
 }
 
@@ -498,7 +518,8 @@ nbdconn_submit (struct nbdconn *conn, struct chunk *c)
 void
 nbdconn_reset (struct nbdconn *conn)
 {
-  if (conn->state == CONN_UP || conn->state == CONN_CONNECTING)
+  if (conn->state == CONN_UP || conn->state == CONN_CONNECTING ||
+      conn->state == CONN_RESOLVING)
     conn_down (conn, "no reply from the server within the request timeout");
 }
 
@@ -520,6 +541,11 @@ nbdconn_stop (struct nbdconn *conn)
     event_free (conn->retry_timer);
   conn->retry_timer = NULL;
   conn_close (conn);
+  if (conn->job) {
+    /* Its thread may be stuck in a lookup: let it finish alone. */
+    connect_job_release (conn->job);
+    conn->job = NULL;
+  }
   free (conn->scratch);
   conn->scratch = NULL;
 }

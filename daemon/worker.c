@@ -96,6 +96,9 @@ worker_handle_msg (struct loop *loop, struct msg *m)
     worker_flush (conn->worker);
     loop_post (&main_loop, &conn->stopped_msg);
     break;
+  case MSG_CONN_JOB_DONE:
+    connect_job_msg (m);
+    break;
   case MSG_LOOP_STOP:
     worker_stop_conns ((struct worker *) loop);
     event_base_loopbreak (loop->base);
@@ -112,6 +115,10 @@ worker_main (void *opaque)
   struct worker *w = opaque;
 
   loop_run (&w->loop);
+  /* A connect job may have posted its result just before
+   * MSG_LOOP_STOP abandoned it: close that handle too.
+   */
+  loop_drain (&w->loop);
   worker_flush (w);
   return NULL;
 }
