@@ -24,7 +24,8 @@
  * owner's (until the result is taken, or until an abandoned job is
  * released) and the thread's (which goes with its message when it
  * posts one).  Jobs stay in a list until freed, so that one still
- * stuck in a lookup at exit is reachable, not leaked.
+ * stuck in a lookup at exit is reachable, not leaked; main.c then
+ * exits without running destructors (connect_jobs_left).
  */
 #include <config.h>
 
@@ -214,6 +215,16 @@ connect_job_release (struct connect_job *job)
 {
   connect_job_abandon (job);
   job_unref (job);
+}
+
+/* Are job threads still running?  At exit, once every connection has
+ * stopped, only threads stuck in a name lookup are left.  Any thread.
+ */
+bool
+connect_jobs_left (void)
+{
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&jobs_lock);
+  return !LIST_EMPTY (&jobs);
 }
 
 /* MSG_CONN_JOB_DONE, on the owning loop: pass the handle (or the

@@ -294,6 +294,7 @@ extern void connect_job_abandon (struct connect_job *job);
 extern bool connect_job_busy (struct connect_job *job);
 extern void connect_job_release (struct connect_job *job);
 extern void connect_job_msg (struct msg *m);
+extern bool connect_jobs_left (void);
 
 /* ------------------------------------------------------------------ */
 /* export.c: exports and their pools, as the main thread sees them. */
