@@ -14,6 +14,7 @@ FAULT_TESTS = \
 	test-fault-reconnecting.sh \
 	test-fault-fallback-read.sh \
 	test-fault-late-server.sh \
+	test-fault-dns.sh \
 	test-client-gone.sh \
 	test-limit-backpressure.sh \
 	test-limit-slow-reader.sh \
@@ -27,4 +28,4 @@ FAULT_TESTS = \
 	test-tls-psk.sh
 
 TESTS += $(FAULT_TESTS)
-EXTRA_DIST += $(FAULT_TESTS) pipeline.py
+EXTRA_DIST += $(FAULT_TESTS) pipeline.py dns-blackhole.py
