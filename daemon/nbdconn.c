@@ -415,6 +415,14 @@ conn_down (struct nbdconn *conn, const char *why)
 {
   bool was_up = conn->state == CONN_UP;
   unsigned delay = conn->backoff_ms;
+  char reason[256];
+
+  /* Copied first (WHY may be libnbd's error string, which the calls
+   * below can replace), and made printable: libnbd can quote what the
+   * server said, and this goes into the log and to admins.
+   */
+  nbdc_copy_printable (reason, sizeof reason, why);
+  why = reason;
 
   if (conn->timer)
     event_del (conn->timer);

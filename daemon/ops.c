@@ -66,15 +66,9 @@ op_hello (struct client *client, const struct nbdc_request *req)
    * It also goes into the log and into root's "clients" table: no
    * control character (a newline, a terminal escape) gets there.
    */
-  if (req->u.hello.client) {
-    snprintf (client->name, sizeof client->name, "%.*s",
-              nbdc_utf8_prefix (req->u.hello.client,
-                                (int) sizeof client->name - 1),
-              req->u.hello.client);
-    for (char *p = client->name; *p; p++)
-      if ((unsigned char) *p < 0x20 || *p == 0x7f)
-        *p = '?';
-  }
+  if (req->u.hello.client)
+    nbdc_copy_printable (client->name, sizeof client->name,
+                         req->u.hello.client);
   log_debug ("client %llu: hello from \"%s\", version %llu",
              (unsigned long long) client->serial, client->name,
              (unsigned long long) version);

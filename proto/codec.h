@@ -136,6 +136,13 @@ int nbdc_utf8_char (const char *s, size_t len);
  */
 int nbdc_utf8_prefix (const char *s, int max);
 
+/* Copy the NUL-terminated SRC into DST (LEN >= 1 bytes), cut so as not
+ * to end inside a UTF-8 character, with every control character
+ * (below 0x20, and 0x7f) replaced by '?': text from outside (a client,
+ * a server) that goes into the log or onto an admin's terminal.
+ */
+void nbdc_copy_printable (char *dst, size_t len, const char *src);
+
 /* The protocol's name for an op ("cache"), or NULL. */
 const char *nbdc_op_name (enum nbdc_op op);
 

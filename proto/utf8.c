@@ -1,6 +1,9 @@
 /* nbdcached: UTF-8 checks for text that goes into protocol messages. */
 #include <config.h>
 
+#include <limits.h>
+#include <string.h>
+
 #include "codec.h"
 
 /* Length of the UTF-8 sequence starting with byte B, or 0 if B cannot
@@ -62,6 +65,19 @@ nbdc_utf8_valid (const char *s, size_t len)
     i += n;
   }
   return true;
+}
+
+void
+nbdc_copy_printable (char *dst, size_t len, const char *src)
+{
+  int max = len - 1 > INT_MAX ? INT_MAX : (int) (len - 1);
+  int n = nbdc_utf8_prefix (src, max);
+
+  memcpy (dst, src, (size_t) n);
+  dst[n] = '\0';
+  for (char *p = dst; *p; p++)
+    if ((unsigned char) *p < 0x20 || *p == 0x7f)
+      *p = '?';
 }
 
 int

@@ -280,10 +280,30 @@ test_nul_in_names (void)
                       "unknown field");
 }
 
+/* nbdc_copy_printable: cut at a character boundary, controls as '?'. */
+static void
+test_copy_printable (void)
+{
+  char buf[8];
+
+  nbdc_copy_printable (buf, sizeof buf, "ok");
+  CHECK_STR (buf, "ok");
+  nbdc_copy_printable (buf, sizeof buf, "a\nb\tc\x1b[\x7f");
+  CHECK_STR (buf, "a?b?c?[");           /* 7 bytes: cut, then '?' */
+  /* 3 + 2 + 2 bytes fit; the next 2-byte character would not. */
+  nbdc_copy_printable (buf, sizeof buf, "abc\xc3\xa9\xc3\xa9\xc3\xa9");
+  CHECK_STR (buf, "abc\xc3\xa9\xc3\xa9");
+  nbdc_copy_printable (buf, sizeof buf, "abcdef\xc3\xa9");
+  CHECK_STR (buf, "abcdef");            /* not half of the character */
+  nbdc_copy_printable (buf, 1, "abc");
+  CHECK_STR (buf, "");
+}
+
 int
 main (void)
 {
   test_utf8 ();
+  test_copy_printable ();
   test_nul_escapes ();
   test_raw_controls ();
   test_nul_in_names ();
