@@ -107,7 +107,33 @@ add_export (struct table *t, struct json_object *e)
   add_connections (t, e);
 }
 
-/* Print the array EXPORTS as a table, one row per export. */
+/* After the table, "NAME: STATE: REASON" for each export the daemon
+ * says is not up and why (it tells root and its own user only).
+ */
+static void
+print_reasons (struct json_object *exports)
+{
+  size_t n = json_object_array_length (exports);
+  bool first = true;
+
+  for (size_t i = 0; i < n; i++) {
+    struct json_object *e = json_object_array_get_idx (exports, i);
+    const char *reason = json_member_string (e, "reason");
+    const char *name = json_member_string (e, "name");
+    const char *state = json_member_string (e, "state");
+
+    if (reason == NULL || name == NULL || state == NULL)
+      continue;
+    if (first)
+      putchar ('\n');
+    first = false;
+    printf ("%s: %s: %s\n", name, state, reason);
+  }
+}
+
+/* Print the array EXPORTS as a table, one row per export, then the
+ * reasons of those that are not up.
+ */
 static int
 render_exports (struct json_object *exports)
 {
@@ -122,6 +148,7 @@ render_exports (struct json_object *exports)
     add_export (&t, json_object_array_get_idx (exports, i));
   table_print (&t, stdout);
   table_free (&t);
+  print_reasons (exports);
   return EXIT_SUCCESS;
 }
 

@@ -538,6 +538,8 @@ export_conn_event (struct conn_event *ev)
     exp->nr_up--;
     lost = true;
   }
+  if (!ev->up)
+    snprintf (exp->down_reason, sizeof exp->down_reason, "%s", ev->error);
   /* Losing the last connection up makes the export reconnecting, and
    * a failed attempt after that makes it down; one connection up makes
    * it up.

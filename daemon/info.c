@@ -9,8 +9,12 @@
 #define ADD(obj, key, val) json_object_object_add ((obj), (key), (val))
 #define U64(n) json_object_new_int64 ((int64_t) (n))
 
+/* One export of the "exports" reply.  ADMIN: also say why it is down
+ * or reconnecting (the reason can name the server's host or socket,
+ * which the other users are not shown).
+ */
 static struct json_object *
-export_json (const struct export *exp)
+export_json (const struct export *exp, bool admin)
 {
   struct json_object *e = json_object_new_object ();
   struct json_object *bs, *conns;
@@ -18,6 +22,9 @@ export_json (const struct export *exp)
   ADD (e, "name", json_object_new_string (exp->name));
   ADD (e, "state", json_object_new_string (export_state_name (exp->state)));
   ADD (e, "paused", json_object_new_boolean (exp->paused));
+  if (admin && exp->down_reason[0] != '\0' &&
+      (exp->state == EXPORT_DOWN || exp->state == EXPORT_RECONNECTING))
+    ADD (e, "reason", json_object_new_string (exp->down_reason));
   if (exp->have_info) {
     ADD (e, "size", U64 (exp->info.size));
     ADD (e, "can_cache", json_object_new_boolean (exp->info.can_cache));
@@ -45,10 +52,11 @@ info_exports (const struct client *client)
 {
   struct json_object *list = json_object_new_array ();
   struct json_object *fields = json_object_new_object ();
+  bool admin = client_is_admin (client);
 
   for (size_t i = 0; i < exports.len; i++)
     if (export_allowed (exports.ptr[i], client))
-      json_object_array_add (list, export_json (exports.ptr[i]));
+      json_object_array_add (list, export_json (exports.ptr[i], admin));
   ADD (fields, "exports", list);
   return fields;
 }

@@ -346,6 +346,8 @@ struct export {
   unsigned conns_stopping;      /* MSG_CONN_STOPPED still to come */
 
   enum export_state state;
+  char down_reason[256];        /* why the last connection went or the
+                                   last attempt failed ("" if never) */
   bool have_info;
   struct export_info info;
   unsigned nr_conns;            /* connections in use: 1 without multi-conn */

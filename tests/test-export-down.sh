@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # An export whose server cannot be reached does not stop the daemon:
 # it is listed as "down", requests for it fail with ENOTCONN, and the
-# other exports work.
+# other exports work.  Admins (root here) are told why it is down;
+# other users are not (the reason can name the server).
 source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
@@ -10,8 +11,14 @@ requires python3 --version
 requires_nbdkit_filter log
 
 start_nbdkit good --filter=log memory 1G logfile="$tmpdir/log"
-start_nbdcached -e bad="nbd+unix:///?socket=$tmpdir/nobody-listens.sock" \
-                -e good="$good_uri"
+start_nbdcached_conf <<EOC
+[daemon]
+socket-mode = 0666
+[export bad]
+uri = nbd+unix:///?socket=$tmpdir/nobody-listens.sock
+[export good]
+uri = $good_uri
+EOC
 
 ctl exports --json >"$tmpdir/exports"
 cat "$tmpdir/exports"
@@ -28,6 +35,21 @@ cat "$tmpdir/exports"
     fail "good should be up"
 
 ctl exports | grep -qE '^bad +down ' || fail "table: bad is not shown down"
+
+# Why, for an admin: in the JSON, and after the table.
+[ "$(jq '"No such file or directory" in j[0]["reason"]' \
+     <"$tmpdir/exports")" = true ] || fail "bad: no reason given"
+[ "$(jq '"reason" in j[1]' <"$tmpdir/exports")" = false ] ||
+    fail "good: a reason given although it is up"
+ctl exports | grep -qE '^bad: down: .*No such file or directory$' ||
+    fail "table: no reason after it: $(ctl exports)"
+if can_be_nobody; then
+    chmod 0755 "$tmpdir"
+    [ "$(ctl_as_nobody exports --json | jq '"reason" in j[0]')" = false ] ||
+        fail "nobody is told the reason"
+    ! ctl_as_nobody exports | grep -q '^bad: ' ||
+        fail "nobody's table gives the reason"
+fi
 
 status=0
 ctl cache bad 0 1 2>"$tmpdir/err" || status=$?

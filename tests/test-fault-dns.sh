@@ -137,6 +137,9 @@ echo "$pings watchdog pings, largest gap $gap ms"
 
 grep -q "export remote: down: timed out resolving the host name" \
      "$tmpdir/nbdcached.log" || fail "the daemon did not say why remote is down"
+[ "$(jq 'j[1].get("reason")' <"$tmpdir/out")" = \
+  "timed out resolving the host name" ] ||
+    fail "exports does not say why remote is down: $(cat "$tmpdir/out")"
 
 # SIGTERM while a lookup is stuck (there is one most of the time).
 wait_until 10 lookup_running ||
