@@ -510,14 +510,13 @@ export_conn_event (struct conn_event *ev)
   struct nbdconn *conn = ev->conn;
   struct export *exp = conn->exp;
   enum export_state old = exp->state;
+  bool lost = false;            /* this event takes a connection down */
 
   if (conn->stopping) {
     /* Posted before the worker saw MSG_CONN_STOP: stale. */
     free (ev);
     return;
   }
-  bool lost = false;
-
   conn->reset_posted = false;
   if (ev->up && !conn->up) {
     conn->up = true;
