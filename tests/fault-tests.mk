@@ -28,4 +28,4 @@ FAULT_TESTS = \
 	test-tls-psk.sh
 
 TESTS += $(FAULT_TESTS)
-EXTRA_DIST += $(FAULT_TESTS) pipeline.py dns-blackhole.py
+EXTRA_DIST += $(FAULT_TESTS) pipeline.py dns-server.py

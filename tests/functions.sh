@@ -249,6 +249,44 @@ keep_answering ()
     cleanup_fn "kill $busy 2>/dev/null"
 }
 
+# start_nameserver [NAME IP DELAY]: for the DNS tests.  Skip unless
+# the test runs as root and unshare -m with mount --bind works; start
+# dns-server.py (it never answers, or answers for NAME after DELAY
+# seconds, see there) and write $tmpdir/nbdcached-dns, which runs
+# nbdcached (under $VG, if any) in a private mount namespace whose
+# /etc/resolv.conf names only that nameserver, with timeout:3 and
+# attempts:2.  Start the daemon with NBDCACHED="$tmpdir/nbdcached-dns"
+# VG= start_nbdcached...
+start_nameserver ()
+{
+    if [ "$(id -u)" != 0 ]; then
+        echo "$0: skipped: needs root (nameserver on port 53, mount --bind)" >&2
+        exit 77
+    fi
+    : > "$tmpdir/resolv.conf"
+    if ! unshare -m -- mount --bind "$tmpdir/resolv.conf" /etc/resolv.conf \
+         2>"$tmpdir/err"; then
+        echo "$0: skipped: unshare -m with mount --bind does not work:" \
+             "$(cat "$tmpdir/err")" >&2
+        exit 77
+    fi
+
+    python3 "$abs_srcdir/dns-server.py" "$tmpdir/ns-addr" "$@" &
+    cleanup_fn "kill $!"
+    wait_for_file "$tmpdir/ns-addr"
+    printf 'nameserver %s\noptions timeout:3 attempts:2\n' \
+           "$(cat "$tmpdir/ns-addr")" > "$tmpdir/resolv.conf"
+
+    # unshare and sh exec, so that the daemon keeps the pid that
+    # start_nbdcached sees.
+    cat > "$tmpdir/nbdcached-dns" <<EOF
+#!/bin/sh
+exec unshare -m -- sh -c 'mount --bind "\$0" /etc/resolv.conf && exec "\$@"' \\
+    "$tmpdir/resolv.conf" ${VG:-} "$NBDCACHED" "\$@"
+EOF
+    chmod +x "$tmpdir/nbdcached-dns"
+}
+
 # start_slow_disk DELAY [NBDKIT ARGS...]: start_nbdkit disk, a 1G memory
 # disk whose Cache requests take DELAY each and are logged to
 # $tmpdir/log.

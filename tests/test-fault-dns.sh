@@ -8,42 +8,17 @@
 # "remote" is down "timed out resolving the host name", and SIGTERM
 # exits 0 at once although a lookup is stuck.
 #
-# The daemon runs in a private mount namespace (unshare -m) where
-# /etc/resolv.conf names a blackhole nameserver (dns-blackhole.py)
-# with timeout:3 and attempts:2: a lookup gives up after 6 to 12 s,
-# so a daemon stalled by one is stalled long enough to see.
+# The daemon runs in a private mount namespace where /etc/resolv.conf
+# names a nameserver that never answers (start_nameserver), with
+# timeout:3 and attempts:2: a lookup gives up after 6 to 12 s, so a
+# daemon stalled by one is stalled long enough to see.
 source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
 requires_nbdkit_filter log
-if [ "$(id -u)" != 0 ]; then
-    echo "$0: skipped: needs root (nameserver on port 53, mount --bind)" >&2
-    exit 77
-fi
-: > "$tmpdir/resolv.conf"
-if ! unshare -m -- mount --bind "$tmpdir/resolv.conf" /etc/resolv.conf \
-     2>"$tmpdir/err"; then
-    echo "$0: skipped: unshare -m with mount --bind does not work:" \
-         "$(cat "$tmpdir/err")" >&2
-    exit 77
-fi
-
-python3 "$abs_srcdir/dns-blackhole.py" "$tmpdir/ns-addr" &
-cleanup_fn "kill $!"
-wait_for_file "$tmpdir/ns-addr"
-printf 'nameserver %s\noptions timeout:3 attempts:2\n' \
-       "$(cat "$tmpdir/ns-addr")" > "$tmpdir/resolv.conf"
-
-# nbdcached (under $VG, if any) with that resolv.conf.  unshare and sh
-# exec, so the daemon keeps the pid start_nbdcached sees.
-cat > "$tmpdir/nbdcached-dns" <<EOF
-#!/bin/sh
-exec unshare -m -- sh -c 'mount --bind "\$0" /etc/resolv.conf && exec "\$@"' \\
-    "$tmpdir/resolv.conf" ${VG:-} "$NBDCACHED" "\$@"
-EOF
-chmod +x "$tmpdir/nbdcached-dns"
+start_nameserver
 
 python3 "$abs_srcdir/notify-listen.py" "$tmpdir/notify" "$tmpdir/msgs" \
         --times &
