@@ -12,9 +12,10 @@
  * job then posts MSG_CONN_JOB_DONE to the owning loop, which drives
  * the handle from there (libnbd handles may move between threads).
  *
- * The owner may stop wanting the result (connect timeout, reset,
- * stop): it abandons the job, and the thread, when done, closes the
- * handle itself instead of posting.  The thread posts while holding
+ * The owner may stop wanting the result (a reset, a stop; a connect
+ * timeout does not, see conn_lookup_late in nbdconn.c): it abandons
+ * the job, and the thread, when done, closes the handle itself instead
+ * of posting.  The thread posts while holding
  * jobs_lock, and an owner abandons every job of its loop before the
  * loop is freed, so no post can reach a freed loop.  The thread never
  * touches the connection, the export or the loop once abandoned: it

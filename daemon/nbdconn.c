@@ -289,16 +289,33 @@ on_socket (evutil_socket_t fd, short what, void *opaque)
   worker_flush (conn->worker);
 }
 
+/* The connect timeout ran out while the attempt's job is still looking
+ * up the host name (only a lookup holds an attempt in CONN_RESOLVING
+ * for long).  Report the connection down, saying so, to tell a DNS
+ * problem from a dead server; but keep the job: a slow nameserver's
+ * answer is still used when it comes (nbdconn_job_done), and the next
+ * attempt starts only when the lookup has failed.  Abandoning it
+ * instead would mean that a nameserver slower than connect-timeout
+ * never lets the export come up.
+ */
+static void
+conn_lookup_late (struct nbdconn *conn)
+{
+  const char *why = "timed out resolving the host name";
+
+  conn->state = CONN_DOWN;
+  conn_log (log_debug, conn, "cannot connect: %s; still waiting for it",
+            why);
+  post_conn_event (conn, false, why);
+}
+
 static void
 on_connect_timeout (evutil_socket_t fd, short what, void *opaque)
 {
   struct nbdconn *conn = opaque;
 
-  /* Only a name lookup can hold an attempt in CONN_RESOLVING for
-   * long: say so, to tell a DNS problem from a dead server.
-   */
   if (conn->state == CONN_RESOLVING)
-    conn_down (conn, "timed out resolving the host name");
+    conn_lookup_late (conn);
   else if (conn->state == CONN_CONNECTING)
     conn_down (conn, "timed out connecting");
   worker_flush (conn->worker);
@@ -483,9 +500,11 @@ nbdconn_start (struct nbdconn *conn)
 
 /* MSG_CONN_JOB_DONE: the connect job of this attempt is over.  Take
  * its handle NBD, now connecting, and drive it from here on; or, when
- * NBD is NULL, it failed with ERROR (borrowed).  CONN is still in
- * CONN_RESOLVING: leaving that state abandons the job, and the result
- * of an abandoned job never comes here.
+ * NBD is NULL, it failed with ERROR (borrowed).  CONN is in
+ * CONN_RESOLVING, or CONN_DOWN if the lookup outlived connect-timeout
+ * (conn_lookup_late): a late handle gets a connect timeout of its own
+ * for the handshake.  A reset or a stop abandons the job, and the
+ * result of an abandoned job never comes here.
  */
 void
 nbdconn_job_done (struct nbdconn *conn, struct nbd_handle *nbd,
@@ -495,6 +514,11 @@ nbdconn_job_done (struct nbdconn *conn, struct nbd_handle *nbd,
   if (nbd == NULL) {
     conn_down (conn, error);
     return;
+  }
+  if (conn->state == CONN_DOWN) {
+    conn_log (log_debug, conn, "the host name resolved late; connecting");
+    add_timer (&conn->timer, conn, on_connect_timeout,
+               conn->exp->cfg.connect_timeout_ms);
   }
   conn->nbd = nbd;
   conn->state = CONN_CONNECTING;

@@ -12,6 +12,7 @@ FAULT_TESTS = \
 	test-dedup-stuck.sh \
 	test-fault-stuck-command.sh \
 	test-fault-reconnecting.sh \
+	test-fault-dns-slow.sh \
 	test-fault-fallback-read.sh \
 	test-fault-late-server.sh \
 	test-fault-dns.sh \
