@@ -13,7 +13,9 @@
  *
  * The index grows with the queue (about one bucket per request) and is
  * rebuilt from the queue when it does.  If memory runs out the index
- * simply stays smaller: lookups get slower, never wrong.
+ * simply stays smaller: lookups get slower, never wrong.  A large index
+ * is freed when the queue empties, so that a burst does not keep its
+ * memory for the daemon's lifetime.
  */
 #include <config.h>
 
@@ -23,7 +25,9 @@
 
 /* log2 of the granule size. */
 #define GRANULE_SHIFT 16
+/* The smallest index, and the largest kept when the queue empties. */
 #define MIN_BITS 6
+#define KEEP_BITS 10
 
 static inline uint64_t
 granule_of (uint64_t offset)
@@ -98,6 +102,8 @@ pending_remove (struct export *exp, struct request *req)
     LIST_REMOVE (req, index_entry);
   req->pending = false;
   exp->nr_pending--;
+  if (exp->nr_pending == 0 && exp->pending_index.bits > KEEP_BITS)
+    pending_free (exp);
 }
 
 /* REQ, pending, has had its chunks up to NEXT cut.  It leaves the
@@ -171,4 +177,5 @@ pending_free (struct export *exp)
 {
   free (exp->pending_index.buckets);
   exp->pending_index.buckets = NULL;
+  exp->pending_index.bits = 0;
 }
