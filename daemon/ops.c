@@ -153,19 +153,19 @@ op_pause (struct client *client, const struct nbdc_request *req, bool pause)
   const char *name = req->u.cache.export;
   struct nbdc_error err;
   struct export *exp = find_export (name, &err);
+  bool changed = exp == NULL || exp->paused != pause;
 
   /* An export a reload removed while it was paused is still finishing
    * its requests: it can be resumed by name, not paused again.
    */
-  if (exp == NULL && (pause || exports_set_paused (name, false) == 0)) {
+  if ((exp == NULL && pause) || exports_set_paused (name, pause) == 0) {
     reply_error (client, req->id, err.errnum, err.message);
     return;
   }
-  if (exp == NULL || exp->paused != pause)
+  if (changed)
     log_info ("export %s%s: %s by client %llu (uid %u)", name,
               exp == NULL ? " (removed)" : "", pause ? "paused" : "resumed",
               (unsigned long long) client->serial, (unsigned) client->uid);
-  exports_set_paused (name, pause);
   reply_fields (client, req->id, json_object_new_object ());
 }
 
