@@ -83,6 +83,10 @@ client_scratch (void)
   return &sb;
 }
 
+/* Drop a reference to CLIENT; the last frees it.  Also how
+ * client_accept frees a client it gives up on (its groups are NULL
+ * until read_peer_groups).
+ */
 void
 client_unref (struct client *client)
 {
@@ -526,12 +530,12 @@ client_accept (int fd)
     /* Without credentials we cannot apply access lists: refuse. */
     log_warn ("accept: SO_PEERCRED");
     evutil_closesocket (fd);
-    free (client);
+    client_unref (client);
     return;
   }
   if (user_at_limit (client->uid)) {
     refuse_connection (fd, client->uid);
-    free (client);
+    client_unref (client);
     return;
   }
   read_peer_groups (client, fd);
@@ -555,9 +559,7 @@ client_accept (int fd)
     if (client->hold_ev)
       event_free (client->hold_ev);
     evutil_closesocket (fd);
-    if (client->groups != client->groups_inline)
-      free (client->groups);
-    free (client);
+    client_unref (client);
     return;
   }
   TAILQ_INSERT_TAIL (&clients, client, entry);
