@@ -48,6 +48,16 @@ index_insert (struct pending_index *idx, struct request *req)
                     req, index_entry);
 }
 
+/* Take REQ out of EXP's index.  While an index exists, every pending
+ * request is in it; without one, none is.
+ */
+static void
+index_remove (struct export *exp, struct request *req)
+{
+  if (exp->pending_index.buckets != NULL)
+    LIST_REMOVE (req, index_entry);
+}
+
 /* Replace EXP's index by one of 2^BITS buckets holding every pending
  * request.  Returns 0, or -1 on ENOMEM with the old index untouched.
  */
@@ -78,17 +88,12 @@ pending_append (struct export *exp, struct request *req)
   TAILQ_INSERT_TAIL (&exp->pending, req, pending_entry);
   req->pending = true;
   exp->nr_pending++;
-  if (idx->buckets == NULL || exp->nr_pending > (size_t) 1 << idx->bits) {
-    /* Rebuilding also indexes REQ. */
-    if (index_rebuild (exp, idx->buckets == NULL ? MIN_BITS : idx->bits + 1)
-        == 0)
-      return;
-    if (idx->buckets == NULL) {
-      /* No index at all: a request is indexed only while one exists. */
-      return;
-    }
-  }
-  index_insert (idx, req);
+  if ((idx->buckets == NULL || exp->nr_pending > (size_t) 1 << idx->bits) &&
+      index_rebuild (exp, idx->buckets == NULL ? MIN_BITS : idx->bits + 1)
+      == 0)
+    return;                     /* the rebuild indexed REQ */
+  if (idx->buckets != NULL)
+    index_insert (idx, req);
 }
 
 /* Take REQ out of EXP's queue and index, if it is pending. */
@@ -98,8 +103,7 @@ pending_remove (struct export *exp, struct request *req)
   if (!req->pending)
     return;
   TAILQ_REMOVE (&exp->pending, req, pending_entry);
-  if (exp->pending_index.buckets != NULL)
-    LIST_REMOVE (req, index_entry);
+  index_remove (exp, req);
   req->pending = false;
   exp->nr_pending--;
   if (exp->nr_pending == 0 && exp->pending_index.bits > KEEP_BITS)
@@ -119,13 +123,10 @@ pending_advance (struct export *exp, struct request *req, uint64_t next,
     req->next = next;
     return;
   }
-  if (exp->pending_index.buckets != NULL) {
-    LIST_REMOVE (req, index_entry);
-    req->next = next;
+  index_remove (exp, req);
+  req->next = next;
+  if (exp->pending_index.buckets != NULL)
     index_insert (&exp->pending_index, req);
-  }
-  else
-    req->next = next;
   if (to_tail) {
     TAILQ_REMOVE (&exp->pending, req, pending_entry);
     TAILQ_INSERT_TAIL (&exp->pending, req, pending_entry);
