@@ -553,8 +553,8 @@ export_conn_event (struct conn_event *ev)
     log_warnx ("export %s: reconnecting: %s", exp->name, ev->error);
   else if (old != exp->state && exp->state == EXPORT_DOWN)
     log_warnx ("export %s: down: %s", exp->name, ev->error);
-  else if (old != exp->state && exp->state == EXPORT_UP &&
-           old != EXPORT_CONNECTING)
+  else if (exp->state == EXPORT_UP &&
+           (old == EXPORT_DOWN || old == EXPORT_RECONNECTING))
     log_info ("export %s: up again", exp->name);
   free (ev);
   if (old == EXPORT_CONNECTING)

@@ -243,8 +243,10 @@ struct nbdconn {
   TAILQ_ENTRY (nbdconn) worker_entry; /* in worker->conns once started */
   bool listed;                  /* linked in worker->conns */
   struct nbd_handle *nbd;
-  struct connect_job *job;      /* this attempt's, or an abandoned one
-                                   whose thread may still be running */
+  struct connect_job *job;      /* this attempt's (in CONN_DOWN too, if
+                                   its lookup outlived connect-timeout),
+                                   or an abandoned one whose thread may
+                                   still be running */
   struct event *ev;             /* socket readable */
   struct event *wev;            /* socket writable */
   struct event *timer;          /* connect timeout */
