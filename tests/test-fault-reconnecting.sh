@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # An export whose last connection was lost is "reconnecting" until an
 # attempt to reopen one fails: requests that arrive meanwhile are
-# accepted and wait for the connection (their deadlines run), rather
+# accepted and wait for the connection (their deadlines run, and one
+# that passes fails with ENOTCONN, the connection lost), rather
 # than failing with ENOTCONN for what may be a moment's outage (a
 # server restart, or a connection the daemon dropped itself).  Once an
 # attempt fails the export is "down" and requests fail at once.
@@ -38,10 +39,25 @@ grep -q "export disk: reconnecting: the server closed the connection" \
 grep -q "export disk: up again" "$tmpdir/nbdcached.log" ||
     fail "the return was not logged"
 
+# A request whose deadline passes while the export is still
+# reconnecting fails with ENOTCONN, saying the connection was lost: a
+# request-timeout of 1 s, shorter than the 3 s until the first attempt.
+echo "request-timeout = 1" >> "$tmpdir/export.conf"
+ctl reload
+is_up () { [ "$(state)" = up ]; }
+wait_until 10 is_up || fail "state $(state) after the reload"
+
 # Now the server goes for good: after the first failed attempt the
 # export is down, and requests fail at once.
 kill_and_wait "$disk_pid"
 rm -f "$tmpdir/disk.sock"
+wait_until 2 is_reconnecting || fail "state $(state), expected reconnecting"
+status=0
+ctl cache disk 0 1M 2>"$tmpdir/err" || status=$?
+[ $status -eq 1 ] &&
+    grep -q "connection to the export's server was lost and is not back yet" \
+         "$tmpdir/err" ||
+    fail "past its deadline while reconnecting: status $status, $(cat "$tmpdir/err")"
 is_down () { [ "$(state)" = down ]; }
 wait_until 10 is_down || fail "state $(state), expected down"
 status=0
