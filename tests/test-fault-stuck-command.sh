@@ -44,6 +44,6 @@ fi
 [ "$(stat_of chunks_in_flight)" -eq 0 ] ||
     fail "the lost command still holds a slot: $(ctl stats --json)"
 [ "$(stat_of connections_up)" -eq 1 ] || fail "not reconnected"
-# And both slots serve again.
+# And the export serves requests again on the new connection.
 ctl cache disk 64M 8K
 stop_nbdcached
