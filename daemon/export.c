@@ -620,8 +620,10 @@ export_janitor (struct export *exp, uint64_t now)
     struct nbdconn *conn = &exp->conns[j];
 
     if ((why = conn_hung (conn, timeout, now, &for_ns)) != NULL) {
-      log_warnx ("export %s: connection %u: %s for %" PRIu64 " ms; "
-                 "dropping it", exp->name, j, why, for_ns / 1000000);
+      snprintf (conn->reset_why, sizeof conn->reset_why,
+                "%s for %" PRIu64 " ms", why, for_ns / 1000000);
+      log_warnx ("export %s: connection %u: %s; dropping it",
+                 exp->name, j, conn->reset_why);
       conn->reset_posted = true;
       loop_post (conn->worker->lp, &conn->reset_msg);
     }

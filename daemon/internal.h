@@ -269,6 +269,8 @@ struct nbdconn {
   bool up;
   bool ever_up;
   bool reset_posted;            /* a MSG_CONN_RESET is on its way */
+  char reset_why[128];          /* and why: written before the post,
+                                   read by the worker after it */
   unsigned outstanding;         /* chunks posted and not yet back */
   TAILQ_HEAD (, chunk) handed;  /* those chunks, oldest first */
   uint64_t last_progress_ns;    /* last chunk back, or start of busy */

@@ -544,15 +544,16 @@ nbdconn_submit (struct nbdconn *conn, struct chunk *c)
   conn_after_nbd_call (conn);
 }
 
-/* MSG_CONN_RESET: main saw no progress for too long; drop the
- * connection (libnbd has no cancel) and start again.
+/* MSG_CONN_RESET: main found the connection hung (conn_hung in
+ * export.c, which says why in reset_why); drop it (libnbd has no
+ * cancel) and start again.
  */
 void
 nbdconn_reset (struct nbdconn *conn)
 {
   if (conn->state == CONN_UP || conn->state == CONN_CONNECTING ||
       conn->state == CONN_RESOLVING)
-    conn_down (conn, "no reply from the server within the request timeout");
+    conn_down (conn, conn->reset_why);
 }
 
 /* MSG_CONN_STOP and MSG_LOOP_STOP: drop the connection for good.

@@ -31,6 +31,9 @@ wait_until 10 grep -q "one command unanswered while others were answered" \
     fail "the connection holding the lost command was not dropped"
 wait $busy
 grep "dropping it" "$tmpdir/nbdcached.log"
+# The connection's own log line (whose reason admins see) says why.
+grep -qE "connection 0: lost: one command unanswered while others were answered for [0-9]+ ms" \
+     "$tmpdir/nbdcached.log" || fail "the connection's loss does not say why"
 if grep -q "no reply for" "$tmpdir/nbdcached.log"; then
     # The busy requests did not keep the connection answering (too slow
     # a machine): it was dropped as hung, which is another test's case.
