@@ -212,9 +212,12 @@ start_nbdcached_conf ()
 }
 
 # start_logged_disk [SIZE]: start_nbdkit disk, a memory disk of SIZE
-# (default 1G) whose requests are logged to $tmpdir/log.
+# (default 1G) whose requests are logged to $tmpdir/log (skip without
+# nbdkit's log filter).
 start_logged_disk ()
 {
+    requires nbdkit --version
+    requires_nbdkit_filter log
     start_nbdkit disk --filter=log memory "${1:-1G}" logfile="$tmpdir/log"
 }
 
@@ -289,11 +292,14 @@ EOF
 
 # start_slow_disk DELAY [NBDKIT ARGS...]: start_nbdkit disk, a 1G memory
 # disk whose Cache requests take DELAY each and are logged to
-# $tmpdir/log.
+# $tmpdir/log (skip without nbdkit's log and delay filters).
 start_slow_disk ()
 {
     local delay=$1
     shift
+    requires nbdkit --version
+    requires_nbdkit_filter log
+    requires_nbdkit_filter delay
     start_nbdkit disk --filter=log --filter=delay memory 1G \
         delay-cache="$delay" logfile="$tmpdir/log" "$@"
 }

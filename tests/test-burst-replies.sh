@@ -13,7 +13,6 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-requires_nbdkit_filter log
 bench_client="$abs_top_builddir/bench/bench-client"
 [ -x "$bench_client" ] || requires false
 

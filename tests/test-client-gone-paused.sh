@@ -8,7 +8,6 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-requires_nbdkit_filter log
 
 start_logged_disk 100M
 start_nbdcached_export disk "$disk_uri" request-timeout=60 warm-ttl=0

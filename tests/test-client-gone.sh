@@ -7,7 +7,6 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-requires_nbdkit_filter delay
 
 start_slow_disk 100ms
 start_nbdcached -e disk="$disk_uri"

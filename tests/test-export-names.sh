@@ -10,7 +10,6 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-requires_nbdkit_filter log
 
 start_logged_disk
 

@@ -7,8 +7,6 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-requires_nbdkit_filter delay
-requires_nbdkit_filter log
 
 # One connection, one command at a time, 50 ms per Cache: the huge
 # request (20 chunks) takes a second on its own.

@@ -17,7 +17,6 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-requires_nbdkit_filter log
 start_nameserver
 
 python3 "$abs_srcdir/notify-listen.py" "$tmpdir/notify" "$tmpdir/msgs" \

@@ -6,7 +6,6 @@ source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
 requires nbdkit --version
-requires_nbdkit_filter delay
 
 start_slow_disk 60
 start_nbdcached_export disk "$disk_uri" request-timeout=1.5 reconnect-delay=0.1

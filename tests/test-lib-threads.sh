@@ -6,7 +6,6 @@ source "$abs_srcdir/functions.sh"
 set -e
 
 requires nbdkit --version
-requires_nbdkit_filter log
 make_tmpdir
 start_logged_disk
 start_nbdcached_nodedup disk="$disk_uri"

@@ -7,8 +7,6 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-requires_nbdkit_filter log
-requires_nbdkit_filter delay
 
 start_slow_disk 50ms
 start_nbdcached_export disk "$disk_uri" connections=1 max-in-flight=2

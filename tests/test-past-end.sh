@@ -5,7 +5,6 @@ source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
 requires nbdkit --version
-requires_nbdkit_filter log
 
 start_logged_disk
 start_nbdcached -e disk="$disk_uri"

@@ -9,8 +9,6 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-requires_nbdkit_filter log
-requires_nbdkit_filter delay
 
 # Every Cache takes 2 s (10 s under valgrind, where each check below
 # takes a second or more).  Two connections (0 on the main loop, 1 on

@@ -8,7 +8,6 @@ source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
 requires nbdkit --version
-requires_nbdkit_filter log
 
 start_logged_disk 100M
 conf () {                                   # EXPORT-NAME CONNECTIONS

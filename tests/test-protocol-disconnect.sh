@@ -8,8 +8,6 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-requires_nbdkit_filter log
-requires_nbdkit_filter delay
 
 # Every Cache takes 300 ms, so requests are still in flight when their
 # clients disconnect.

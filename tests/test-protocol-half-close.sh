@@ -9,8 +9,6 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-requires_nbdkit_filter log
-requires_nbdkit_filter delay
 
 start_slow_disk 200ms
 start_nbdcached_conf <<EOC

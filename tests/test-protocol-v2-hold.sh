@@ -13,8 +13,6 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-requires_nbdkit_filter delay
-requires_nbdkit_filter log
 
 # Cache requests take 1 s: a reply that waited for its event would
 # arrive a second late.

@@ -7,7 +7,6 @@ source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
 requires nbdkit --version
-requires_nbdkit_filter log
 
 start_logged_disk 100M
 start_nbdcached_export disk "$disk_uri" request-timeout=1

@@ -8,7 +8,6 @@ set -e
 
 requires nbdkit --version
 requires python3 --version
-requires_nbdkit_filter delay
 make_tmpdir
 # Every Cache takes 10 s: nothing completes before the daemon dies.
 start_slow_disk 10
