@@ -28,28 +28,51 @@
 unsigned nr_clients;
 struct client_list clients = TAILQ_HEAD_INITIALIZER (clients);
 
-/* Clients with replies queued in this pass of the loop. */
-static TAILQ_HEAD (, client) dirty_clients =
+/* Clients with output queued: written at the end of this pass, or
+ * within BATCH_WAIT_US if it may wait (clients_flush).
+ */
+static struct client_list dirty_clients =
   TAILQ_HEAD_INITIALIZER (dirty_clients);
 static uint64_t next_serial = 1;
 
 /* The flush at the end of the pass (clients_flush), scheduled when a
- * reply is queued for a client with nothing queued yet.  libevent runs
- * it after the events already active in this pass, so a client still
- * gets one send per pass; and a reply queued by a timer (a request
- * timing out) goes out in that pass too, not whenever something else
- * happens to flush.
+ * reply is queued for a client.  libevent runs it after the events
+ * already active in this pass, so a client still gets one send per
+ * pass; and a reply queued by a timer (a request timing out) goes out
+ * in that pass too, not whenever something else happens to flush.
  */
 static struct event *flush_ev;
 static bool flush_scheduled;
 
-static void clients_flush (void);
+/* Batching under load.  A client whose own requests are still waiting
+ * in a pending queue (the pool is busy) gains nothing from hearing of
+ * each completion at once: whatever it sends next queues behind them.
+ * But every write to it wakes that process, and with many clients on
+ * few cores those wake-ups, and the preemptions they cause, are much
+ * of what serving a request costs.  So such a client's output waits
+ * until BATCH_BYTES have built up, and never longer than
+ * BATCH_WAIT_US (batch_ev), which is small beside the time its
+ * requests spend queued.  A client with nothing pending, as one
+ * waiting for a lone request, is written to at the end of the pass
+ * as before.
+ */
+#define BATCH_BYTES 2048
+#define BATCH_WAIT_US 200
+static struct event *batch_ev;
+
+static void clients_flush (bool all);
 
 static void
 on_flush (evutil_socket_t fd, short what, void *opaque)
 {
   flush_scheduled = false;
-  clients_flush ();
+  clients_flush (false);
+}
+
+static void
+on_batch_wait_over (evutil_socket_t fd, short what, void *opaque)
+{
+  clients_flush (true);
 }
 
 static void
@@ -114,8 +137,8 @@ mark_dirty (struct client *client)
     client->dirty = true;
     client->refs++;
     TAILQ_INSERT_TAIL (&dirty_clients, client, dirty_entry);
-    schedule_flush ();
   }
+  schedule_flush ();          /* also for a client whose output waits */
 }
 
 /* Close CLIENT at the end of this pass (clients_flush), not now: it
@@ -209,22 +232,51 @@ on_writable (evutil_socket_t fd, short what, void *opaque)
   client_unref (client);
 }
 
+/* May CLIENT's queued output wait for more (see BATCH_BYTES)? */
+static bool
+output_can_wait (const struct client *client)
+{
+  return client->nr_pending > 0 && client_is_open (client) &&
+    client->doomed == NULL && !client->closing &&
+    unwritten (client) < BATCH_BYTES;
+}
+
 /* Write what each client has queued now, at the end of a pass of the
  * loop: one send per client per pass, and no wait for a write event.
+ * Unless ALL, output that may wait for more stays queued, with
+ * batch_ev armed to write it within BATCH_WAIT_US.
  */
 static void
-clients_flush (void)
+clients_flush (bool all)
 {
+  struct client_list waiting = TAILQ_HEAD_INITIALIZER (waiting);
   struct client *client;
 
   while ((client = TAILQ_FIRST (&dirty_clients)) != NULL) {
     TAILQ_REMOVE (&dirty_clients, client, dirty_entry);
+    if (!all && output_can_wait (client)) {
+      TAILQ_INSERT_TAIL (&waiting, client, dirty_entry);
+      continue;
+    }
     client->dirty = false;
     if (client->doomed != NULL)
       client_close (client, client->doomed);
     else
       client_write (client);
     client_unref (client);
+  }
+  if (TAILQ_EMPTY (&waiting))
+    return;
+  TAILQ_CONCAT (&dirty_clients, &waiting, dirty_entry);
+  if (batch_ev == NULL) {
+    batch_ev = evtimer_new (main_loop.base, on_batch_wait_over, NULL);
+    if (batch_ev == NULL)
+      fatal ("evtimer_new");
+  }
+  if (!evtimer_pending (batch_ev, NULL)) {
+    static const struct timeval wait_tv = { 0, BATCH_WAIT_US };
+
+    evtimer_add (batch_ev, &wait_tv);
   }
 }
 
@@ -620,4 +672,7 @@ clients_close_all (void)
   if (flush_ev != NULL)
     event_free (flush_ev);
   flush_ev = NULL;
+  if (batch_ev != NULL)
+    event_free (batch_ev);
+  batch_ev = NULL;
 }

@@ -567,6 +567,7 @@ struct client {
   uint64_t next_cookie;
   uint64_t in_flight;           /* requests not yet completed */
   uint64_t bytes_in_flight;     /* bytes of those requests */
+  size_t nr_pending;            /* of those, in a pending queue (pending.c) */
   uint64_t st_requests;
 };
 

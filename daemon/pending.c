@@ -88,6 +88,7 @@ pending_append (struct export *exp, struct request *req)
   TAILQ_INSERT_TAIL (&exp->pending, req, pending_entry);
   req->pending = true;
   exp->nr_pending++;
+  req->client->nr_pending++;
   if ((idx->buckets == NULL || exp->nr_pending > (size_t) 1 << idx->bits) &&
       index_rebuild (exp, idx->buckets == NULL ? MIN_BITS : idx->bits + 1)
       == 0)
@@ -106,6 +107,7 @@ pending_remove (struct export *exp, struct request *req)
   index_remove (exp, req);
   req->pending = false;
   exp->nr_pending--;
+  req->client->nr_pending--;
   if (exp->nr_pending == 0 && exp->pending_index.bits > KEEP_BITS)
     pending_free (exp);
 }

@@ -3,8 +3,8 @@ TESTS += test-bench-quick.sh
 EXTRA_DIST += test-bench-quick.sh
 
 # What the performance work added: coalescing, shared warming, reading
-# replies in bursts.
+# replies in bursts, batching events under load.
 TESTS += test-coalesce.sh test-coalesce-clients.sh test-dedup.sh \
-	test-burst-replies.sh
+	test-burst-replies.sh test-event-batching.sh
 EXTRA_DIST += test-coalesce.sh test-coalesce-clients.sh test-dedup.sh \
-	test-burst-replies.sh
+	test-burst-replies.sh test-event-batching.sh
