@@ -12,7 +12,21 @@ requires python3 --version
 # server the other five wait in the pending queue, so every event but
 # the last is one that may wait.
 start_slow_disk 50ms
-start_nbdcached_export disk "$disk_uri" connections=1 max-in-flight=1
+# And a fast export whose two command slots six pipelining clients
+# keep full, so that most of their output may wait.
+start_nbdkit fast memory 1G
+cat > "$tmpdir/batch.conf" <<EOF
+[export disk]
+uri = $disk_uri
+connections = 1
+max-in-flight = 1
+
+[export fast]
+uri = $fast_uri
+connections = 1
+max-in-flight = 2
+EOF
+start_nbdcached -c "$tmpdir/batch.conf"
 
 run_py <<'PY'
 import time
@@ -43,3 +57,21 @@ for version in (1, 2):
     c.close()
 print("ok")
 PY
+
+# Batched or not, every request of every client gets exactly one event
+# (pipeline.py checks the rule for its connection).
+pids=()
+for k in 1 2 3 4 5 6; do
+    pipeline fast 500 4096 30 $(( k * 65536 )) 2 \
+        > "$tmpdir/pipeline.$k" &
+    pids+=($!)
+done
+for k in 1 2 3 4 5 6; do
+    wait "${pids[$((k - 1))]}" || {
+        cat "$tmpdir/pipeline.$k" >&2
+        fail "client $k: the exactly-once rule was broken"
+    }
+    grep -q '"ok": 500' "$tmpdir/pipeline.$k" ||
+        fail "client $k: $(cat "$tmpdir/pipeline.$k")"
+done
+echo "six clients x 500 pipelined requests: every one completed once"
