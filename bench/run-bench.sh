@@ -21,7 +21,7 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-: "${NBDCACHED:?}" "${NBDCACHECTL:?}" "${BENCH_CLIENT:?}"
+: "${NBDCACHED:?}" "${NBDCACHECTL:?}" "${BENCH_CLIENT:?}" "${BENCH_RELAY:?}"
 mkdir -p "$out"
 tmp="$(mktemp -d /tmp/nbdcached-bench.XXXXXX)"
 pids=()
@@ -102,10 +102,26 @@ connections = 1
 warm-ttl = 0"
 direct () { "$BENCH_CLIENT" direct "$@" --uri "$(uri mem)"; }
 daemon () { "$BENCH_CLIENT" daemon "$@" --socket "$tmp/d.sock"; }
+relayed () { "$BENCH_CLIENT" direct "$@" --uri "$(uri relay)"; }
 interleave lat "direct latency --requests $lat_reqs" \
     "daemon latency --requests $lat_reqs"
 row latency median_us "$(med lat direct median_us)" "$(med lat daemon median_us)" "<= 2.0"
 row latency p99_us "$(med lat direct p99_us)" "$(med lat daemon p99_us)" "-"
+# For context, the floor: direct libnbd through bench-relay, a process
+# that only copies bytes, so pays the same extra sleeps and wake-ups
+# as any process in the middle and does nothing else.
+"$BENCH_RELAY" "$tmp/relay.sock" "$tmp/mem.sock" &
+relay_pid=$!
+pids+=($relay_pid)
+while [ ! -S "$tmp/relay.sock" ]; do
+    kill -0 "$relay_pid" || { echo "$0: bench-relay failed" >&2; exit 1; }
+    sleep 0.05
+done
+interleave relay "direct latency --requests $lat_reqs" \
+    "relayed latency --requests $lat_reqs"
+row latency relay_floor_median_us "$(med relay direct median_us)" \
+    "$(med relay daemon median_us)" "context"
+kill "$relay_pid"; wait "$relay_pid" 2>/dev/null || :
 
 # 2. Random pipelined: 64 in flight, one client, one NBD connection.
 interleave random "direct random --requests $reqs --depth 64" \

@@ -12,12 +12,14 @@ requires numfmt --version
 
 NBDCACHED="$NBDCACHED" NBDCACHECTL="$NBDCACHECTL" \
 BENCH_CLIENT="$abs_top_builddir/bench/bench-client" \
+BENCH_RELAY="$abs_top_builddir/bench/bench-relay" \
     "$abs_top_srcdir/bench/run-bench.sh" --quick --out "$tmpdir/out"
 python3 - "$tmpdir/out/results.csv" <<'EOP'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 names = {(r["workload"], r["metric"]) for r in rows}
-for want in [("latency", "median_us"), ("random", "rps"),
+for want in [("latency", "median_us"), ("latency", "relay_floor_median_us"),
+             ("random", "rps"),
              ("sequential", "rps"), ("sequential", "nbd_commands_per_run"),
              ("sequential", "nbd_commands_in_server_log"),
              ("many_processes", "rps"), ("shared_warm", "nbd_commands"),
@@ -26,6 +28,9 @@ for want in [("latency", "median_us"), ("random", "rps"),
 for r in rows:
     if r["target"] != "context":
         assert float(r["daemon"]) > 0, r
+# The relay (the floor of any hop) relayed real requests.
+relay = next(r for r in rows if r["metric"] == "relay_floor_median_us")
+assert float(relay["direct"]) > 0 and float(relay["daemon"]) > 0, relay
 # The server's own log: the direct side sent one command per request,
 # and coalescing made the daemon send fewer.
 log = next(r for r in rows if r["metric"] == "nbd_commands_in_server_log")
