@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -29,7 +30,7 @@ unsigned nr_clients;
 struct client_list clients = TAILQ_HEAD_INITIALIZER (clients);
 
 /* Clients with output queued: written at the end of this pass, or
- * within BATCH_WAIT_US if it may wait (clients_flush).
+ * within BATCH_WAIT_NS if it may wait (clients_flush).
  */
 static struct client_list dirty_clients =
   TAILQ_HEAD_INITIALIZER (dirty_clients);
@@ -50,15 +51,20 @@ static bool flush_scheduled;
  * But every write to it wakes that process, and with many clients on
  * few cores those wake-ups, and the preemptions they cause, are much
  * of what serving a request costs.  So such a client's output waits
- * until BATCH_BYTES have built up, and never longer than
- * BATCH_WAIT_US (batch_ev), which is small beside the time its
- * requests spend queued.  A client with nothing pending, as one
- * waiting for a lone request, is written to at the end of the pass
- * as before.
+ * until BATCH_BYTES have built up, and never more than BATCH_WAIT_NS.
+ * A client with nothing pending, as one waiting for a lone request,
+ * is written to at the end of the pass as before.
+ *
+ * The bound is kept by a timerfd armed when output starts to wait
+ * (batch_fd), not by a libevent timer: libevent reads a coarse clock,
+ * one kernel tick apart (4 ms at HZ=250), which would make 200 us
+ * anything up to 5 ms.  Without a timerfd nothing waits.
  */
 #define BATCH_BYTES 2048
-#define BATCH_WAIT_US 200
+#define BATCH_WAIT_NS 200000
+static int batch_fd = -1;
 static struct event *batch_ev;
+static bool batch_waiting;          /* some output waits in dirty_clients */
 
 static void clients_flush (bool all);
 
@@ -72,7 +78,54 @@ on_flush (evutil_socket_t fd, short what, void *opaque)
 static void
 on_batch_wait_over (evutil_socket_t fd, short what, void *opaque)
 {
+  uint64_t expirations;
+
+  if (read (fd, &expirations, sizeof expirations) == -1 && errno != EAGAIN)
+    log_warn ("batch timer: read");
   clients_flush (true);
+}
+
+/* Make the batch timer, once.  Returns false if there is none (then
+ * output never waits).
+ */
+static bool
+batch_timer_ready (void)
+{
+  static bool failed;
+
+  if (batch_ev != NULL)
+    return true;
+  if (failed)
+    return false;
+  batch_fd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (batch_fd == -1) {
+    log_warn ("timerfd_create: not batching client output");
+    failed = true;
+    return false;
+  }
+  batch_ev = event_new (main_loop.base, batch_fd, EV_READ | EV_PERSIST,
+                        on_batch_wait_over, NULL);
+  if (batch_ev == NULL || event_add (batch_ev, NULL) == -1)
+    fatal ("event_new");
+  return true;
+}
+
+/* Output has started to wait: write it all within BATCH_WAIT_NS.
+ * Returns false if the timer could not be armed (then nothing may
+ * wait).
+ */
+static bool
+batch_timer_start (void)
+{
+  const struct itimerspec in = {
+    .it_value = { .tv_sec = 0, .tv_nsec = BATCH_WAIT_NS },
+  };
+
+  if (timerfd_settime (batch_fd, 0, &in, NULL) == -1) {
+    log_warn ("timerfd_settime");
+    return false;
+  }
+  return true;
 }
 
 static void
@@ -238,18 +291,19 @@ output_can_wait (const struct client *client)
 {
   return client->nr_pending > 0 && client_is_open (client) &&
     client->doomed == NULL && !client->closing &&
-    unwritten (client) < BATCH_BYTES;
+    unwritten (client) < BATCH_BYTES && batch_timer_ready ();
 }
 
 /* Write what each client has queued now, at the end of a pass of the
  * loop: one send per client per pass, and no wait for a write event.
- * Unless ALL, output that may wait for more stays queued, with
- * batch_ev armed to write it within BATCH_WAIT_US.
+ * Unless ALL, output that may wait for more stays queued, and the
+ * batch timer runs for the oldest of it (see BATCH_BYTES).
  */
 static void
 clients_flush (bool all)
 {
   struct client_list waiting = TAILQ_HEAD_INITIALIZER (waiting);
+  bool waited_before = batch_waiting;
   struct client *client;
 
   while ((client = TAILQ_FIRST (&dirty_clients)) != NULL) {
@@ -265,19 +319,13 @@ clients_flush (bool all)
       client_write (client);
     client_unref (client);
   }
-  if (TAILQ_EMPTY (&waiting))
+  batch_waiting = !TAILQ_EMPTY (&waiting);
+  if (!batch_waiting)
     return;
   TAILQ_CONCAT (&dirty_clients, &waiting, dirty_entry);
-  if (batch_ev == NULL) {
-    batch_ev = evtimer_new (main_loop.base, on_batch_wait_over, NULL);
-    if (batch_ev == NULL)
-      fatal ("evtimer_new");
-  }
-  if (!evtimer_pending (batch_ev, NULL)) {
-    static const struct timeval wait_tv = { 0, BATCH_WAIT_US };
-
-    evtimer_add (batch_ev, &wait_tv);
-  }
+  /* Output that waited before this pass keeps its deadline. */
+  if (!waited_before && !batch_timer_start ())
+    clients_flush (true);
 }
 
 /* Is CLIENT at its limit of requests or bytes in flight?  Then we stop
@@ -675,4 +723,7 @@ clients_close_all (void)
   if (batch_ev != NULL)
     event_free (batch_ev);
   batch_ev = NULL;
+  if (batch_fd >= 0)
+    close (batch_fd);
+  batch_fd = -1;
 }

@@ -2,7 +2,8 @@
  * thread only.
  *
  * A client speaking protocol version 1 gets the reply at once.  One
- * speaking version 2 lets the daemon hold it for up to REPLY_HOLD_US
+ * speaking version 2 lets the daemon hold it for REPLY_HOLD_US (by
+ * libevent's coarse clock, so up to one kernel tick more)
  * (proto/PROTOCOL.md 4.2, "Held replies"): a fast request's reply then
  * goes out just before its event, in the same write, and the client
  * wakes once instead of twice.  Held replies wait in client->held, in
