@@ -58,7 +58,7 @@ static bool flush_scheduled;
  * The bound is kept by a timerfd armed when output starts to wait
  * (batch_fd), not by a libevent timer: libevent reads a coarse clock,
  * one kernel tick apart (4 ms at HZ=250), which would make 200 us
- * anything up to 5 ms.  Without a timerfd nothing waits.
+ * anything up to 5 ms.
  */
 #define BATCH_BYTES 2048
 #define BATCH_WAIT_NS 200000
@@ -75,6 +75,11 @@ on_flush (evutil_socket_t fd, short what, void *opaque)
   clients_flush (false);
 }
 
+/* The batch timer fired: write everything.  The timer is not disarmed
+ * when waiting output goes early (that would be a system call per
+ * batch), so it may fire with nothing waiting; then this only writes a
+ * little sooner what the end of this pass would have.
+ */
 static void
 on_batch_wait_over (evutil_socket_t fd, short what, void *opaque)
 {
@@ -85,47 +90,32 @@ on_batch_wait_over (evutil_socket_t fd, short what, void *opaque)
   clients_flush (true);
 }
 
-/* Make the batch timer, once.  Returns false if there is none (then
- * output never waits).
- */
-static bool
-batch_timer_ready (void)
-{
-  static bool failed;
-
-  if (batch_ev != NULL)
-    return true;
-  if (failed)
-    return false;
-  batch_fd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-  if (batch_fd == -1) {
-    log_warn ("timerfd_create: not batching client output");
-    failed = true;
-    return false;
-  }
-  batch_ev = event_new (main_loop.base, batch_fd, EV_READ | EV_PERSIST,
-                        on_batch_wait_over, NULL);
-  if (batch_ev == NULL || event_add (batch_ev, NULL) == -1)
-    fatal ("event_new");
-  return true;
-}
-
-/* Output has started to wait: write it all within BATCH_WAIT_NS.
- * Returns false if the timer could not be armed (then nothing may
- * wait).
- */
-static bool
+/* Output has started to wait: write it all within BATCH_WAIT_NS. */
+static void
 batch_timer_start (void)
 {
   const struct itimerspec in = {
     .it_value = { .tv_sec = 0, .tv_nsec = BATCH_WAIT_NS },
   };
 
-  if (timerfd_settime (batch_fd, 0, &in, NULL) == -1) {
-    log_warn ("timerfd_settime");
-    return false;
-  }
-  return true;
+  if (timerfd_settime (batch_fd, 0, &in, NULL) == -1)
+    fatal ("timerfd_settime");
+}
+
+/* Make the main loop's events for client output: the end-of-pass
+ * flush and the batch timer.  At start-up, after the main loop.
+ */
+void
+clients_init (void)
+{
+  flush_ev = event_new (main_loop.base, -1, 0, on_flush, NULL);
+  batch_fd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  if (batch_fd == -1)
+    fatal ("timerfd_create");
+  batch_ev = event_new (main_loop.base, batch_fd, EV_READ | EV_PERSIST,
+                        on_batch_wait_over, NULL);
+  if (flush_ev == NULL || batch_ev == NULL || event_add (batch_ev, NULL) == -1)
+    fatalx ("cannot make the client output events");
 }
 
 static void
@@ -133,11 +123,6 @@ schedule_flush (void)
 {
   if (flush_scheduled)
     return;
-  if (flush_ev == NULL) {
-    flush_ev = event_new (main_loop.base, -1, 0, on_flush, NULL);
-    if (flush_ev == NULL)
-      fatal ("event_new");
-  }
   event_active (flush_ev, EV_TIMEOUT, 0);
   flush_scheduled = true;
 }
@@ -291,7 +276,7 @@ output_can_wait (const struct client *client)
 {
   return client->nr_pending > 0 && client_is_open (client) &&
     client->doomed == NULL && !client->closing &&
-    unwritten (client) < BATCH_BYTES && batch_timer_ready ();
+    unwritten (client) < BATCH_BYTES;
 }
 
 /* Write what each client has queued now, at the end of a pass of the
@@ -324,8 +309,8 @@ clients_flush (bool all)
     return;
   TAILQ_CONCAT (&dirty_clients, &waiting, dirty_entry);
   /* Output that waited before this pass keeps its deadline. */
-  if (!waited_before && !batch_timer_start ())
-    clients_flush (true);
+  if (!waited_before)
+    batch_timer_start ();
 }
 
 /* Is CLIENT at its limit of requests or bytes in flight?  Then we stop

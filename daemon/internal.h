@@ -590,6 +590,7 @@ extern void client_close_soon (struct client *client, const char *why);
 extern void clients_janitor (uint64_t now);
 extern void client_close_after_flush (struct client *client);
 extern void client_unref (struct client *client);
+extern void clients_init (void);
 extern void clients_close_all (void);
 extern void clients_close_all_after_flush (void);
 extern void clients_stop_reading (void);

@@ -425,6 +425,7 @@ main (int argc, char **argv)
   janitor_ev = event_new (main_loop.base, -1, EV_PERSIST, on_janitor, NULL);
   if (janitor_ev == NULL || event_add (janitor_ev, &janitor_tv) == -1)
     fatalx ("cannot start the janitor timer");
+  clients_init ();
 
   if (listener_open (socket_path) == -1)
     exit (1);
