@@ -322,6 +322,7 @@ struct pending_index {
   unsigned bits;
 };
 struct pending_search {
+  uint64_t start;               /* the range searched begins here */
   uint64_t granule;             /* the next one to probe */
 };
 
@@ -516,7 +517,7 @@ extern void pending_advance (struct export *exp, struct request *req,
 extern void pending_search_start (struct pending_search *s, uint64_t start);
 extern struct request *pending_search_next (struct export *exp,
                                             struct pending_search *s,
-                                            uint64_t start, uint64_t end,
+                                            uint64_t end,
                                             const struct request *skip);
 extern void pending_free (struct export *exp);
 

@@ -13,7 +13,8 @@
  *
  * The index grows with the queue (about one bucket per request) and is
  * rebuilt from the queue when it does.  If memory runs out the index
- * simply stays smaller: lookups get slower, never wrong.  A large index
+ * simply stays smaller: lookups get slower, never wrong (and with no
+ * index at all, coalescing merges nothing until one can be made).  A large index
  * is freed when the queue empties, so that a burst does not keep its
  * memory for the daemon's lifetime.
  */
@@ -139,13 +140,14 @@ pending_advance (struct export *exp, struct request *req, uint64_t next,
 void
 pending_search_start (struct pending_search *s, uint64_t start)
 {
+  s->start = start;
   s->granule = granule_of (start);
 }
 
 /* The next pending request of EXP, other than SKIP and with its client
- * still open, whose next byte lies in [START, END]; or NULL once the
- * search has passed END.  END may grow between calls (a chunk growing
- * over what it found), START may not change.  The request found must
+ * still open, whose next byte lies in [S's start, END]; or NULL once
+ * the search has passed END.  END may grow between calls (a chunk
+ * growing over what it found).  The request found must
  * either leave the range or have its next byte moved forward
  * (pending_advance) before the next call, or it is found again.
  *
@@ -155,7 +157,7 @@ pending_search_start (struct pending_search *s, uint64_t start)
  */
 struct request *
 pending_search_next (struct export *exp, struct pending_search *s,
-                     uint64_t start, uint64_t end, const struct request *skip)
+                     uint64_t end, const struct request *skip)
 {
   const struct pending_index *idx = &exp->pending_index;
   struct request *req;
@@ -165,7 +167,7 @@ pending_search_next (struct export *exp, struct pending_search *s,
   for (; s->granule <= granule_of (end); s->granule++) {
     LIST_FOREACH (req, &idx->buckets[bucket_of (idx, s->granule)],
                   index_entry) {
-      if (req->next >= start && req->next <= end &&
+      if (req->next >= s->start && req->next <= end &&
           granule_of (req->next) == s->granule && req != skip &&
           client_is_open (req->client))
         return req;

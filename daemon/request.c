@@ -394,7 +394,7 @@ coalesce (struct export *exp, struct chunk *c)
     return;
   pending_search_start (&s, c->offset);
   while (end < limit &&
-         (r = pending_search_next (exp, &s, c->offset, end, c->req)) != NULL) {
+         (r = pending_search_next (exp, &s, end, c->req)) != NULL) {
     uint64_t r_end = chunk_end (&exp->info, r->next, r->end);
 
     if (r_end > limit)
