@@ -57,10 +57,14 @@ trap 'exit 143' TERM
 # requires CMD [ARGS...]: skip the test unless CMD ARGS succeeds.
 requires ()
 {
-    if ! "$@" >/dev/null 2>&1; then
-        echo "$0: skipped: '$*' failed" >&2
-        exit 77
-    fi
+    "$@" >/dev/null 2>&1 || skip "'$*' failed"
+}
+
+# skip WHY: end the test as skipped (exit 77), saying why.
+skip ()
+{
+    echo "$0: skipped: $*" >&2
+    exit 77
 }
 
 # requires_nbdkit_filter NAME: skip unless nbdkit has the filter.
@@ -262,17 +266,12 @@ keep_answering ()
 # VG= start_nbdcached...
 start_nameserver ()
 {
-    if [ "$(id -u)" != 0 ]; then
-        echo "$0: skipped: needs root (nameserver on port 53, mount --bind)" >&2
-        exit 77
-    fi
+    [ "$(id -u)" = 0 ] ||
+        skip "needs root (nameserver on port 53, mount --bind)"
     : > "$tmpdir/resolv.conf"
-    if ! unshare -m -- mount --bind "$tmpdir/resolv.conf" /etc/resolv.conf \
-         2>"$tmpdir/err"; then
-        echo "$0: skipped: unshare -m with mount --bind does not work:" \
-             "$(cat "$tmpdir/err")" >&2
-        exit 77
-    fi
+    unshare -m -- mount --bind "$tmpdir/resolv.conf" /etc/resolv.conf \
+            2>"$tmpdir/err" ||
+        skip "unshare -m with mount --bind does not work: $(cat "$tmpdir/err")"
 
     python3 "$abs_srcdir/dns-server.py" "$tmpdir/ns-addr" "$@" &
     cleanup_fn "kill $!"

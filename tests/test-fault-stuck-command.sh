@@ -37,8 +37,7 @@ grep -qE "connection 0: lost: one command unanswered while others were answered 
 if grep -q "no reply for" "$tmpdir/nbdcached.log"; then
     # The busy requests did not keep the connection answering (too slow
     # a machine): it was dropped as hung, which is another test's case.
-    echo "$0: skipped: the connection was dropped as hung" >&2
-    exit 77
+    skip "the connection was dropped as hung"
 fi
 [ ! -s "$tmpdir/busy-failed" ] ||
     fail "requests failed around the drop: $(cat "$tmpdir/busy-failed")"

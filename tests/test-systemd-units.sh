@@ -21,10 +21,7 @@ SYSTEMD_ANALYZE=${SYSTEMD_ANALYZE:-systemd-analyze}
 requires "$SYSTEMD_ANALYZE" --version
 # --offline arrived in systemd 250.
 version=$("$SYSTEMD_ANALYZE" --version | awk 'NR == 1 { print $2 + 0 }')
-if [ "$version" -lt 250 ]; then
-    echo "$0: skipped: systemd $version lacks security --offline" >&2
-    exit 77
-fi
+[ "$version" -ge 250 ] || skip "systemd $version lacks security --offline"
 
 src=$abs_top_srcdir/systemd
 gen=$abs_top_builddir/systemd
