@@ -156,6 +156,7 @@ client_unref (struct client *client)
     strbuf_reset (&client->wbuf);
     if (client->groups != client->groups_inline)
       free (client->groups);
+    flows_free (client);
     free (client);
   }
 }

@@ -45,7 +45,7 @@ export_new (const struct export_config *ec)
   exp->name = exp->cfg.name;
   exp->connections_configured =
     ec->connections ? ec->connections : DEFAULT_CONNECTIONS;
-  TAILQ_INIT (&exp->pending);
+  TAILQ_INIT (&exp->flows);
   TAILQ_INIT (&exp->live);
   exp->retry_tail = &exp->retry_head;
   exp->conns = calloc (exp->connections_configured, sizeof *exp->conns);

@@ -326,6 +326,18 @@ struct pending_search {
   uint64_t granule;             /* the next one to probe */
 };
 
+/* pending.c: one client's pending requests on one export.  The export
+ * serves its flows in turn, and a flow its requests in turn.  Made on
+ * a client's first request for the export, freed with the client.
+ */
+struct flow {
+  struct export *exp;           /* with the client, the key */
+  TAILQ_HEAD (, request) requests; /* pending, in turn order */
+  bool queued;                  /* linked in exp->flows */
+  TAILQ_ENTRY (flow) turn_entry;   /* in exp->flows, while not empty */
+  LIST_ENTRY (flow) client_entry;  /* in client->flows */
+};
+
 struct warm_range {
   uint64_t start, end;
   uint64_t time_ns;             /* when it was warmed */
@@ -360,7 +372,8 @@ struct export {
   struct nbdconn *conns;        /* connections_configured of them */
   unsigned rr;                  /* round-robin start for picking */
 
-  TAILQ_HEAD (, request) pending; /* requests with chunks left to cut */
+  TAILQ_HEAD (, flow) flows;    /* pending.c: requests with chunks left
+                                   to cut, by client, in turn order */
   struct pending_index pending_index; /* pending.c: the same, by next */
   size_t nr_pending;
   TAILQ_HEAD (, request) live;  /* incomplete requests, oldest first */
@@ -486,11 +499,12 @@ struct client;
 
 struct request {
   struct client *client;        /* holds a reference */
-  TAILQ_ENTRY (request) pending_entry; /* in exp->pending */
+  struct flow *flow;            /* its client's on its export */
+  TAILQ_ENTRY (request) pending_entry; /* in flow->requests */
   LIST_ENTRY (request) index_entry;    /* in exp->pending_index */
   TAILQ_ENTRY (request) live_entry;    /* in exp->live until completed */
   TAILQ_ENTRY (request) client_entry;  /* in client->requests until then */
-  bool pending;                 /* linked in exp->pending */
+  bool pending;                 /* linked in flow->requests */
   bool completed;               /* its event was sent (or dropped) */
   bool reply_held;              /* cookie reply not sent yet (v2) */
   TAILQ_ENTRY (request) held_entry;    /* in client->held */
@@ -510,6 +524,9 @@ struct request {
 };
 
 /* pending.c */
+extern struct flow *flow_find (struct client *client, struct export *exp);
+extern void flows_free (struct client *client);
+extern struct request *pending_first (const struct export *exp);
 extern void pending_append (struct export *exp, struct request *req);
 extern void pending_remove (struct export *exp, struct request *req);
 extern void pending_advance (struct export *exp, struct request *req,
@@ -542,6 +559,7 @@ struct client {
   unsigned version;             /* protocol version agreed in hello */
   TAILQ_HEAD (, request) held;  /* requests whose reply is held (v2) */
   TAILQ_HEAD (, request) requests; /* its requests not yet completed */
+  LIST_HEAD (, flow) flows;     /* pending.c: one per export it used */
   struct event *hold_ev;        /* sends the held replies */
   struct event *read_ev;        /* persistent; deleted while not reading */
   struct event *write_ev;       /* added only while output waits */

@@ -1,22 +1,28 @@
 /* nbdcached: the pending queue, the requests with chunks left to cut.
  * Main thread only.
  *
- * The queue is kept in arrival order (request_pump cuts from its head
- * and sends a request's remaining chunks to the tail, so that a long
- * request does not starve short ones).  Coalescing also needs to ask
- * "which pending requests want bytes starting in [START, END]?", for
- * every chunk it cuts, over queues of thousands of requests when many
- * clients share a busy pool.  So each pending request is also in a
- * hash index keyed by the 64 KiB granule its next byte falls in: a
- * range is answered by probing the granules it covers, and the cost
- * per chunk does not depend on how long the queue is.
+ * The queue is fair to clients first, then to requests.  Each client's
+ * pending requests on an export form a flow; the export serves its
+ * flows in turn, one chunk per turn (request_pump cuts from the first
+ * request of the first flow, then sends both to their tails).  So a
+ * client with thousands of requests queued does not make another
+ * client's single request wait behind them all, and a long request
+ * does not starve its client's short ones.
+ *
+ * Coalescing also needs to ask "which pending requests want bytes
+ * starting in [START, END]?", for every chunk it cuts, over queues of
+ * thousands of requests when many clients share a busy pool.  So each
+ * pending request is also in a hash index keyed by the 64 KiB granule
+ * its next byte falls in: a range is answered by probing the granules
+ * it covers, and the cost per chunk does not depend on how long the
+ * queue is.
  *
  * The index grows with the queue (about one bucket per request) and is
  * rebuilt from the queue when it does.  If memory runs out the index
  * simply stays smaller: lookups get slower, never wrong (and with no
- * index at all, coalescing merges nothing until one can be made).  A large index
- * is freed when the queue empties, so that a burst does not keep its
- * memory for the daemon's lifetime.
+ * index at all, coalescing merges nothing until one can be made).  A
+ * large index is freed when the queue empties, so that a burst does
+ * not keep its memory for the daemon's lifetime.
  */
 #include <config.h>
 
@@ -67,6 +73,7 @@ index_rebuild (struct export *exp, unsigned bits)
 {
   struct pending_index *idx = &exp->pending_index;
   struct request_bucket *buckets;
+  struct flow *flow;
   struct request *req;
 
   buckets = calloc ((size_t) 1 << bits, sizeof *buckets);
@@ -75,18 +82,70 @@ index_rebuild (struct export *exp, unsigned bits)
   free (idx->buckets);
   idx->buckets = buckets;
   idx->bits = bits;
-  TAILQ_FOREACH (req, &exp->pending, pending_entry)
-    index_insert (idx, req);
+  TAILQ_FOREACH (flow, &exp->flows, turn_entry)
+    TAILQ_FOREACH (req, &flow->requests, pending_entry)
+      index_insert (idx, req);
   return 0;
 }
 
-/* Append REQ, whose next byte is set, to EXP's queue and index. */
+/* CLIENT's flow on EXP, made on first use; NULL on ENOMEM.  A flow
+ * outlives an export that a reload removed (only its address is kept,
+ * as a key, and the flow is empty by then), so one for a new export at
+ * the same address is simply reused.
+ */
+struct flow *
+flow_find (struct client *client, struct export *exp)
+{
+  struct flow *flow;
+
+  LIST_FOREACH (flow, &client->flows, client_entry)
+    if (flow->exp == exp)
+      return flow;
+  flow = calloc (1, sizeof *flow);
+  if (flow == NULL)
+    return NULL;
+  flow->exp = exp;
+  TAILQ_INIT (&flow->requests);
+  LIST_INSERT_HEAD (&client->flows, flow, client_entry);
+  return flow;
+}
+
+/* Free CLIENT's flows: it has no requests left, so they are empty. */
+void
+flows_free (struct client *client)
+{
+  struct flow *flow;
+
+  while ((flow = LIST_FIRST (&client->flows)) != NULL) {
+    LIST_REMOVE (flow, client_entry);
+    free (flow);
+  }
+}
+
+/* The request whose turn it is to be cut from, or NULL. */
+struct request *
+pending_first (const struct export *exp)
+{
+  const struct flow *flow = TAILQ_FIRST (&exp->flows);
+
+  return flow == NULL ? NULL : TAILQ_FIRST (&flow->requests);
+}
+
+/* Append REQ, whose next byte and flow are set, to EXP's queue (the
+ * tail of its flow, and its flow to the tail of the turns if it was
+ * empty) and index.
+ */
 void
 pending_append (struct export *exp, struct request *req)
 {
   struct pending_index *idx = &exp->pending_index;
+  struct flow *flow = req->flow;
 
-  TAILQ_INSERT_TAIL (&exp->pending, req, pending_entry);
+  TAILQ_INSERT_TAIL (&flow->requests, req, pending_entry);
+  if (!flow->queued) {
+    TAILQ_INSERT_TAIL (&exp->flows, flow, turn_entry);
+    flow->queued = true;
+  }
   req->pending = true;
   exp->nr_pending++;
   req->client->nr_pending++;
@@ -102,9 +161,15 @@ pending_append (struct export *exp, struct request *req)
 void
 pending_remove (struct export *exp, struct request *req)
 {
+  struct flow *flow = req->flow;
+
   if (!req->pending)
     return;
-  TAILQ_REMOVE (&exp->pending, req, pending_entry);
+  TAILQ_REMOVE (&flow->requests, req, pending_entry);
+  if (TAILQ_EMPTY (&flow->requests)) {
+    TAILQ_REMOVE (&exp->flows, flow, turn_entry);
+    flow->queued = false;
+  }
   index_remove (exp, req);
   req->pending = false;
   exp->nr_pending--;
@@ -114,25 +179,33 @@ pending_remove (struct export *exp, struct request *req)
 }
 
 /* REQ, pending, has had its chunks up to NEXT cut.  It leaves the
- * queue if nothing is left; otherwise it is re-indexed and, if
- * TO_TAIL, goes to the back of the queue.
+ * queue if nothing is left; otherwise it is re-indexed.  With TO_TAIL
+ * (REQ had its turn), REQ goes to the back of its flow, and its flow,
+ * if it has requests left, to the back of the turns.
  */
 void
 pending_advance (struct export *exp, struct request *req, uint64_t next,
                  bool to_tail)
 {
+  struct flow *flow = req->flow;
+
   if (next >= req->end) {
     pending_remove (exp, req);
     req->next = next;
-    return;
   }
-  index_remove (exp, req);
-  req->next = next;
-  if (exp->pending_index.buckets != NULL)
-    index_insert (&exp->pending_index, req);
-  if (to_tail) {
-    TAILQ_REMOVE (&exp->pending, req, pending_entry);
-    TAILQ_INSERT_TAIL (&exp->pending, req, pending_entry);
+  else {
+    index_remove (exp, req);
+    req->next = next;
+    if (exp->pending_index.buckets != NULL)
+      index_insert (&exp->pending_index, req);
+    if (to_tail) {
+      TAILQ_REMOVE (&flow->requests, req, pending_entry);
+      TAILQ_INSERT_TAIL (&flow->requests, req, pending_entry);
+    }
+  }
+  if (to_tail && flow->queued) {
+    TAILQ_REMOVE (&exp->flows, flow, turn_entry);
+    TAILQ_INSERT_TAIL (&exp->flows, flow, turn_entry);
   }
 }
 

@@ -2,11 +2,11 @@
  * over an export's pool.  Main thread only.
  *
  * A request does not become all its chunks at once: each export keeps
- * a queue of requests with bytes left to cut, and request_pump cuts
- * the next chunk from the request at the head whenever a connection
- * has a free slot, then moves that request to the tail.  So memory
- * stays bounded by the pool's depth however large the request, and
- * concurrent requests share the pool fairly.  Chunks lost with a
+ * a queue of requests with bytes left to cut (pending.c), and
+ * request_pump cuts the next chunk from the request whose turn it is
+ * whenever a connection has a free slot.  So memory stays bounded by
+ * the pool's depth however large the request, and clients, then each
+ * client's concurrent requests, share the pool fairly.  Chunks lost with a
  * connection wait in the export's retry queue, which the pump serves
  * first.
  *
@@ -102,13 +102,16 @@ int
 request_start (struct client *client, uint64_t id, struct export *exp,
                uint64_t start, uint64_t end, struct request **reqp)
 {
-  struct request *req = cache_alloc (&free_requests, sizeof *req);
+  struct flow *flow = flow_find (client, exp);
+  struct request *req;
   uint64_t now = now_ns ();
 
-  if (req == NULL)
+  if (flow == NULL ||
+      (req = cache_alloc (&free_requests, sizeof *req)) == NULL)
     return -1;
   *req = (struct request) {
     .client = client,
+    .flow = flow,
     .exp = exp,
     .id = id,
     .cookie = client->next_cookie++,
@@ -435,7 +438,7 @@ next_chunk (struct export *exp, uint64_t now)
     }
     chunk_drop (exp, c);
   }
-  while ((req = TAILQ_FIRST (&exp->pending)) != NULL) {
+  while ((req = pending_first (exp)) != NULL) {
     if (!client_is_open (req->client)) {
       /* The client has gone: send nothing more on its behalf. */
       request_complete (req, ECANCELED, "client disconnected");
