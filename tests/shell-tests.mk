@@ -27,7 +27,6 @@ SHELL_TESTS = \
 	test-connect-timeout.sh \
 	test-max-in-flight.sh \
 	test-fairness.sh \
-	test-fairness-clients.sh \
 	test-warm.sh \
 	test-warm-daemon-gone.sh \
 	test-qemu-nbd.sh \
