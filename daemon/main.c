@@ -431,8 +431,13 @@ main (int argc, char **argv)
     exit (1);
   if (workers_start (cfg.threads != THREADS_UNSET ? cfg.threads
                      : default_threads ()) == -1 ||
-      exports_create (&cfg) == -1)
+      exports_create (&cfg) == -1) {
+    /* Leave nothing behind: no socket file, no thread running. */
+    listener_close ();
+    if (workers != NULL)
+      workers_stop ();
     fatalx ("cannot start");
+  }
   exports_start ();
   notify_watchdog_start ();
   daemon_check_ready ();

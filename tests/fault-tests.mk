@@ -15,6 +15,7 @@ FAULT_TESTS = \
 	test-fault-dns-slow.sh \
 	test-fault-fallback-read.sh \
 	test-fault-late-server.sh \
+	test-fault-calls.sh \
 	test-fault-dns.sh \
 	test-client-gone.sh \
 	test-limit-backpressure.sh \
@@ -30,3 +31,12 @@ FAULT_TESTS = \
 
 TESTS += $(FAULT_TESTS)
 EXTRA_DIST += $(FAULT_TESTS) pipeline.py dns-server.py
+
+# fail-calls.so, preloaded into the daemon by test-fault-calls.sh to
+# make one chosen library call fail.  -rpath makes libtool build a
+# shared object; it is never installed.
+check_LTLIBRARIES = fail-calls.la
+fail_calls_la_SOURCES = fail-calls.c
+fail_calls_la_CFLAGS = $(WARNINGS_CFLAGS) -pthread
+fail_calls_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+fail_calls_la_LIBADD = -ldl
