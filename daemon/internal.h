@@ -327,8 +327,8 @@ struct pending_search {
 };
 
 /* pending.c: one client's pending requests on one export.  The export
- * serves its flows in turn, and a flow its requests in turn.  Made on
- * a client's first request for the export, freed with the client.
+ * serves its flows in turn, and a flow its requests in turn.  Kept on
+ * the client while empty (flow_find), freed with the client.
  */
 struct flow {
   struct export *exp;           /* with the client, the key */

@@ -88,19 +88,28 @@ index_rebuild (struct export *exp, unsigned bits)
   return 0;
 }
 
-/* CLIENT's flow on EXP, made on first use; NULL on ENOMEM.  A flow
- * outlives an export that a reload removed (only its address is kept,
- * as a key, and the flow is empty by then), so one for a new export at
- * the same address is simply reused.
+/* CLIENT's flow on EXP, for a request about to be queued; NULL on
+ * ENOMEM.  Rather than make a new one, take over an empty flow of
+ * another export: so a client has at most one flow more than the
+ * exports it has requests queued on at once, however many exports
+ * reloads make and remove over its life.  An export's address is only
+ * ever compared, never followed, so a flow may outlive its export.
  */
 struct flow *
 flow_find (struct client *client, struct export *exp)
 {
-  struct flow *flow;
+  struct flow *flow, *spare = NULL;
 
-  LIST_FOREACH (flow, &client->flows, client_entry)
+  LIST_FOREACH (flow, &client->flows, client_entry) {
     if (flow->exp == exp)
       return flow;
+    if (!flow->queued)
+      spare = flow;
+  }
+  if (spare != NULL) {
+    spare->exp = exp;
+    return spare;
+  }
   flow = calloc (1, sizeof *flow);
   if (flow == NULL)
     return NULL;
