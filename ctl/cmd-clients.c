@@ -19,6 +19,7 @@ static const struct {
   { "NAME", "name", false },
   { "REQUESTS", "requests", true },
   { "IN-FLIGHT", "in_flight", true },
+  { "QUEUED", "queued", true },
 };
 #define NR_COLUMNS (sizeof columns / sizeof columns[0])
 

@@ -55,6 +55,8 @@ static const struct metric_rule export_rules[] = {
     "Bytes covered by the NBD cache commands sent." },
   { "in_flight", "export_requests_in_flight", "gauge",
     "Cache requests not yet completed." },
+  { "queued", "export_requests_queued", "gauge",
+    "Cache requests waiting for a turn in the pool." },
   { "chunks_in_flight", "export_chunks_in_flight", "gauge",
     "NBD cache commands outstanding." },
   { "connections_up", "export_connections_up", "gauge",

@@ -109,6 +109,7 @@ client_json (const struct client *c)
   ADD (o, "name", json_object_new_string (c->name));
   ADD (o, "requests", U64 (c->st_requests));
   ADD (o, "in_flight", U64 (c->in_flight));
+  ADD (o, "queued", U64 (c->nr_pending));
   ADD (o, "bytes_in_flight", U64 (c->bytes_in_flight));
   return o;
 }
@@ -149,6 +150,7 @@ export_stats_json (const struct export *exp)
   ADD (e, "bytes", U64 (exp->st_bytes));
   ADD (e, "paused", json_object_new_boolean (exp->paused));
   ADD (e, "in_flight", U64 (exp->in_flight));
+  ADD (e, "queued", U64 (exp->nr_pending));
   ADD (e, "retries", U64 (exp->st_retries));
   ADD (e, "timeouts", U64 (exp->st_timeouts));
   ADD (e, "reconnects", U64 (exp->st_reconnects));

@@ -46,6 +46,13 @@ done
 [ "$(arrived)" -eq 2 ] || fail "expected 2 Caches in flight, saw $(arrived)"
 [ "$(stat_of chunks_in_flight)" -eq 3 ] ||
     fail "expected a chunk queued on connection 1: $(ctl stats --json)"
+# The fourth waits for a turn in the pool: "queued", for the export and
+# for its client (the one with requests in flight).
+client_queued () {
+    ctl clients --json | jq '[c["queued"] for c in j if c["in_flight"] > 0]'
+}
+[ "$(stat_of queued)" -eq 1 ] || fail "expected 1 request queued: $(ctl stats --json)"
+[ "$(client_queued)" = "[1]" ] || fail "expected the client's 1 queued: $(ctl clients --json)"
 
 ctl pause disk
 # The two in flight finish; nothing more may reach the server.
@@ -60,11 +67,15 @@ sleep 1
 [ "$(stat_of chunks_in_flight)" -eq 0 ] || fail "chunks still out while paused"
 [ "$(stat_of chunks)" -eq 2 ] || fail "a held-back chunk was counted as sent"
 [ "$(stat_of in_flight)" -eq 2 ] || fail "expected 2 requests waiting"
+# Of those, the held-back chunk's request has no bytes left to hand
+# out (its chunk waits to be sent again); the fourth is still queued.
+[ "$(stat_of queued)" -eq 1 ] || fail "expected 1 request queued while paused"
 
 ctl resume disk
 wait $client || fail "a cache request failed after resume"
 [ "$(cache_lines "$tmpdir/log" | awk '{print $1}' | tr '\n' ' ')" = \
   "0 1048576 2097152 3145728 " ] ||
     fail "each range must reach the server once: $(cache_lines "$tmpdir/log")"
-[ "$(stat_of chunks)" -eq 4 ] && [ "$(stat_of retries)" -eq 0 ] ||
+[ "$(stat_of chunks)" -eq 4 ] && [ "$(stat_of retries)" -eq 0 ] &&
+    [ "$(stat_of queued)" -eq 0 ] ||
     fail "stats after resume: $(ctl stats --json)"

@@ -141,6 +141,9 @@ if get("nbdcached_requests_total") != 3:
 if types.get("nbdcached_export_deduplicated_total") != "counter":
     sys.exit("deduplicated is not a typed counter")
 get("nbdcached_export_deduplicated_total", export="disk")
+if types.get("nbdcached_export_requests_queued") != "gauge" or \
+        get("nbdcached_export_requests_queued", export="disk") != 0:
+    sys.exit("queued is not a gauge at 0")
 if types.get("nbdcached_request_duration_seconds") != "histogram":
     sys.exit("no latency histogram")
 print("prometheus output: %d samples OK" % len(samples))
