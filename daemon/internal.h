@@ -327,13 +327,13 @@ struct pending_search {
 };
 
 /* pending.c: one client's pending requests on one export.  The export
- * serves its flows in turn, and a flow its requests in turn.  Kept on
- * the client while empty (flow_find), freed with the client.
+ * serves its flows in turn, and a flow its requests in turn.  A flow
+ * is in exp->flows exactly while it has requests; kept on the client
+ * while empty (flow_find), freed with the client.
  */
 struct flow {
   struct export *exp;           /* with the client, the key */
   TAILQ_HEAD (, request) requests; /* pending, in turn order */
-  bool queued;                  /* linked in exp->flows */
   TAILQ_ENTRY (flow) turn_entry;   /* in exp->flows, while not empty */
   LIST_ENTRY (flow) client_entry;  /* in client->flows */
 };
@@ -559,7 +559,7 @@ struct client {
   unsigned version;             /* protocol version agreed in hello */
   TAILQ_HEAD (, request) held;  /* requests whose reply is held (v2) */
   TAILQ_HEAD (, request) requests; /* its requests not yet completed */
-  LIST_HEAD (, flow) flows;     /* pending.c: one per export it used */
+  LIST_HEAD (, flow) flows;     /* pending.c: its flows (flow_find) */
   struct event *hold_ev;        /* sends the held replies */
   struct event *read_ev;        /* persistent; deleted while not reading */
   struct event *write_ev;       /* added only while output waits */

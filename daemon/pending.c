@@ -103,7 +103,7 @@ flow_find (struct client *client, struct export *exp)
   LIST_FOREACH (flow, &client->flows, client_entry) {
     if (flow->exp == exp)
       return flow;
-    if (!flow->queued)
+    if (TAILQ_EMPTY (&flow->requests))
       spare = flow;
   }
   if (spare != NULL) {
@@ -150,11 +150,9 @@ pending_append (struct export *exp, struct request *req)
   struct pending_index *idx = &exp->pending_index;
   struct flow *flow = req->flow;
 
-  TAILQ_INSERT_TAIL (&flow->requests, req, pending_entry);
-  if (!flow->queued) {
+  if (TAILQ_EMPTY (&flow->requests))
     TAILQ_INSERT_TAIL (&exp->flows, flow, turn_entry);
-    flow->queued = true;
-  }
+  TAILQ_INSERT_TAIL (&flow->requests, req, pending_entry);
   req->pending = true;
   exp->nr_pending++;
   req->client->nr_pending++;
@@ -175,10 +173,8 @@ pending_remove (struct export *exp, struct request *req)
   if (!req->pending)
     return;
   TAILQ_REMOVE (&flow->requests, req, pending_entry);
-  if (TAILQ_EMPTY (&flow->requests)) {
+  if (TAILQ_EMPTY (&flow->requests))
     TAILQ_REMOVE (&exp->flows, flow, turn_entry);
-    flow->queued = false;
-  }
   index_remove (exp, req);
   req->pending = false;
   exp->nr_pending--;
@@ -212,7 +208,7 @@ pending_advance (struct export *exp, struct request *req, uint64_t next,
       TAILQ_INSERT_TAIL (&flow->requests, req, pending_entry);
     }
   }
-  if (to_tail && flow->queued) {
+  if (to_tail && !TAILQ_EMPTY (&flow->requests)) {
     TAILQ_REMOVE (&exp->flows, flow, turn_entry);
     TAILQ_INSERT_TAIL (&exp->flows, flow, turn_entry);
   }
