@@ -124,7 +124,9 @@ worker_main (void *opaque)
 }
 
 /* Set up workers[0] on the main loop, and create and start N worker
- * threads.  Returns 0 or -1 (logged).
+ * threads.  Returns 0 or -1 (logged).  On failure the workers already
+ * running stay counted in nr_workers, for workers_stop; the one that
+ * could not start leaves nothing behind.
  */
 int
 workers_start (unsigned n)
@@ -153,6 +155,7 @@ workers_start (unsigned n)
     err = pthread_create (&workers[i].loop.thread, NULL, worker_main,
                           &workers[i]);
     if (err != 0) {
+      loop_free (&workers[i].loop);
       errno = err;
       log_warn ("pthread_create");
       return -1;
