@@ -369,6 +369,19 @@ jq ()
     python3 "$abs_srcdir/jq.py" "$@"
 }
 
+# export_state [N]: the state ("up", "down", ...) that "exports" reports
+# for the daemon's export N (from 0, in configuration order; default 0).
+export_state ()
+{
+    ctl exports --json | jq "j[${1:-0}]['state']"
+}
+
+# export_is STATE [N]: is export N (default 0) in STATE?  For wait_until.
+export_is ()
+{
+    [ "$(export_state "${2:-0}")" = "$1" ]
+}
+
 # run_py [ARGS...]: run the Python program on stdin with ARGS, with
 # the helpers in $abs_srcdir (rawclient, ...) importable and without
 # writing bytecode into the source tree.

@@ -23,8 +23,7 @@ printf '[export disk]\nuri = %s\nreconnect-delay = 0.1\n' "$disk_uri" \
     > "$tmpdir/conf"
 LD_PRELOAD="$shim" FAIL_CALLS=pthread_create=1 \
     start_nbdcached -c "$tmpdir/conf" --threads 0
-export_up () { [ "$(ctl exports --json | jq 'j[0]["state"]')" = up ]; }
-wait_until 10 export_up || fail "the export never came up"
+wait_until 10 export_is up || fail "the export never came up"
 grep -q "cannot start a thread to connect: Resource temporarily unavailable" \
     "$tmpdir/nbdcached.log" || fail "the failed thread is not logged"
 ctl cache disk 0 1M

@@ -36,8 +36,7 @@ ctl exports --json > "$tmpdir/exports"
      <"$tmpdir/exports")" = "down: timed out resolving the host name" ] ||
     fail "expected down for the lookup: $(cat "$tmpdir/exports")"
 
-is_up () { [ "$(ctl exports --json | jq 'j[0]["state"]')" = up ]; }
-wait_until 15 is_up || fail "the late answer was not used: $(ctl exports)"
+wait_until 15 export_is up || fail "the late answer was not used: $(ctl exports)"
 grep -q "the host name resolved late; connecting" "$tmpdir/nbdcached.log" ||
     fail "the late lookup was not logged"
 

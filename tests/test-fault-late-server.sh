@@ -23,10 +23,6 @@ ctl cache good 0 1M
 ! ctl cache late 0 1 2>/dev/null || fail "cache on a down export succeeded"
 
 start_nbdkit late memory 1G
-for (( i=0; i < 50; i++ )); do
-    [ "$(ctl exports --json | jq 'j[0]["state"]')" = up ] && break
-    sleep 0.1
-done
-(( i < 50 )) || fail "the export never came up"
+wait_until 5 export_is up || fail "the export never came up"
 ctl cache late 0 1M
 stop_nbdcached

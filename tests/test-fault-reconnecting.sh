@@ -17,15 +17,14 @@ start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/before.log"
 start_nbdcached_export disk "$disk_uri" connections=1 \
     reconnect-delay=3 reconnect-max-delay=3
 
-state () { ctl exports --json | jq 'j[0]["state"]'; }
-[ "$(state)" = up ] || fail "not up at start"
+export_is up || fail "not up at start"
 
 # The server restarts: the connection is lost, a new server listens.
 kill_and_wait "$disk_pid"
 rm -f "$tmpdir/disk.sock"
 start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/after.log"
-is_reconnecting () { [ "$(state)" = reconnecting ]; }
-wait_until 2 is_reconnecting || fail "state $(state), expected reconnecting"
+wait_until 2 export_is reconnecting ||
+    fail "state $(export_state), expected reconnecting"
 ctl exports | grep -qE '^disk +reconnecting ' ||
     fail "table: $(ctl exports)"
 
@@ -33,7 +32,7 @@ ctl exports | grep -qE '^disk +reconnecting ' ||
 ctl cache disk 0 1M || fail "a request while reconnecting failed"
 [ "$(cache_lines "$tmpdir/after.log")" = "0 1048576" ] ||
     fail "the new server got: $(cache_lines "$tmpdir/after.log")"
-[ "$(state)" = up ] || fail "state $(state) after reconnecting"
+export_is up || fail "state $(export_state) after reconnecting"
 grep -q "export disk: reconnecting: the server closed the connection" \
      "$tmpdir/nbdcached.log" || fail "the loss was not logged, or not clearly"
 grep -q "export disk: up again" "$tmpdir/nbdcached.log" ||
@@ -44,22 +43,21 @@ grep -q "export disk: up again" "$tmpdir/nbdcached.log" ||
 # request-timeout of 1 s, shorter than the 3 s until the first attempt.
 echo "request-timeout = 1" >> "$tmpdir/export.conf"
 ctl reload
-is_up () { [ "$(state)" = up ]; }
-wait_until 10 is_up || fail "state $(state) after the reload"
+wait_until 10 export_is up || fail "state $(export_state) after the reload"
 
 # Now the server goes for good: after the first failed attempt the
 # export is down, and requests fail at once.
 kill_and_wait "$disk_pid"
 rm -f "$tmpdir/disk.sock"
-wait_until 2 is_reconnecting || fail "state $(state), expected reconnecting"
+wait_until 2 export_is reconnecting ||
+    fail "state $(export_state), expected reconnecting"
 status=0
 ctl cache disk 0 1M 2>"$tmpdir/err" || status=$?
 [ $status -eq 1 ] &&
     grep -q "connection to the export's server was lost and is not back yet" \
          "$tmpdir/err" ||
     fail "past its deadline while reconnecting: status $status, $(cat "$tmpdir/err")"
-is_down () { [ "$(state)" = down ]; }
-wait_until 10 is_down || fail "state $(state), expected down"
+wait_until 10 export_is down || fail "state $(export_state), expected down"
 status=0
 ctl cache disk 0 1M 2>"$tmpdir/err" || status=$?
 [ $status -eq 1 ] && grep -q 'export "disk" is down' "$tmpdir/err" ||
