@@ -13,6 +13,9 @@
  */
 int parse_human_size (const char *str, uint64_t *size, const char **error);
 
+/* Room for any format_human_size string or 64-bit decimal. */
+#define HUMAN_SIZE_LEN 32
+
 /* Write SIZE as a short human string ("1.5G", "512K", "100") into
  * BUF of LEN bytes.  Returns BUF.
  */

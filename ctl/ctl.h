@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "human-size.h"
 #include "nbdcache.h"
 #include "vector.h"
 
@@ -21,9 +22,6 @@
 
 /* Exit statuses; EXIT_SUCCESS and EXIT_FAILURE (1) come from stdlib.h. */
 #define EXIT_USAGE 2
-
-/* Room for any format_human_size string or 64-bit decimal. */
-#define HUMAN_SIZE_LEN 32
 
 /* What option parsers return when the subcommand should go on; any
  * other value is the exit status to stop with.
