@@ -81,6 +81,15 @@ parse_size (const char *value, void *field, long min, long max)
 
   if (parse_human_size (value, &n, &why) == -1)
     return why;
+  if (max > 0 && (n < (uint64_t) min || n > (uint64_t) max)) {
+    static __thread char range[64];
+    char lo[HUMAN_SIZE_LEN], hi[HUMAN_SIZE_LEN];
+
+    snprintf (range, sizeof range, "must be %s to %s",
+              format_human_size ((uint64_t) min, lo, sizeof lo),
+              format_human_size ((uint64_t) max, hi, sizeof hi));
+    return range;
+  }
   if (n < (uint64_t) min)
     return "too small";
   *(uint64_t *) field = n;
@@ -272,6 +281,7 @@ static const struct key export_keys[] = {
   EKEY ("reconnect-max-delay", parse_seconds, reconnect_max_ms, 10, 3600000),
   EKEY ("warm-ttl", parse_seconds, warm_ttl_ms, 0, 86400000),
   EKEY ("coalesce", parse_bool, coalesce, 0, 0),
+  EKEY ("max-chunk", parse_size, max_chunk, MAX_CHUNK_MIN, MAX_CHUNK_MAX),
   EKEY ("fallback", parse_fallback, fallback, 0, 0),
   EKEY ("allow-users", parse_id_list, allow_uids, 0, 0),
   EKEY ("allow-groups", parse_id_list, allow_gids, 0, 1),
@@ -367,6 +377,7 @@ add_export (struct config *c, const char *name, const char **why)
     .reconnect_max_ms = DEFAULT_RECONNECT_MAX_MS,
     .warm_ttl_ms = DEFAULT_WARM_TTL_MS,
     .coalesce = true,
+    .max_chunk = DEFAULT_MAX_CHUNK,
     .fallback = FALLBACK_ERROR,
     .allow_transports = LIBNBD_ALLOW_TRANSPORT_MASK,
     .tls = -1,
@@ -653,6 +664,7 @@ export_config_equal (const struct export_config *a,
     a->reconnect_min_ms == b->reconnect_min_ms &&
     a->reconnect_max_ms == b->reconnect_max_ms &&
     a->warm_ttl_ms == b->warm_ttl_ms && a->coalesce == b->coalesce &&
+    a->max_chunk == b->max_chunk &&
     a->fallback == b->fallback && a->restricted == b->restricted &&
     ids_equal (&a->allow_uids, &b->allow_uids) &&
     ids_equal (&a->allow_gids, &b->allow_gids) &&

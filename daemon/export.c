@@ -353,17 +353,25 @@ export_allowed (const struct export *exp, const struct client *client)
 }
 
 /* INFO, as a connection of EXP read it from the server, with what
- * the daemon makes of it: reads that emulate cache need a buffer, so
- * they cap the maximum block size.
+ * the daemon makes of it.  The maximum block size is the largest
+ * command the daemon will send, so two things cap it: max-chunk (a
+ * server may advertise up to 4 GiB - 1, and one such command can
+ * outlast request-timeout on its own, when smaller ones in parallel
+ * would not), and the buffer of reads that emulate cache.  Neither
+ * takes it below the server's minimum, which every command must be a
+ * multiple of.
  */
 static struct export_info
 effective_info (const struct export *exp, const struct export_info *info)
 {
   struct export_info e = *info;
+  uint64_t cap = exp->cfg.max_chunk;
 
   if (!e.can_cache && exp->cfg.fallback == FALLBACK_READ &&
-      e.block_max > FALLBACK_READ_MAX)
-    e.block_max = FALLBACK_READ_MAX;
+      cap > FALLBACK_READ_MAX)
+    cap = FALLBACK_READ_MAX;
+  if (e.block_max > cap)
+    e.block_max = cap > e.block_min ? (uint32_t) cap : e.block_min;
   return e;
 }
 

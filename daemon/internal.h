@@ -61,6 +61,7 @@ struct export_config {
   unsigned reconnect_max_ms;    /* ... up to this */
   unsigned warm_ttl_ms;         /* dedup window; 0 turns dedup off */
   bool coalesce;                /* merge adjacent pending requests */
+  uint64_t max_chunk;           /* cap on one NBD command's length */
   enum fallback_mode fallback;
 
   /* Who may use the export.  When neither list is set, everyone who
@@ -103,6 +104,13 @@ struct config {
 #define DEFAULT_RECONNECT_MIN_MS 100
 #define DEFAULT_RECONNECT_MAX_MS 10000
 #define DEFAULT_WARM_TTL_MS 30000
+/* The NBD protocol's default maximum block size: the largest command
+ * every server is expected to take, and a size one command serves in
+ * well under request-timeout on any server that warms at all.
+ */
+#define DEFAULT_MAX_CHUNK (UINT64_C (32) << 20)
+#define MAX_CHUNK_MIN 4096
+#define MAX_CHUNK_MAX (INT64_C (4) << 30)
 #define DEFAULT_SOCKET_MODE 0660
 #define DEFAULT_MAX_CLIENT_REQUESTS 1024
 #define DEFAULT_MAX_CLIENT_BYTES (UINT64_C (1) << 40)

@@ -16,6 +16,7 @@ SHELL_TESTS = \
 	test-split-align.sh \
 	test-partial-tail.sh \
 	test-default-max.sh \
+	test-max-chunk.sh \
 	test-past-end.sh \
 	test-exports.sh \
 	test-multi-conn.sh \

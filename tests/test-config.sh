@@ -106,6 +106,13 @@ max-in-flight = -1"
 bad_file 2 'connect-timeout = 0: must be 0.1 to 3600 seconds' \
 "[export a]
 connect-timeout = 0"
+bad_file 3 'max-chunk = 1000: must be 4K to 4G' \
+"[export a]
+uri = nbd://localhost
+max-chunk = 1000"
+bad_file 2 'max-chunk = 5G: must be 4K to 4G' \
+"[export a]
+max-chunk = 5G"
 bad_file 2 'threads = many: must be 0 to 64' \
 "[daemon]
 threads = many"
