@@ -195,6 +195,19 @@ client_close_soon (struct client *client, const char *why)
   mark_dirty (client);
 }
 
+/* CLIENT cannot be told something for want of memory (DOING says
+ * what): it would wait for ever, so say why in the log, at warning
+ * level since the host is short of memory, and close it soon.
+ */
+void
+client_close_oom (struct client *client, const char *doing)
+{
+  if (!client_is_open (client) || client->doomed != NULL)
+    return;
+  client_log (log_warnx, client, "disconnecting: out of memory %s", doing);
+  client_close_soon (client, "out of memory");
+}
+
 /* Queue MSG for CLIENT.  It is written at the end of this pass of the
  * loop (clients_flush), together with whatever else the pass queued.
  */
@@ -213,7 +226,7 @@ client_send (struct client *client, const strbuf *msg)
     client->wpos = 0;
   }
   if (strbuf_append_mem (&client->wbuf, msg->ptr, msg->len) == -1) {
-    client_close_soon (client, "out of memory queueing a reply");
+    client_close_oom (client, "queueing a reply");
     return;
   }
   mark_dirty (client);

@@ -614,6 +614,7 @@ extern strbuf *client_scratch (void);
 extern void client_send (struct client *client, const strbuf *msg);
 extern void client_close (struct client *client, const char *why);
 extern void client_close_soon (struct client *client, const char *why);
+extern void client_close_oom (struct client *client, const char *doing);
 extern void clients_janitor (uint64_t now);
 extern void client_close_after_flush (struct client *client);
 extern void client_unref (struct client *client);
@@ -631,9 +632,12 @@ extern void ops_handle_line (struct client *client, const char *line,
 extern bool client_is_admin (const struct client *client);
 
 /* info.c: the "exports", "stats" and "clients" replies. */
-extern struct json_object *info_exports (const struct client *client);
-extern struct json_object *info_stats (const struct client *client);
-extern struct json_object *info_clients (const struct client *client);
+extern void info_hello (struct nbdc_members *m, uint64_t version);
+extern void info_exports (struct nbdc_members *m,
+                          const struct client *client);
+extern void info_stats (struct nbdc_members *m, const struct client *client);
+extern void info_clients (struct nbdc_members *m,
+                          const struct client *client);
 
 /* ------------------------------------------------------------------ */
 /* listener.c */

@@ -24,27 +24,60 @@ reply_error (struct client *client, uint64_t id, int errnum,
   if (nbdc_encode_reply_error (sb, id, errnum, message) == 0)
     client_send_reply (client, sb);
   else
-    client_close_soon (client, "out of memory encoding an error");
+    client_close_oom (client, "encoding an error");
 }
 
-/* Send an ok reply whose members are those of FIELDS (consumed). */
+/* Send an ok reply with the members M wrote, or ENOMEM if writing
+ * them failed.  Frees M's buffer.
+ */
 static void
-reply_fields (struct client *client, uint64_t id, struct json_object *fields)
+reply_members (struct client *client, uint64_t id, struct nbdc_members *m)
 {
   strbuf *sb = client_scratch ();
 
-  if (fields != NULL && nbdc_encode_reply_fields (sb, id, fields) == 0)
+  if (!m->failed && nbdc_encode_reply_members (sb, id, m->sb) == 0)
     client_send_reply (client, sb);
   else
     reply_error (client, id, ENOMEM, "out of memory");
-  json_object_put (fields);
+  strbuf_reset (m->sb);
+}
+
+/* Reply to CLIENT's request ID with the members WRITE (one of the
+ * info_* functions) writes for CLIENT.
+ */
+static void
+reply_info (struct client *client, uint64_t id,
+            void (*write) (struct nbdc_members *, const struct client *))
+{
+  strbuf body = { 0 };
+  struct nbdc_members m;
+
+  nbdc_members_start (&m, &body);
+  write (&m, client);
+  reply_members (client, id, &m);
+}
+
+/* Send an ok reply with no members: for an op that has been done, so
+ * that it must not be reported as failed for want of memory.
+ */
+static void
+reply_ok (struct client *client, uint64_t id)
+{
+  strbuf *sb = client_scratch ();
+  strbuf none = { 0 };
+
+  if (nbdc_encode_reply_members (sb, id, &none) == 0)
+    client_send_reply (client, sb);
+  else
+    client_close_oom (client, "encoding a reply");
 }
 
 static void
 op_hello (struct client *client, const struct nbdc_request *req)
 {
-  struct json_object *fields;
   uint64_t version = req->u.hello.version;
+  strbuf body = { 0 };
+  struct nbdc_members m;
 
   if (client->hello_done) {
     reply_error (client, req->id, EPROTO, "hello was already done");
@@ -73,15 +106,9 @@ op_hello (struct client *client, const struct nbdc_request *req)
              (unsigned long long) client->serial, client->name,
              (unsigned long long) version);
 
-  fields = json_object_new_object ();
-  json_object_object_add (fields, "version",
-                          json_object_new_int64 ((int64_t) version));
-  json_object_object_add (fields, "server",
-                          json_object_new_string (PACKAGE_NAME " "
-                                                  PACKAGE_VERSION));
-  json_object_object_add (fields, "max_message",
-                          json_object_new_int (NBDC_MAX_MESSAGE));
-  reply_fields (client, req->id, fields);
+  nbdc_members_start (&m, &body);
+  info_hello (&m, version);
+  reply_members (client, req->id, &m);
 }
 
 /* The served export called NAME, or NULL with ENOENT in ERR. */
@@ -166,7 +193,7 @@ op_pause (struct client *client, const struct nbdc_request *req, bool pause)
     log_info ("export %s%s: %s by client %llu (uid %u)", name,
               exp == NULL ? " (removed)" : "", pause ? "paused" : "resumed",
               (unsigned long long) client->serial, (unsigned) client->uid);
-  reply_fields (client, req->id, json_object_new_object ());
+  reply_ok (client, req->id);
 }
 
 static void
@@ -179,7 +206,7 @@ op_reload (struct client *client, const struct nbdc_request *req)
   if (daemon_reload (error, sizeof error) == -1)
     reply_error (client, req->id, EINVAL, error);
   else
-    reply_fields (client, req->id, json_object_new_object ());
+    reply_ok (client, req->id);
 }
 
 static bool
@@ -225,16 +252,16 @@ ops_handle_line (struct client *client, const char *line, size_t len)
     op_hello (client, &req);
     break;
   case NBDC_OP_EXPORTS:
-    reply_fields (client, req.id, info_exports (client));
+    reply_info (client, req.id, info_exports);
     break;
   case NBDC_OP_CACHE:
     op_cache (client, &req);
     break;
   case NBDC_OP_STATS:
-    reply_fields (client, req.id, info_stats (client));
+    reply_info (client, req.id, info_stats);
     break;
   case NBDC_OP_CLIENTS:
-    reply_fields (client, req.id, info_clients (client));
+    reply_info (client, req.id, info_clients);
     break;
   case NBDC_OP_PAUSE:
   case NBDC_OP_RESUME:

@@ -31,7 +31,7 @@ send_cookie_reply (struct request *req)
   if (nbdc_encode_reply_cookie (&sb, req->id, req->cookie) == 0)
     client_send (req->client, &sb);
   else
-    client_close_soon (req->client, "out of memory encoding a reply");
+    client_close_oom (req->client, "encoding a reply");
 }
 
 /* The cache request REQ was accepted: reply with its cookie, or hold

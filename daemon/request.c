@@ -211,7 +211,7 @@ request_complete (struct request *req, int error, const char *why)
                               msg) == 0)
       client_send (client, sb);
     else
-      client_close_soon (client, "out of memory encoding a completion");
+      client_close_oom (client, "encoding a completion");
   }
   client_request_done (client, req->bytes);
   request_maybe_release (req);

@@ -107,12 +107,38 @@ int nbdc_encode_cache (strbuf *sb, uint64_t id, const char *export,
 
 /* Replies and events (daemon side).  ID 0 encodes "id": null. */
 int nbdc_encode_reply_cookie (strbuf *sb, uint64_t id, uint64_t cookie);
-int nbdc_encode_reply_fields (strbuf *sb, uint64_t id,
-                              struct json_object *fields);
+/* An ok reply with MEMBERS ("key":value,... without braces, as
+ * struct nbdc_members writes them; may be empty) between "id" and
+ * "ok".
+ */
+int nbdc_encode_reply_members (strbuf *sb, uint64_t id,
+                               const strbuf *members);
 int nbdc_encode_reply_error (strbuf *sb, uint64_t id, int errnum,
                              const char *message);
 int nbdc_encode_complete (strbuf *sb, uint64_t cookie, uint64_t id,
                           int errnum, const char *message);
+
+/* Writing the members of a structured reply into SB (which start
+ * empties), for nbdc_encode_reply_members, with no allocation but
+ * SB's own.  KEY is NULL for an element of an array.  Open a nested
+ * object or array with bracket '{' or '[', close it with '}' or ']'.
+ * The first append that fails marks the writer failed and every later
+ * call does nothing, so the caller checks m->failed once, at the end.
+ */
+struct nbdc_members {
+  strbuf *sb;
+  bool failed;
+  bool comma;                   /* a value precedes, at this level */
+};
+void nbdc_members_start (struct nbdc_members *m, strbuf *sb);
+void nbdc_members_u64 (struct nbdc_members *m, const char *key, uint64_t n);
+void nbdc_members_i64 (struct nbdc_members *m, const char *key, int64_t n);
+void nbdc_members_bool (struct nbdc_members *m, const char *key, bool b);
+void nbdc_members_string (struct nbdc_members *m, const char *key,
+                          const char *s);
+void nbdc_members_open (struct nbdc_members *m, const char *key,
+                        char bracket);
+void nbdc_members_close (struct nbdc_members *m, char bracket);
 
 /* Append S as a JSON string literal, quotes included.  The output is
  * always valid UTF-8: each ill-formed part of S (a character cut

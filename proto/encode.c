@@ -1,8 +1,11 @@
 /* nbdcached: encoding protocol messages.
  *
- * The messages on the hot path (cache requests, cookie replies and
- * completion events) are written directly into the caller's strbuf;
- * only the rare, structured replies go through json-c.
+ * Every message is written directly into the caller's strbuf.  The
+ * structured replies (hello, exports, stats, clients) are built member
+ * by member with struct nbdc_members, not through json-c: json-c's
+ * serialiser ignores some failed appends, so that short of memory it
+ * can send malformed JSON, or valid JSON with a key cut short.  Here
+ * the first failed append fails the whole reply.
  */
 #include <config.h>
 
@@ -198,25 +201,13 @@ nbdc_encode_reply_cookie (strbuf *sb, uint64_t id, uint64_t cookie)
 }
 
 int
-nbdc_encode_reply_fields (strbuf *sb, uint64_t id,
-                          struct json_object *fields)
+nbdc_encode_reply_members (strbuf *sb, uint64_t id, const strbuf *members)
 {
-  const char *s;
-  size_t n;
-
-  /* Serialise FIELDS and splice its members in after "id" and before
-   * "ok", so every reply has the same shape.
-   */
-  s = json_object_to_json_string_length (fields, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &n);
-  if (s == NULL || n < 2) {
-    errno = ENOMEM;
-    return -1;
-  }
   ENCODE (sb,
           APPEND_LIT (sb, "{") == 0 &&
           append_id (sb, id) == 0 &&
-          (n == 2 ||
-           (strbuf_append_mem (sb, s + 1, n - 2) == 0 &&
+          (members->len == 0 ||
+           (strbuf_append_mem (sb, members->ptr, members->len) == 0 &&
             APPEND_LIT (sb, ",") == 0)) &&
           append_outcome (sb, 0, NULL) == 0);
 }
@@ -242,4 +233,89 @@ nbdc_encode_complete (strbuf *sb, uint64_t cookie, uint64_t id,
           append_u64_member (sb, "cookie", cookie) == 0 &&
           append_u64_member (sb, "id", id) == 0 &&
           append_outcome (sb, errnum, message) == 0);
+}
+
+void
+nbdc_members_start (struct nbdc_members *m, strbuf *sb)
+{
+  m->sb = sb;
+  sb->len = 0;
+  m->failed = false;
+  m->comma = false;
+}
+
+/* Write what comes before a value: the comma after a previous one at
+ * this level, and "KEY": unless KEY is NULL (an array element).
+ * Returns false if the writer has failed.
+ */
+static bool
+member_head (struct nbdc_members *m, const char *key)
+{
+  if (m->failed)
+    return false;
+  if ((m->comma && APPEND_LIT (m->sb, ",") == -1) ||
+      (key != NULL && (nbdc_append_json_string (m->sb, key) == -1 ||
+                       APPEND_LIT (m->sb, ":") == -1))) {
+    m->failed = true;
+    return false;
+  }
+  m->comma = true;
+  return true;
+}
+
+static void
+member_value (struct nbdc_members *m, int r)
+{
+  if (r == -1)
+    m->failed = true;
+}
+
+void
+nbdc_members_u64 (struct nbdc_members *m, const char *key, uint64_t n)
+{
+  if (member_head (m, key))
+    member_value (m, strbuf_append_u64 (m->sb, n));
+}
+
+void
+nbdc_members_i64 (struct nbdc_members *m, const char *key, int64_t n)
+{
+  if (member_head (m, key))
+    member_value (m, n >= 0 ? strbuf_append_u64 (m->sb, (uint64_t) n)
+                  : APPEND_LIT (m->sb, "-") == -1 ? -1
+                  : strbuf_append_u64 (m->sb, -(uint64_t) n));
+}
+
+void
+nbdc_members_bool (struct nbdc_members *m, const char *key, bool b)
+{
+  if (member_head (m, key))
+    member_value (m, b ? APPEND_LIT (m->sb, "true")
+                  : APPEND_LIT (m->sb, "false"));
+}
+
+void
+nbdc_members_string (struct nbdc_members *m, const char *key,
+                     const char *s)
+{
+  if (member_head (m, key))
+    member_value (m, nbdc_append_json_string (m->sb, s));
+}
+
+void
+nbdc_members_open (struct nbdc_members *m, const char *key, char bracket)
+{
+  if (member_head (m, key)) {
+    member_value (m, strbuf_append_mem (m->sb, &bracket, 1));
+    m->comma = false;
+  }
+}
+
+void
+nbdc_members_close (struct nbdc_members *m, char bracket)
+{
+  if (!m->failed) {
+    member_value (m, strbuf_append_mem (m->sb, &bracket, 1));
+    m->comma = true;
+  }
 }

@@ -375,7 +375,9 @@ static void
 test_encode_replies (void)
 {
   strbuf sb = { 0 };
-  struct json_object *fields;
+  struct nbdc_members m;
+  strbuf members = { 0 };
+  struct json_object *parsed;
 
   CHECK_INT (nbdc_encode_reply_cookie (&sb, 5, 9), ==, 0);
   CHECK_BYTES (sb, "{\"id\":5,\"cookie\":9,\"ok\":true}\n");
@@ -418,21 +420,50 @@ test_encode_replies (void)
   CHECK_INT (nbdc_encode_reply_cookie (&sb, 0, 1), ==, 0);
   CHECK_BYTES (sb, "{\"id\":null,\"cookie\":1,\"ok\":true}\n");
 
+  /* Structured replies: members written with struct nbdc_members,
+   * nested objects and arrays, spliced between "id" and "ok".
+   */
+  nbdc_members_start (&m, &members);
+  nbdc_members_u64 (&m, "version", 1);
+  nbdc_members_string (&m, "server", "a/b");
+  nbdc_members_open (&m, "list", '[');
+  nbdc_members_open (&m, NULL, '{');
+  nbdc_members_i64 (&m, "pid", -7);
+  nbdc_members_bool (&m, "up", true);
+  nbdc_members_close (&m, '}');
+  nbdc_members_u64 (&m, NULL, 2);
+  nbdc_members_open (&m, NULL, '[');
+  nbdc_members_close (&m, ']');
+  nbdc_members_close (&m, ']');
+  nbdc_members_open (&m, "e\"\n", '{');
+  nbdc_members_close (&m, '}');
+  nbdc_members_bool (&m, "last", false);
+  CHECK_INT (m.failed, ==, false);
   sb.len = 0;
-  fields = json_object_new_object ();
-  json_object_object_add (fields, "version", json_object_new_int (1));
-  json_object_object_add (fields, "server", json_object_new_string ("a/b"));
-  CHECK_INT (nbdc_encode_reply_fields (&sb, 14, fields), ==, 0);
+  CHECK_INT (nbdc_encode_reply_members (&sb, 14, &members), ==, 0);
   CHECK_BYTES (sb, "{\"id\":14,\"version\":1,\"server\":\"a/b\","
-               "\"ok\":true}\n");
-  json_object_put (fields);
+               "\"list\":[{\"pid\":-7,\"up\":true},2,[]],"
+               "\"e\\\"\\u000a\":{},\"last\":false,\"ok\":true}\n");
+  parsed = json_tokener_parse (strbuf_cstr (&sb));
+  CHECK_INT (parsed != NULL, ==, true);
+  json_object_put (parsed);
 
+  /* No members at all. */
+  nbdc_members_start (&m, &members);
   sb.len = 0;
-  fields = json_object_new_object ();
-  CHECK_INT (nbdc_encode_reply_fields (&sb, 15, fields), ==, 0);
+  CHECK_INT (nbdc_encode_reply_members (&sb, 15, &members), ==, 0);
   CHECK_BYTES (sb, "{\"id\":15,\"ok\":true}\n");
-  json_object_put (fields);
 
+  /* A writer that has failed writes nothing more. */
+  nbdc_members_start (&m, &members);
+  nbdc_members_u64 (&m, "a", 1);
+  m.failed = true;
+  nbdc_members_u64 (&m, "b", 2);
+  nbdc_members_open (&m, "c", '{');
+  nbdc_members_close (&m, '}');
+  CHECK_INT (members.len, ==, strlen ("\"a\":1"));
+
+  strbuf_reset (&members);
   strbuf_reset (&sb);
 }
 
