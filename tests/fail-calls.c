@@ -1,23 +1,38 @@
-/* nbdcached tests: make one chosen call to a library function fail,
- * to reach error paths that no real condition reaches on demand (a
- * thread that cannot be started, a timerfd that cannot be made).
+/* nbdcached tests: make chosen calls to library functions fail, to
+ * reach error paths that no real condition reaches on demand (a
+ * thread that cannot be started, a timerfd that cannot be made, memory
+ * that cannot be allocated).
  *
- * Preloaded into the daemon (LD_PRELOAD, see fail_calls in
- * functions.sh) with FAIL_CALLS="NAME=N[,NAME=N...]": the Nth call to
- * NAME, counting from 1, fails as the real call fails when the system
- * is out of that resource; every other call goes through.  Without
- * FAIL_CALLS nothing fails.
+ * Preloaded into the daemon (LD_PRELOAD) with FAIL_CALLS="NAME=N
+ * [,NAME=N...]": the Nth call to NAME, counting from 1, fails as the
+ * real call fails when the system is out of that resource; every other
+ * call goes through.  Without FAIL_CALLS nothing fails.
+ *
+ * Allocations (malloc, calloc, realloc; strdup and the rest call
+ * malloc) are armed from outside instead, since start-up makes
+ * thousands of them: with FAIL_ALLOC_FILE=PATH set, SIGUSR2 makes the
+ * shim read "SKIP COUNT" from PATH and restart its count, so that
+ * after SKIP more allocations (on any thread) the next COUNT fail with
+ * ENOMEM.  It then writes 0 to PATH.count, to say it is armed.
+ * SIGUSR1 writes how many allocations were made since arming to
+ * PATH.count.  A test can so measure the allocations one request
+ * makes, then fail each of them in turn.
  */
 #include <config.h>
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/timerfd.h>
+#include <unistd.h>
 
 /* Count a call to NAME in *CALLS, and say whether FAIL_CALLS picks
  * this one to fail.  Thread-safe.
@@ -78,4 +93,208 @@ timerfd_create (int clockid, int flags)
   }
   *(void **) &fn = real ("timerfd_create");
   return fn (clockid, flags);
+}
+
+/* Armed allocation failures: allocation number N (from 0, counted
+ * since arming) fails when FROM <= N < TO.  Unarmed, nothing is
+ * counted.
+ */
+static atomic_bool alloc_armed;
+static atomic_ulong alloc_count, alloc_from, alloc_to;
+static char alloc_file[PATH_MAX];
+
+static bool
+alloc_fails (void)
+{
+  unsigned long n;
+
+  if (!atomic_load_explicit (&alloc_armed, memory_order_relaxed))
+    return false;
+  n = atomic_fetch_add (&alloc_count, 1);
+  if (n < atomic_load (&alloc_from) || n >= atomic_load (&alloc_to))
+    return false;
+  errno = ENOMEM;
+  return true;
+}
+
+/* The next unsigned decimal in *P, which it passes. */
+static unsigned long
+scan_ulong (const char **p)
+{
+  unsigned long n = 0;
+
+  while (**p == ' ' || **p == '\n')
+    (*p)++;
+  while (**p >= '0' && **p <= '9')
+    n = n * 10 + (unsigned long) (*(*p)++ - '0');
+  return n;
+}
+
+/* Write the allocations counted since arming to alloc_file.count.
+ * Only async-signal-safe calls.
+ */
+static void
+write_count (void)
+{
+  char path[PATH_MAX + 8], digits[24];
+  size_t len = strlen (alloc_file), i = sizeof digits;
+  unsigned long n = atomic_load (&alloc_count);
+  int fd;
+
+  memcpy (path, alloc_file, len);
+  memcpy (path + len, ".count", sizeof ".count");
+  do {
+    digits[--i] = (char) ('0' + n % 10);
+    n /= 10;
+  } while (n > 0);
+  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd >= 0) {
+    if (write (fd, digits + i, sizeof digits - i) == -1) {
+      /* nothing to do: the test waits for the file, and fails */
+    }
+    close (fd);
+  }
+}
+
+/* SIGUSR1: report the count. */
+static void
+on_report (int sig)
+{
+  int saved = errno;
+
+  write_count ();
+  errno = saved;
+}
+
+/* SIGUSR2: read "SKIP COUNT" from alloc_file and arm.  Only
+ * async-signal-safe calls.
+ */
+static void
+on_arm (int sig)
+{
+  int saved = errno;
+  char buf[64];
+  const char *p = buf;
+  ssize_t len;
+  int fd = open (alloc_file, O_RDONLY);
+
+  if (fd >= 0) {
+    len = read (fd, buf, sizeof buf - 1);
+    close (fd);
+    buf[len > 0 ? len : 0] = '\0';
+    atomic_store (&alloc_armed, false);
+    atomic_store (&alloc_from, scan_ulong (&p));
+    atomic_store (&alloc_to, atomic_load (&alloc_from) + scan_ulong (&p));
+    atomic_store (&alloc_count, 0);
+    atomic_store (&alloc_armed, true);
+    write_count ();             /* tells the test it is armed */
+  }
+  errno = saved;
+}
+
+/* Install the handlers when the test asks for them. */
+static void __attribute__ ((constructor))
+alloc_init (void)
+{
+  const char *file = getenv ("FAIL_ALLOC_FILE");
+  struct sigaction sa = { .sa_flags = SA_RESTART };
+
+  if (file == NULL || strlen (file) >= sizeof alloc_file)
+    return;
+  strcpy (alloc_file, file);
+  sigemptyset (&sa.sa_mask);
+  sa.sa_handler = on_arm;
+  sigaction (SIGUSR2, &sa, NULL);
+  sa.sa_handler = on_report;
+  sigaction (SIGUSR1, &sa, NULL);
+}
+
+/* dlsym may allocate before the real allocator is known: such early
+ * blocks come from this arena and are never freed.
+ */
+static _Alignas (max_align_t) char early[4096];
+static size_t early_used;
+
+static void *
+early_alloc (size_t size)
+{
+  size_t need = (size + 15) & ~(size_t) 15;
+
+  if (need > sizeof early - early_used)
+    abort ();
+  early_used += need;
+  return early + early_used - need;
+}
+
+static bool
+is_early (const void *p)
+{
+  return (const char *) p >= early && (const char *) p < early + sizeof early;
+}
+
+static void *(*real_malloc) (size_t);
+static void *(*real_calloc) (size_t, size_t);
+static void *(*real_realloc) (void *, size_t);
+static void (*real_free) (void *);
+/* Not thread-local: the first allocations happen inside the dynamic
+ * linker, before thread-local storage is safe to touch, and while the
+ * process has one thread.
+ */
+static atomic_bool resolving;
+
+/* Find the real allocator once.  Returns false while resolving (the
+ * caller then uses the early arena).
+ */
+static bool
+alloc_resolve (void)
+{
+  if (real_free != NULL)
+    return true;
+  if (resolving)
+    return false;
+  resolving = true;
+  *(void **) &real_malloc = real ("malloc");
+  *(void **) &real_calloc = real ("calloc");
+  *(void **) &real_realloc = real ("realloc");
+  *(void **) &real_free = real ("free");
+  resolving = false;
+  return true;
+}
+
+void *
+malloc (size_t size)
+{
+  if (!alloc_resolve ())
+    return early_alloc (size);
+  return alloc_fails () ? NULL : real_malloc (size);
+}
+
+void *
+calloc (size_t n, size_t size)
+{
+  if (!alloc_resolve ()) {
+    void *p = early_alloc (n * size);
+
+    return memset (p, 0, n * size);
+  }
+  return alloc_fails () ? NULL : real_calloc (n, size);
+}
+
+void *
+realloc (void *p, size_t size)
+{
+  if (is_early (p))
+    abort ();                   /* not expected from dlsym */
+  if (!alloc_resolve ())
+    return early_alloc (size);
+  return alloc_fails () ? NULL : real_realloc (p, size);
+}
+
+void
+free (void *p)
+{
+  if (p == NULL || is_early (p))
+    return;
+  if (alloc_resolve ())
+    real_free (p);
 }

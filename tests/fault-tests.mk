@@ -16,6 +16,7 @@ FAULT_TESTS = \
 	test-fault-fallback-read.sh \
 	test-fault-late-server.sh \
 	test-fault-calls.sh \
+	test-fault-alloc.sh \
 	test-fault-dns.sh \
 	test-client-gone.sh \
 	test-limit-backpressure.sh \
