@@ -647,6 +647,7 @@ extern void listener_enable (void);
 extern void listener_close (void);
 
 /* notify.c */
+extern void notify_starting (void);
 extern void notify_ready (void);
 extern void notify_reloading (void);
 extern void notify_reloaded (void);

@@ -441,6 +441,8 @@ main (int argc, char **argv)
   exports_start ();
   notify_watchdog_start ();
   daemon_check_ready ();
+  if (!daemon_ready)
+    notify_starting ();
 
   loop_run (&main_loop);
 

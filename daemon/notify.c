@@ -6,6 +6,7 @@
  */
 #include <config.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
@@ -48,6 +49,38 @@ daemon_notify_status (void)
   sd_notifyf (0, "STATUS=%s", status);
 }
 
+/* Room for what follows the wait itself: closing connections and
+ * clients, freeing, exiting.
+ */
+#define EXTEND_SLACK_MS 5000
+
+/* Tell systemd that the current state (starting, stopping) may last
+ * MS (plus slack) from now: the daemon knows its own bound, which can
+ * exceed the unit's TimeoutStartSec= or TimeoutStopSec=.  systemd only
+ * ever lengthens its timeout for this, never shortens it.
+ */
+static void
+notify_extend (unsigned ms)
+{
+  sd_notifyf (0, "EXTEND_TIMEOUT_USEC=%" PRIu64,
+              ((uint64_t) ms + EXTEND_SLACK_MS) * 1000);
+}
+
+/* Start-up waits for every export's first connection attempt, which
+ * connect-timeout bounds (name lookup included).  Called once, if
+ * start-up is still waiting after starting the exports.
+ */
+void
+notify_starting (void)
+{
+  unsigned longest = 0;
+
+  for (size_t i = 0; i < exports.len; i++)
+    if (exports.ptr[i]->cfg.connect_timeout_ms > longest)
+      longest = exports.ptr[i]->cfg.connect_timeout_ms;
+  notify_extend (longest);
+}
+
 void
 notify_ready (void)
 {
@@ -75,10 +108,12 @@ notify_reloaded (void)
     notify_ready ();
 }
 
+/* The drain is bounded by drain-timeout. */
 void
 notify_stopping (void)
 {
   sd_notify (0, "STOPPING=1");
+  notify_extend (cfg.drain_timeout_ms);
   daemon_notify_status ();
 }
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # sd_notify: READY=1 once serving, STATUS= lines, WATCHDOG=1 at half
 # WATCHDOG_USEC from the main loop, RELOADING=1 then READY=1 around a
-# SIGHUP reload, STOPPING=1 on SIGTERM.  Read from a NOTIFY_SOCKET
+# SIGHUP reload, STOPPING=1 on SIGTERM.  EXTEND_TIMEOUT_USEC= while
+# start-up waits for the exports (connect-timeout) and while stopping
+# drains (drain-timeout), plus 5 s, so that a unit's TimeoutStartSec=
+# and TimeoutStopSec= need not know them.  Read from a NOTIFY_SOCKET
 # datagram socket, as systemd would.
 source "$abs_srcdir/functions.sh"
 set -e
@@ -15,7 +18,13 @@ listener=$!
 cleanup_fn "kill $listener"
 wait_for_file "$tmpdir/notify"
 NOTIFY_SOCKET="$tmpdir/notify" WATCHDOG_USEC=400000 \
-    start_nbdcached_export disk "$disk_uri"
+    start_nbdcached_conf <<EOF
+[daemon]
+drain-timeout = 7
+
+[export disk]
+uri = $disk_uri
+EOF
 
 wait_msg ()
 {
@@ -44,6 +53,9 @@ wait_msg READY=1 2
 kill "$nbdcached_pid"
 wait_msg STOPPING=1
 wait "$nbdcached_pid"
+# drain-timeout 7 s, plus 5.
+grep -A1 '^STOPPING=1' "$tmpdir/msgs" | grep -qx 'EXTEND_TIMEOUT_USEC=12000000' ||
+    fail "no EXTEND_TIMEOUT_USEC for the drain: $(cat "$tmpdir/msgs")"
 
 # A SIGHUP during start-up (the server takes 2 s to open the export)
 # must not make the daemon say READY=1 before it serves.
@@ -52,9 +64,11 @@ if measuring; then open_delay=2; else open_delay=20; fi   # valgrind: slow start
 start_nbdkit slow --filter=delay memory 1G delay-open=$open_delay
 : > "$tmpdir/msgs"
 rm -f "$tmpdir/nbdcached.pid"
+printf '[export disk]\nuri = %s\nconnect-timeout = %s\n' "$slow_uri" \
+    $((open_delay + 9)) > "$tmpdir/slow.conf"
 NOTIFY_SOCKET="$tmpdir/notify" \
     $VG "$NBDCACHED" -s "$tmpdir/slow-daemon.sock" -P "$tmpdir/nbdcached.pid" \
-    -e disk="$slow_uri" 2>>"$tmpdir/nbdcached.log" &
+    -c "$tmpdir/slow.conf" 2>>"$tmpdir/nbdcached.log" &
 slow_daemon=$!
 cleanup_fn "kill $slow_daemon 2>/dev/null"
 # It listens once its signal handlers are in place.
@@ -68,5 +82,10 @@ sleep 0.5
 wait_until $((open_delay + 15)) grep -q '^READY=1' "$tmpdir/msgs" ||
     fail "no READY=1 once the export opened: $(cat "$tmpdir/msgs")"
 [ -s "$tmpdir/nbdcached.pid" ] || fail "READY=1 before the pid file"
+# Start-up said how long it might wait: connect-timeout, plus 5 s,
+# before READY=1.
+[ "$(grep -E '^(EXTEND_TIMEOUT_USEC|READY)=' "$tmpdir/msgs" | head -2 | tr '\n' ' ')" = \
+  "EXTEND_TIMEOUT_USEC=$(( (open_delay + 14) * 1000000 )) READY=1 " ] ||
+    fail "no EXTEND_TIMEOUT_USEC for the start: $(cat "$tmpdir/msgs")"
 kill $slow_daemon
 wait $slow_daemon
