@@ -618,13 +618,18 @@ copy_ids (id_list *dst, const id_list *src)
 
 /* A deep copy, so that an export keeps its settings when a reload
  * frees the configuration it came from.  Returns 0 or -1 (ENOMEM;
- * DST must still be freed).
+ * DST must still be freed).  Every pointer of DST is its own or NULL
+ * before the first copy that can fail: freeing DST after a failure
+ * must never free SRC's strings, which a running export still uses.
  */
 int
 export_config_copy (struct export_config *dst,
                     const struct export_config *src)
 {
   *dst = *src;
+  dst->name = dst->uri = NULL;
+  dst->tls_certificates = dst->tls_psk_file = dst->tls_username = NULL;
+  dst->allow_uids = dst->allow_gids = (id_list) { 0 };
   if (copy_string (&dst->name, src->name) == -1 ||
       copy_string (&dst->uri, src->uri) == -1 ||
       copy_string (&dst->tls_certificates, src->tls_certificates) == -1 ||
