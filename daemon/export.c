@@ -511,23 +511,31 @@ export_first_up (struct export *exp, const struct export_info *info)
             exp->nr_conns, exp->nr_conns == 1 ? "" : "s");
 }
 
-/* MSG_CONN_EVENT: a worker reports a connection up or down.  Frees EV. */
+/* MSG_CONN_EVENT: CONN's worker reports it up or down.  The report is
+ * the latest: if the connection went down and came back up before main
+ * read the "down", the "up" says so by a new count of ups, and it is
+ * taken as a loss and a reconnect.
+ */
 void
-export_conn_event (struct conn_event *ev)
+export_conn_event (struct nbdconn *conn)
 {
-  struct nbdconn *conn = ev->conn;
   struct export *exp = conn->exp;
   enum export_state old = exp->state;
+  struct conn_report r;
   bool lost = false;            /* this event takes a connection down */
 
-  if (conn->stopping) {
-    /* Posted before the worker saw MSG_CONN_STOP: stale. */
-    free (ev);
-    return;
-  }
+  nbdconn_take_report (conn, &r);
+  if (conn->stopping)
+    return;                     /* posted before the worker saw the stop */
   conn->reset_posted = false;
-  if (ev->up && !conn->up) {
+  if (conn->up && (!r.up || r.ups != conn->ups_seen)) {
+    conn->up = false;
+    exp->nr_up--;
+    lost = true;
+  }
+  if (r.up && !conn->up) {
     conn->up = true;
+    conn->ups_seen = r.ups;
     exp->nr_up++;
     if (conn->ever_up) {
       exp->st_reconnects++;
@@ -536,17 +544,12 @@ export_conn_event (struct conn_event *ev)
     }
     conn->ever_up = true;
     if (!exp->have_info)
-      export_first_up (exp, &ev->info);
+      export_first_up (exp, &r.info);
     else
-      export_check_info (exp, conn, &ev->info);
+      export_check_info (exp, conn, &r.info);
   }
-  else if (!ev->up && conn->up) {
-    conn->up = false;
-    exp->nr_up--;
-    lost = true;
-  }
-  if (!ev->up)
-    snprintf (exp->down_reason, sizeof exp->down_reason, "%s", ev->error);
+  if (!r.up)
+    snprintf (exp->down_reason, sizeof exp->down_reason, "%s", r.error);
   /* Losing the last connection up makes the export reconnecting, and
    * a failed attempt after that makes it down; one connection up makes
    * it up.
@@ -555,16 +558,15 @@ export_conn_event (struct conn_event *ev)
     exp->state = EXPORT_UP;
   else if (lost && old == EXPORT_UP)
     exp->state = EXPORT_RECONNECTING;
-  else if (!ev->up)
+  else if (!r.up)
     exp->state = EXPORT_DOWN;
   if (old != exp->state && exp->state == EXPORT_RECONNECTING)
-    log_warnx ("export %s: reconnecting: %s", exp->name, ev->error);
+    log_warnx ("export %s: reconnecting: %s", exp->name, r.error);
   else if (old != exp->state && exp->state == EXPORT_DOWN)
-    log_warnx ("export %s: down: %s", exp->name, ev->error);
+    log_warnx ("export %s: down: %s", exp->name, r.error);
   else if (exp->state == EXPORT_UP &&
            (old == EXPORT_DOWN || old == EXPORT_RECONNECTING))
     log_info ("export %s: up again", exp->name);
-  free (ev);
   if (old == EXPORT_CONNECTING)
     daemon_check_ready ();
   exp->pump_wanted = true;

@@ -30,6 +30,7 @@
 #include <sys/types.h>
 
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <libnbd.h>
 
 #include "codec.h"
@@ -230,10 +231,16 @@ enum conn_state {
   CONN_CONNECTING, CONN_UP, CONN_DOWN,
 };
 
-struct conn_event {
-  struct msg msg;
-  struct nbdconn *conn;
+/* What a connection's worker last reported to main (MSG_CONN_EVENT).
+ * Each connection has one, so that reporting never allocates, and it
+ * is only ever read whole, with nbdconn_take_report: a report main has
+ * not taken yet is overwritten by the next, and main sees the latest.
+ * UPS counts the times the connection came up, so that main can tell
+ * that an "up" it reads hides a loss it never saw.
+ */
+struct conn_report {
   bool up;
+  unsigned ups;
   struct export_info info;      /* when up */
   char error[256];              /* when down */
 };
@@ -246,6 +253,9 @@ struct nbdconn {
   struct msg reset_msg;
   struct msg stop_msg;
   struct msg stopped_msg;
+  struct msg report_msg;        /* MSG_CONN_EVENT, for the report: */
+  struct conn_report report;    /* under reports_lock (nbdconn.c) */
+  bool report_posted;           /* report_msg is on its way to main */
 
   /* Worker-owned. */
   TAILQ_ENTRY (nbdconn) worker_entry; /* in worker->conns once started */
@@ -259,8 +269,14 @@ struct nbdconn {
   struct event *wev;            /* socket writable */
   struct event *timer;          /* connect timeout */
   struct event *retry_timer;    /* reconnect after a delay */
+  /* Where those four live (NULL above: not assigned).  Embedded, so
+   * that losing and reopening a connection allocates nothing in the
+   * daemon, and cannot fail for want of memory.
+   */
+  struct event ev_storage, wev_storage, timer_storage, retry_storage;
   int ev_fd;                    /* the fd both events watch */
   bool rd_armed, wr_armed;
+  unsigned ups;                 /* times it came up */
   enum conn_state state;
   bool stopped;                 /* shutting down: never reconnect */
   bool shutdown_wanted;         /* the server sent ESHUTDOWN */
@@ -275,6 +291,7 @@ struct nbdconn {
   bool started;                 /* MSG_CONN_START was posted */
   bool stopping;                /* MSG_CONN_STOP was posted */
   bool up;
+  unsigned ups_seen;            /* report.ups when it was last seen up */
   bool ever_up;
   bool reset_posted;            /* a MSG_CONN_RESET is on its way */
   char reset_why[128];          /* and why: written before the post,
@@ -293,6 +310,8 @@ extern void nbdconn_job_done (struct nbdconn *conn, struct nbd_handle *nbd,
 extern void nbdconn_submit (struct nbdconn *conn, struct chunk *c);
 extern void nbdconn_reset (struct nbdconn *conn);
 extern void nbdconn_stop (struct nbdconn *conn);
+extern void nbdconn_take_report (struct nbdconn *conn,
+                                 struct conn_report *r);
 
 /* ------------------------------------------------------------------ */
 /* connect-job.c: a short-lived thread creates a connection's handle
@@ -434,7 +453,7 @@ extern int export_range (const struct export *exp, uint64_t offset,
                          struct nbdc_error *err);
 extern unsigned exports_set_paused (const char *name, bool pause);
 extern struct export *export_lookup (const char *name);
-extern void export_conn_event (struct conn_event *ev);
+extern void export_conn_event (struct nbdconn *conn);
 extern bool export_allowed (const struct export *exp,
                             const struct client *client);
 extern void exports_janitor (uint64_t now);

@@ -218,7 +218,7 @@ main_dispatch (struct loop *loop, struct msg *m)
     request_chunk_done (container_of (m, struct chunk, msg));
     break;
   case MSG_CONN_EVENT:
-    export_conn_event (container_of (m, struct conn_event, msg));
+    export_conn_event (container_of (m, struct nbdconn, report_msg));
     break;
   case MSG_CONN_STOPPED:
     export_stopped (container_of (m, struct nbdconn, stopped_msg));

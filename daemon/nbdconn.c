@@ -32,29 +32,53 @@ static void conn_down (struct nbdconn *conn, const char *why);
   fn ("export %s: connection %u: " fmt, (conn)->exp->name,             \
       (conn)->index, ##__VA_ARGS__)
 
-/* Tell main about a state change. */
+/* Guards every connection's report and report_posted.  State changes
+ * are rare, so one lock serves all.
+ */
+static pthread_mutex_t reports_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Tell main about a state change: write CONN's report, and post it
+ * unless it is already on its way (main then reads this newer one).
+ * Nothing is allocated, so a state change always reaches main.
+ */
 static void
 post_conn_event (struct nbdconn *conn, bool up, const char *why)
 {
-  struct conn_event *ev = calloc (1, sizeof *ev);
+  struct conn_report r = { .up = up, .ups = conn->ups };
+  bool post;
 
-  if (ev == NULL)
-    fatal ("calloc");
-  ev->msg.type = MSG_CONN_EVENT;
-  ev->conn = conn;
-  ev->up = up;
   if (up) {
-    ev->info.size = (uint64_t) nbd_get_size (conn->nbd);
-    ev->info.can_cache = nbd_can_cache (conn->nbd) == 1;
-    ev->info.can_multi_conn = nbd_can_multi_conn (conn->nbd) == 1;
-    set_block_sizes (&ev->info,
+    r.info.size = (uint64_t) nbd_get_size (conn->nbd);
+    r.info.can_cache = nbd_can_cache (conn->nbd) == 1;
+    r.info.can_multi_conn = nbd_can_multi_conn (conn->nbd) == 1;
+    set_block_sizes (&r.info,
                      nbd_get_block_size (conn->nbd, LIBNBD_SIZE_MINIMUM),
                      nbd_get_block_size (conn->nbd, LIBNBD_SIZE_PREFERRED),
                      nbd_get_block_size (conn->nbd, LIBNBD_SIZE_MAXIMUM));
   }
   else
-    snprintf (ev->error, sizeof ev->error, "%s", why);
-  loop_post (&main_loop, &ev->msg);
+    snprintf (r.error, sizeof r.error, "%s", why);
+  pthread_mutex_lock (&reports_lock);
+  conn->report = r;
+  post = !conn->report_posted;
+  conn->report_posted = true;
+  pthread_mutex_unlock (&reports_lock);
+  if (post) {
+    conn->report_msg.type = MSG_CONN_EVENT;
+    loop_post (&main_loop, &conn->report_msg);
+  }
+}
+
+/* Main, on MSG_CONN_EVENT: copy CONN's latest report into *R.  From
+ * here on the worker posts a new one for its next state change.
+ */
+void
+nbdconn_take_report (struct nbdconn *conn, struct conn_report *r)
+{
+  pthread_mutex_lock (&reports_lock);
+  *r = conn->report;
+  conn->report_posted = false;
+  pthread_mutex_unlock (&reports_lock);
 }
 
 /* libnbd's completion callback: remember the server's answer.  It
@@ -195,6 +219,7 @@ conn_ready (struct nbdconn *conn)
   }
   conn_log (log_debug, conn, "connected%s",
             conn->use_read ? " (emulating cache with reads)" : "");
+  conn->ups++;
   post_conn_event (conn, true, NULL);
 }
 
@@ -337,9 +362,9 @@ static void
 conn_events_free (struct nbdconn *conn)
 {
   if (conn->ev)
-    event_free (conn->ev);
+    event_del (conn->ev);
   if (conn->wev)
-    event_free (conn->wev);
+    event_del (conn->wev);
   conn->ev = conn->wev = NULL;
   conn->ev_fd = -1;
   conn->rd_armed = conn->wr_armed = false;
@@ -369,28 +394,33 @@ conn_rearm (struct nbdconn *conn)
     conn_events_free (conn);
     if (fd < 0)
       return;
-    conn->ev = event_new (conn->worker->lp->base, fd, EV_READ | EV_PERSIST,
-                          on_socket, conn);
-    conn->wev = event_new (conn->worker->lp->base, fd, EV_WRITE | EV_PERSIST,
-                           on_socket, conn);
-    if (conn->ev == NULL || conn->wev == NULL)
-      fatal ("event_new");
+    if (event_assign (&conn->ev_storage, conn->worker->lp->base, fd,
+                      EV_READ | EV_PERSIST, on_socket, conn) == -1 ||
+        event_assign (&conn->wev_storage, conn->worker->lp->base, fd,
+                      EV_WRITE | EV_PERSIST, on_socket, conn) == -1)
+      fatalx ("event_assign failed");
+    conn->ev = &conn->ev_storage;
+    conn->wev = &conn->wev_storage;
     conn->ev_fd = fd;
   }
   arm (conn->ev, dir & LIBNBD_AIO_DIRECTION_READ, &conn->rd_armed);
   arm (conn->wev, dir & LIBNBD_AIO_DIRECTION_WRITE, &conn->wr_armed);
 }
 
+/* (Re)start the timer *EV of CONN, kept in STORAGE, to call FN in MS. */
 static void
-add_timer (struct event **ev, struct nbdconn *conn,
+add_timer (struct event **ev, struct event *storage, struct nbdconn *conn,
            event_callback_fn fn, unsigned ms)
 {
   struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
-  if (*ev == NULL)
-    *ev = evtimer_new (conn->worker->lp->base, fn, conn);
-  if (*ev == NULL || evtimer_add (*ev, &tv) == -1)
-    fatal ("evtimer_new");
+  if (*ev == NULL) {
+    if (evtimer_assign (storage, conn->worker->lp->base, fn, conn) == -1)
+      fatalx ("evtimer_assign failed");
+    *ev = storage;
+  }
+  if (evtimer_add (*ev, &tv) == -1)
+    fatal ("evtimer_add");
 }
 
 /* Close the handle (its in-flight chunks come back through
@@ -419,7 +449,8 @@ retry_later (struct nbdconn *conn)
   unsigned delay = conn->backoff_ms;
   const struct export_config *ec = &conn->exp->cfg;
 
-  add_timer (&conn->retry_timer, conn, on_retry_timer, delay);
+  add_timer (&conn->retry_timer, &conn->retry_storage, conn, on_retry_timer,
+             delay);
   conn->backoff_ms = delay * 2 > ec->reconnect_max_ms ?
     ec->reconnect_max_ms : delay * 2;
 }
@@ -486,7 +517,7 @@ nbdconn_start (struct nbdconn *conn)
   }
   conn->ev_fd = -1;
   conn->state = CONN_RESOLVING;
-  add_timer (&conn->timer, conn, on_connect_timeout,
+  add_timer (&conn->timer, &conn->timer_storage, conn, on_connect_timeout,
              conn->exp->cfg.connect_timeout_ms);
   conn->job = connect_job_start (conn);
   if (conn->job == NULL) {
@@ -517,7 +548,7 @@ nbdconn_job_done (struct nbdconn *conn, struct nbd_handle *nbd,
   }
   if (conn->state == CONN_DOWN) {
     conn_log (log_debug, conn, "the host name resolved late; connecting");
-    add_timer (&conn->timer, conn, on_connect_timeout,
+    add_timer (&conn->timer, &conn->timer_storage, conn, on_connect_timeout,
                conn->exp->cfg.connect_timeout_ms);
   }
   conn->nbd = nbd;
@@ -568,10 +599,10 @@ nbdconn_stop (struct nbdconn *conn)
   }
   conn->stopped = true;
   if (conn->timer)
-    event_free (conn->timer);
+    event_del (conn->timer);
   conn->timer = NULL;
   if (conn->retry_timer)
-    event_free (conn->retry_timer);
+    event_del (conn->retry_timer);
   conn->retry_timer = NULL;
   conn_close (conn);
   if (conn->job) {
