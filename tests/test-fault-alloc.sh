@@ -166,12 +166,12 @@ grep -q 'warning: accept: .*Cannot allocate memory' "$tmpdir/nbdcached.log" ||
 # attempt, which is retried.  Only the first allocations are failed:
 # deeper in the attempt they are glibc's, setting up the attempt's
 # thread, and libnbd's, which do not all survive it.
-# Under AddressSanitizer, failing an allocation made while a thread
-# starts trips the runtime's own check (pthread_getattr_np), before
-# the thread runs any of nbdcached's code: that part is for plain
-# builds only.
-if grep -q libasan "/proc/$nbdcached_pid/maps"; then
-    echo "reconnect: skipped under AddressSanitizer"
+# Under a sanitizer (ASan, TSan), failing an allocation made while a
+# thread starts trips the runtime's own check (pthread_getattr_np),
+# before the thread runs any of nbdcached's code: that part is for
+# plain builds only.
+if grep -qE 'lib(asan|tsan)' "/proc/$nbdcached_pid/maps"; then
+    echo "reconnect: skipped under a sanitizer"
     exit 0
 fi
 reconnects ()
