@@ -14,10 +14,11 @@
 #define OPEN(key, bracket) nbdc_members_open (m, (key), (bracket))
 #define CLOSE(bracket) nbdc_members_close (m, (bracket))
 
+/* The reply to CLIENT's "hello", once its version is settled. */
 void
-info_hello (struct nbdc_members *m, uint64_t version)
+info_hello (struct nbdc_members *m, const struct client *client)
 {
-  U64 ("version", version);
+  U64 ("version", client->version);
   STR ("server", PACKAGE_NAME " " PACKAGE_VERSION);
   U64 ("max_message", NBDC_MAX_MESSAGE);
 }

@@ -651,7 +651,8 @@ extern void ops_handle_line (struct client *client, const char *line,
 extern bool client_is_admin (const struct client *client);
 
 /* info.c: the "exports", "stats" and "clients" replies. */
-extern void info_hello (struct nbdc_members *m, uint64_t version);
+extern void info_hello (struct nbdc_members *m,
+                        const struct client *client);
 extern void info_exports (struct nbdc_members *m,
                           const struct client *client);
 extern void info_stats (struct nbdc_members *m, const struct client *client);

@@ -27,34 +27,24 @@ reply_error (struct client *client, uint64_t id, int errnum,
     client_close_oom (client, "encoding an error");
 }
 
-/* Send an ok reply with the members M wrote, or ENOMEM if writing
- * them failed.  Frees M's buffer.
- */
-static void
-reply_members (struct client *client, uint64_t id, struct nbdc_members *m)
-{
-  strbuf *sb = client_scratch ();
-
-  if (!m->failed && nbdc_encode_reply_members (sb, id, m->sb) == 0)
-    client_send_reply (client, sb);
-  else
-    reply_error (client, id, ENOMEM, "out of memory");
-  strbuf_reset (m->sb);
-}
-
 /* Reply to CLIENT's request ID with the members WRITE (one of the
- * info_* functions) writes for CLIENT.
+ * info_* functions) writes for CLIENT, or with ENOMEM if writing them
+ * failed.
  */
 static void
 reply_info (struct client *client, uint64_t id,
             void (*write) (struct nbdc_members *, const struct client *))
 {
-  strbuf body = { 0 };
+  strbuf body = { 0 }, *sb = client_scratch ();
   struct nbdc_members m;
 
   nbdc_members_start (&m, &body);
   write (&m, client);
-  reply_members (client, id, &m);
+  if (!m.failed && nbdc_encode_reply_members (sb, id, &body) == 0)
+    client_send_reply (client, sb);
+  else
+    reply_error (client, id, ENOMEM, "out of memory");
+  strbuf_reset (&body);
 }
 
 /* Send an ok reply with no members: for an op that has been done, so
@@ -76,8 +66,6 @@ static void
 op_hello (struct client *client, const struct nbdc_request *req)
 {
   uint64_t version = req->u.hello.version;
-  strbuf body = { 0 };
-  struct nbdc_members m;
 
   if (client->hello_done) {
     reply_error (client, req->id, EPROTO, "hello was already done");
@@ -106,9 +94,7 @@ op_hello (struct client *client, const struct nbdc_request *req)
              (unsigned long long) client->serial, client->name,
              (unsigned long long) version);
 
-  nbdc_members_start (&m, &body);
-  info_hello (&m, version);
-  reply_members (client, req->id, &m);
+  reply_info (client, req->id, info_hello);
 }
 
 /* The served export called NAME, or NULL with ENOENT in ERR. */
