@@ -65,6 +65,7 @@ export_new (const struct export_config *ec)
     conn->reset_msg.type = MSG_CONN_RESET;
     conn->stop_msg.type = MSG_CONN_STOP;
     conn->stopped_msg.type = MSG_CONN_STOPPED;
+    conn->report_msg.type = MSG_CONN_EVENT;
     TAILQ_INIT (&conn->handed);
   }
   return exp;

@@ -63,10 +63,8 @@ post_conn_event (struct nbdconn *conn, bool up, const char *why)
   post = !conn->report_posted;
   conn->report_posted = true;
   pthread_mutex_unlock (&reports_lock);
-  if (post) {
-    conn->report_msg.type = MSG_CONN_EVENT;
+  if (post)
     loop_post (&main_loop, &conn->report_msg);
-  }
 }
 
 /* Main, on MSG_CONN_EVENT: copy CONN's latest report into *R.  From
