@@ -331,6 +331,46 @@ stop_nbdcached ()
     }
 }
 
+# start_nbdcached_failing_allocs ARGS...: start_nbdcached with
+# fail-calls.so preloaded and its allocation failures armed through
+# $tmpdir/arm (alloc_arm, alloc_count).  Skips under valgrind, whose
+# allocator replaces the malloc the shim wraps.
+start_nbdcached_failing_allocs ()
+{
+    [ -z "${VG:-}" ] || skip "valgrind replaces the allocator the shim wraps"
+    local shim="$abs_builddir/.libs/fail-calls.so"
+    [ -f "$shim" ] || fail "$shim was not built"
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+    LD_PRELOAD="$shim" FAIL_ALLOC_FILE="$tmpdir/arm" start_nbdcached "$@"
+}
+
+# alloc_arm SKIP COUNT: after SKIP more allocations of the daemon, the
+# next COUNT fail (see fail-calls.c).
+alloc_arm ()
+{
+    echo "$1 $2" > "$tmpdir/arm"
+    rm -f "$tmpdir/arm.count"
+    kill -USR2 "$nbdcached_pid"
+    wait_for_file "$tmpdir/arm.count"
+}
+
+# alloc_count: how many allocations the daemon made since alloc_arm.
+alloc_count ()
+{
+    rm -f "$tmpdir/arm.count"
+    kill -USR1 "$nbdcached_pid"
+    wait_for_file "$tmpdir/arm.count"
+    cat "$tmpdir/arm.count"
+}
+
+# oom_warnings: how many warnings in the daemon's log name a want of
+# memory.
+oom_warnings ()
+{
+    grep -cE 'warning: .*(Cannot allocate memory|out of memory)' \
+        "$tmpdir/nbdcached.log" || :
+}
+
 # ctl ARGS...: run nbdcachectl against the test daemon.
 ctl ()
 {

@@ -14,13 +14,7 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-
-# Valgrind puts its own allocator in place of malloc, where the shim
-# can neither see nor fail an allocation.
 [ -z "${VG:-}" ] || skip "valgrind replaces the allocator the shim wraps"
-shim="$abs_builddir/.libs/fail-calls.so"
-[ -f "$shim" ] || fail "$shim was not built"
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 
 # One connection with room for two commands, so that a pipeline queues,
 # coalesces and takes turns; no dedup, so every request is sent.
@@ -28,33 +22,7 @@ start_logged_disk
 start_nbdcached_export disk "$disk_uri" connections=1 max-in-flight=2 \
     warm-ttl=0
 stop_nbdcached
-LD_PRELOAD="$shim" FAIL_ALLOC_FILE="$tmpdir/arm" \
-    start_nbdcached -c "$tmpdir/export.conf"
-
-# arm SKIP COUNT: after SKIP more allocations the next COUNT fail.
-arm ()
-{
-    echo "$1 $2" > "$tmpdir/arm"
-    rm -f "$tmpdir/arm.count"
-    kill -USR2 "$nbdcached_pid"
-    wait_for_file "$tmpdir/arm.count"
-}
-
-# allocations: how many the daemon made since it was armed.
-allocations ()
-{
-    rm -f "$tmpdir/arm.count"
-    kill -USR1 "$nbdcached_pid"
-    wait_for_file "$tmpdir/arm.count"
-    cat "$tmpdir/arm.count"
-}
-
-# Warnings in the daemon's log that name a want of memory.
-oom_warnings ()
-{
-    grep -cE 'warning: .*(Cannot allocate memory|out of memory)' \
-        "$tmpdir/nbdcached.log" || :
-}
+start_nbdcached_failing_allocs -c "$tmpdir/export.conf"
 
 # outcome_ctl OP STATUS: classify what "nbdcachectl OP --json" did
 # (output in $tmpdir/out): "ok" (the reply is whole: CHECK_OP holds),
@@ -123,17 +91,17 @@ for case in pipeline exports stats clients; do
     # Measure how many allocations serving the case takes (after one
     # run, so that buffers that grow once have grown).
     run_case $case >/dev/null
-    arm 1000000000 0
+    alloc_arm 1000000000 0
     [ "$(run_case $case)" -eq 0 ] || fail "$case failed with nothing failing"
-    n=$(allocations)
+    n=$(alloc_count)
     [ "$n" -gt 0 ] || fail "$case: the shim counted no allocation"
     echo "$case: $n allocations"
 
     for (( s=0; s < n; s++ )); do
         warnings=$(oom_warnings)
-        arm $s 1
+        alloc_arm $s 1
         status=$(run_case $case)
-        arm 0 0
+        alloc_arm 0 0
         [ "$status" -ne 124 ] || fail "$case, allocation $s: the client hung"
         kill -0 "$nbdcached_pid" 2>/dev/null ||
             fail "$case, allocation $s: the daemon died"
@@ -181,14 +149,14 @@ reconnects ()
 reconnected_since () { [ "$(reconnects)" -gt "$1" ]; }
 for (( s=0; s < 6; s++ )); do
     before=$(reconnects)
-    arm $s 1
+    alloc_arm $s 1
     kill -9 "$disk_pid"
     wait "$disk_pid" 2>/dev/null || :
     rm -f "$tmpdir/disk.sock" "$tmpdir/disk.pid"
     start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
     wait_until 20 reconnected_since "$before" ||
         fail "reconnect, allocation $s: the connection did not come back"
-    arm 0 0
+    alloc_arm 0 0
     kill -0 "$nbdcached_pid" 2>/dev/null ||
         fail "reconnect, allocation $s: the daemon died"
     "$NBDCACHECTL" -s "$sock" cache disk 512M 64K ||
