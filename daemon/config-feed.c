@@ -80,9 +80,13 @@ config_feed_next (struct config_feed *f)
   ssize_t n;
   char *p, *end;
 
+  errno = 0;
   n = getline (&f->line, &f->cap, f->fp);
   if (n == -1) {
-    if (ferror (f->fp))
+    /* Not ferror: glibc's getline fails for want of memory without
+     * setting the stream's error flag, which would pass for the end.
+     */
+    if (!feof (f->fp))
       f->read_errno = errno ? errno : EIO;
     return false;
   }

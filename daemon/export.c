@@ -4,6 +4,7 @@
  */
 #include <config.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -151,7 +152,8 @@ exports_start (void)
 /* A removed export leaves "exports" at once (new requests cannot name
  * it) but keeps running until its requests are done; then its
  * connections are stopped and, once every worker has confirmed, it is
- * freed (export_stopped).
+ * freed (export_stopped).  The caller has reserved room in "draining"
+ * (exports_reload), so this cannot fail.
  */
 static void
 export_retire (struct export *exp)
@@ -160,8 +162,8 @@ export_retire (struct export *exp)
             (unsigned long long) exp->in_flight,
             exp->in_flight == 1 ? "" : "s");
   exp->draining = true;
-  if (export_list_append (&draining, exp) == -1)
-    fatal ("export_list_append");
+  assert (draining.len < draining.cap);
+  draining.ptr[draining.len++] = exp;
   exp->pump_wanted = true;
 }
 
@@ -194,6 +196,9 @@ exports_reload (const struct config *newcfg)
     if (export_list_append (&next, exp) == -1)
       goto fail;
   }
+  /* Room for every export to retire, before anything has changed. */
+  if (export_list_reserve (&draining, exports.len) == -1)
+    goto fail;
   for (size_t i = 0; i < exports.len; i++) {
     bool kept = false;
 

@@ -196,6 +196,7 @@ struct worker {
   TAILQ_HEAD (, nbdconn) conns; /* the connections it owns (started) */
   struct msg *done_head;        /* chunks to post back to main */
   struct msg **done_tail;
+  struct msg stop_msg;          /* MSG_LOOP_STOP, ready at shutdown */
 };
 
 extern struct worker *workers;  /* [0] on the main loop, then threads */
@@ -682,7 +683,7 @@ extern void reload_init (const char *file, char *const *args,
 extern int daemon_reload (char *error, size_t len);
 
 /* main.c */
-extern void config_apply_command_line (struct config *c);
+extern int config_apply_command_line (struct config *c);
 extern bool daemon_stopping;
 extern bool daemon_draining;
 extern bool daemon_ready;

@@ -145,30 +145,32 @@ parse_args (int argc, char **argv, bool *check_only)
   cmdline_socket = socket_arg;
   cmdline_pid_file = pid_arg;
   cmdline_threads = threads;
-  config_apply_command_line (&cfg);
+  if (config_apply_command_line (&cfg) == -1)
+    exit (1);
 }
 
 /* The command line wins over the file: at start, and over each file
  * read again by a reload (reload.c), so that a reload compares like
- * with like.
+ * with like.  Returns 0, or -1 (logged) for want of memory.
  */
-void
+int
 config_apply_command_line (struct config *c)
 {
   if (cmdline_socket) {
     free (c->socket_path);
     c->socket_path = strdup (cmdline_socket);
     if (c->socket_path == NULL)
-      fatal ("strdup");
+      return (log_warn ("strdup"), -1);
   }
   if (cmdline_pid_file) {
     free (c->pid_file);
     c->pid_file = strdup (cmdline_pid_file);
     if (c->pid_file == NULL)
-      fatal ("strdup");
+      return (log_warn ("strdup"), -1);
   }
   if (cmdline_threads >= 0)
     c->threads = (unsigned) cmdline_threads;
+  return 0;
 }
 
 static unsigned

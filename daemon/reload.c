@@ -77,9 +77,10 @@ daemon_reload (char *error, size_t len)
     notify_reloaded ();
     return -1;
   }
-  config_apply_command_line (&newcfg);
-  if (exports_reload (&newcfg) == -1) {
+  if (config_apply_command_line (&newcfg) == -1 ||
+      exports_reload (&newcfg) == -1) {
     snprintf (error, len, "out of memory applying the configuration");
+    log_warnx ("reload failed; the old configuration stays in force");
     config_free (&newcfg);
     notify_reloaded ();
     return -1;

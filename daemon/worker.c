@@ -102,7 +102,6 @@ worker_handle_msg (struct loop *loop, struct msg *m)
   case MSG_LOOP_STOP:
     worker_stop_conns ((struct worker *) loop);
     event_base_loopbreak (loop->base);
-    free (m);
     break;
   default:
     log_warnx ("%s: unexpected message %d", loop->name, m->type);
@@ -189,11 +188,8 @@ void
 workers_stop (void)
 {
   for (unsigned i = 1; i < nr_workers; i++) {
-    struct msg *m = calloc (1, sizeof *m);
-    if (m == NULL)
-      fatal ("calloc");
-    m->type = MSG_LOOP_STOP;
-    loop_post (&workers[i].loop, m);
+    workers[i].stop_msg.type = MSG_LOOP_STOP;
+    loop_post (&workers[i].loop, &workers[i].stop_msg);
   }
   worker_stop_conns (&workers[0]);
   worker_flush (&workers[0]);

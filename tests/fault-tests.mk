@@ -17,6 +17,7 @@ FAULT_TESTS = \
 	test-fault-late-server.sh \
 	test-fault-calls.sh \
 	test-fault-alloc.sh \
+	test-fault-alloc-reload.sh \
 	test-fault-dns.sh \
 	test-client-gone.sh \
 	test-limit-backpressure.sh \
