@@ -208,6 +208,23 @@ client_close_oom (struct client *client, const char *doing)
   client_close_soon (client, "out of memory");
 }
 
+/* Add CLIENT's socket event EV.  Returns 0; or -1 when libevent cannot
+ * watch the socket (epoll_ctl failed, or its tables could not grow;
+ * libevent has logged why), after dooming CLIENT with a warning: a
+ * client whose socket is not watched would wait for ever.
+ */
+static int
+client_watch (struct client *client, struct event *ev)
+{
+  if (event_add (ev, NULL) == 0)
+    return 0;
+  if (client_is_open (client) && client->doomed == NULL) {
+    client_log (log_warnx, client, "disconnecting: cannot watch its socket");
+    client_close_soon (client, "cannot watch its socket");
+  }
+  return -1;
+}
+
 /* Queue MSG for CLIENT.  It is written at the end of this pass of the
  * loop (clients_flush), together with whatever else the pass queued.
  */
@@ -256,7 +273,7 @@ client_write (struct client *client)
         continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
         if (!event_pending (client->write_ev, EV_WRITE, NULL))
-          event_add (client->write_ev, NULL);
+          client_watch (client, client->write_ev);
         return;
       }
       client_close (client, strerror (errno));
@@ -367,10 +384,9 @@ client_request_done (struct client *client, uint64_t bytes)
     /* After EOF the socket stays readable: only the buffered lines
      * are left to handle.
      */
-    if (!client->eof)
-      event_add (client->read_ev, NULL);
-    /* Lines may already be buffered: run the read callback soon. */
-    event_active (client->read_ev, EV_READ, 0);
+    if (client->eof || client_watch (client, client->read_ev) == 0)
+      /* Lines may already be buffered: run the read callback soon. */
+      event_active (client->read_ev, EV_READ, 0);
   }
   client_maybe_finish (client);
 }
@@ -650,7 +666,11 @@ client_accept (int fd)
   TAILQ_INIT (&client->requests);
   if (client->read_ev == NULL || client->write_ev == NULL ||
       client->hold_ev == NULL || event_add (client->read_ev, NULL) == -1) {
-    log_warn ("accept: event_new");
+    if (client->read_ev == NULL || client->write_ev == NULL ||
+        client->hold_ev == NULL)
+      log_warn ("accept: event_new");
+    else                        /* libevent has logged why */
+      log_warnx ("accept: cannot watch the client's socket");
     if (client->read_ev)
       event_free (client->read_ev);
     if (client->write_ev)

@@ -148,16 +148,18 @@ job_main (void *opaque)
 /* Start a job that connects CONN (its export's URI and settings) in a
  * new thread; CONN's owner gets MSG_CONN_JOB_DONE unless it abandons
  * the job.  Returns the job, which holds a reference for the caller,
- * or NULL with errno set.  Owner thread.
+ * or NULL with errno set and *FAILED saying which step failed.  Owner
+ * thread.
  */
 struct connect_job *
-connect_job_start (struct nbdconn *conn)
+connect_job_start (struct nbdconn *conn, const char **failed)
 {
   struct connect_job *job = calloc (1, sizeof *job);
   pthread_attr_t attr;
   pthread_t thread;
   int err;
 
+  *failed = "cannot set up the attempt to connect";
   if (job == NULL)
     return NULL;
   if (export_config_copy (&job->cfg, &conn->exp->cfg) == -1) {
@@ -183,6 +185,7 @@ connect_job_start (struct nbdconn *conn)
   if (err != 0) {
     job->refs = 1;              /* no thread: only the caller's */
     job_unref (job);
+    *failed = "cannot start a thread to connect";
     errno = err;
     return NULL;
   }

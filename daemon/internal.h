@@ -321,7 +321,8 @@ extern void nbdconn_take_report (struct nbdconn *conn,
  */
 
 struct connect_job;
-extern struct connect_job *connect_job_start (struct nbdconn *conn);
+extern struct connect_job *connect_job_start (struct nbdconn *conn,
+                                              const char **failed);
 extern void connect_job_abandon (struct connect_job *job);
 extern bool connect_job_busy (struct connect_job *job);
 extern void connect_job_release (struct connect_job *job);

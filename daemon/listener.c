@@ -52,11 +52,11 @@ on_accept_error (struct evconnlistener *l, void *opaque)
   }
   log_warn ("accept (pausing for %d ms; %u clients connected)",
             ACCEPT_PAUSE_MS, nr_clients);
-  evconnlistener_disable (listener);
-  if (resume_ev == NULL)
-    resume_ev = evtimer_new (main_loop.base, on_resume, NULL);
-  if (resume_ev == NULL || evtimer_add (resume_ev, &tv) == -1)
-    fatal ("evtimer_new");
+  /* Without the timer to resume (libevent could not grow its heap),
+   * keep accepting rather than stop for good.
+   */
+  if (evtimer_add (resume_ev, &tv) == 0)
+    evconnlistener_disable (listener);
 }
 
 /* If PATH exists, remove it only when it is a socket nobody listens
@@ -104,6 +104,13 @@ make_parent_dir (const char *path)
 static int
 listener_wrap (int fd)
 {
+  /* Made now, for on_accept_error, which runs short of resources. */
+  resume_ev = evtimer_new (main_loop.base, on_resume, NULL);
+  if (resume_ev == NULL) {
+    log_warn ("evtimer_new");
+    close (fd);
+    return -1;
+  }
   listener = evconnlistener_new (main_loop.base, on_accept, NULL,
                                  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_DISABLED,
                                  -1, fd);
@@ -180,7 +187,13 @@ listener_open (const char *path)
     close (fd);
     return -1;
   }
-  listen_path = strdup (path);
+  listen_path = strdup (path);   /* to remove it at exit */
+  if (listen_path == NULL) {
+    log_warn ("strdup");
+    close (fd);
+    unlink (path);
+    return -1;
+  }
   if (chmod (path, cfg.socket_mode) == -1 ||
       ((cfg.socket_owner != (uid_t) -1 || cfg.socket_group != (gid_t) -1) &&
        chown (path, cfg.socket_owner, cfg.socket_group) == -1)) {

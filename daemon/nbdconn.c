@@ -25,7 +25,7 @@
 
 #include "internal.h"
 
-static void conn_rearm (struct nbdconn *conn);
+static int conn_rearm (struct nbdconn *conn);
 static void conn_down (struct nbdconn *conn, const char *why);
 
 #define conn_log(fn, conn, fmt, ...)                                    \
@@ -255,7 +255,11 @@ conn_after_nbd_call (struct nbdconn *conn)
     conn_down (conn, err ? err : "the connection failed");
     return;
   }
-  conn_rearm (conn);
+  /* A socket nobody watches would hang its requests: drop it, and let
+   * the next attempt try again.
+   */
+  if (conn_rearm (conn) == -1)
+    conn_down (conn, "cannot watch the socket (event_add failed)");
 }
 
 /* At most this many notify_read calls per readable event, so that one
@@ -369,20 +373,25 @@ conn_events_free (struct nbdconn *conn)
 }
 
 /* Arm EV if WANT and it is not, or disarm it: one epoll_ctl only when
- * the direction really changes, not on every request.
+ * the direction really changes, not on every request.  Returns 0, or
+ * -1 when libevent cannot watch the socket (epoll_ctl failed, or its
+ * tables could not grow; libevent has logged why).
  */
-static void
+static int
 arm (struct event *ev, bool want, bool *armed)
 {
   if (want == *armed)
-    return;
+    return 0;
   if ((want ? event_add (ev, NULL) : event_del (ev)) == -1)
-    fatal ("event_add");
+    return -1;
   *armed = want;
+  return 0;
 }
 
-/* Point the socket events at libnbd's current fd and direction. */
-static void
+/* Point the socket events at libnbd's current fd and direction.
+ * Returns 0, or -1 if the socket cannot be watched.
+ */
+static int
 conn_rearm (struct nbdconn *conn)
 {
   int fd = nbd_aio_get_fd (conn->nbd);
@@ -391,7 +400,7 @@ conn_rearm (struct nbdconn *conn)
   if (fd != conn->ev_fd) {
     conn_events_free (conn);
     if (fd < 0)
-      return;
+      return 0;
     if (event_assign (&conn->ev_storage, conn->worker->lp->base, fd,
                       EV_READ | EV_PERSIST, on_socket, conn) == -1 ||
         event_assign (&conn->wev_storage, conn->worker->lp->base, fd,
@@ -401,8 +410,10 @@ conn_rearm (struct nbdconn *conn)
     conn->wev = &conn->wev_storage;
     conn->ev_fd = fd;
   }
-  arm (conn->ev, dir & LIBNBD_AIO_DIRECTION_READ, &conn->rd_armed);
-  arm (conn->wev, dir & LIBNBD_AIO_DIRECTION_WRITE, &conn->wr_armed);
+  if (arm (conn->ev, dir & LIBNBD_AIO_DIRECTION_READ, &conn->rd_armed) == -1 ||
+      arm (conn->wev, dir & LIBNBD_AIO_DIRECTION_WRITE, &conn->wr_armed) == -1)
+    return -1;
+  return 0;
 }
 
 /* (Re)start the timer *EV of CONN, kept in STORAGE, to call FN in MS. */
@@ -494,6 +505,8 @@ conn_down (struct nbdconn *conn, const char *why)
 void
 nbdconn_start (struct nbdconn *conn)
 {
+  const char *failed;
+
   if (!conn->listed) {
     /* First start, or again after nbdconn_stop. */
     conn->stopped = false;
@@ -517,12 +530,11 @@ nbdconn_start (struct nbdconn *conn)
   conn->state = CONN_RESOLVING;
   add_timer (&conn->timer, &conn->timer_storage, conn, on_connect_timeout,
              conn->exp->cfg.connect_timeout_ms);
-  conn->job = connect_job_start (conn);
+  conn->job = connect_job_start (conn, &failed);
   if (conn->job == NULL) {
     char why[128];
 
-    snprintf (why, sizeof why, "cannot start a thread to connect: %s",
-              strerror (errno));
+    snprintf (why, sizeof why, "%s: %s", failed, strerror (errno));
     conn_down (conn, why);
   }
 }

@@ -18,6 +18,9 @@
 
 static const struct timeval hold_tv = { 0, REPLY_HOLD_US };
 
+static void requests_release_replies (struct client *client,
+                                      struct request *last);
+
 /* Send REQ's cookie reply now.  It has its own buffer, not
  * client_scratch: client_send_reply releases held replies while the
  * reply it is about to send sits in the scratch buffer.
@@ -49,8 +52,12 @@ request_reply_accepted (struct request *req)
   }
   req->reply_held = true;
   TAILQ_INSERT_TAIL (&client->held, req, held_entry);
-  if (!event_pending (client->hold_ev, EV_TIMEOUT, NULL))
-    event_add (client->hold_ev, &hold_tv);
+  /* Without a timer to end the hold (libevent could not grow its
+   * heap), do not hold.
+   */
+  if (!event_pending (client->hold_ev, EV_TIMEOUT, NULL) &&
+      event_add (client->hold_ev, &hold_tv) == -1)
+    requests_release_replies (client, NULL);
 }
 
 /* Send CLIENT's held replies, oldest first, up to and including LAST

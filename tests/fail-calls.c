@@ -17,6 +17,14 @@
  * SIGUSR1 writes how many allocations were made since arming to
  * PATH.count.  A test can so measure the allocations one request
  * makes, then fail each of them in turn.
+ *
+ * "SKIP COUNT epoll_ctl" in PATH arms the same way for the calls that
+ * make epoll watch a descriptor (EPOLL_CTL_ADD; libevent's event_add
+ * for a socket nothing watched yet): they fail with ENOSPC, as when
+ * fs.epoll.max_user_watches is reached.  "SKIP COUNT epoll_ctl_mod"
+ * does it for the calls that change what is watched (EPOLL_CTL_MOD;
+ * event_add of a second event on a watched socket), with ENOMEM.
+ * Allocations then go through.
  */
 #include <config.h>
 
@@ -31,6 +39,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -95,26 +104,48 @@ timerfd_create (int clockid, int flags)
   return fn (clockid, flags);
 }
 
-/* Armed allocation failures: allocation number N (from 0, counted
- * since arming) fails when FROM <= N < TO.  Unarmed, nothing is
- * counted.
+/* Armed failures of the calls of kind alloc_kind: call number N
+ * (from 0, counted since arming) fails when FROM <= N < TO.  Unarmed,
+ * nothing is counted.
  */
+enum { ARM_ALLOC, ARM_EPOLL_ADD, ARM_EPOLL_MOD };
 static atomic_bool alloc_armed;
+static atomic_int alloc_kind;
 static atomic_ulong alloc_count, alloc_from, alloc_to;
 static char alloc_file[PATH_MAX];
 
+/* Count a call of KIND, and say whether it is to fail with ERR. */
 static bool
-alloc_fails (void)
+armed_fails (int kind, int err)
 {
   unsigned long n;
 
-  if (!atomic_load_explicit (&alloc_armed, memory_order_relaxed))
+  if (!atomic_load_explicit (&alloc_armed, memory_order_relaxed) ||
+      atomic_load_explicit (&alloc_kind, memory_order_relaxed) != kind)
     return false;
   n = atomic_fetch_add (&alloc_count, 1);
   if (n < atomic_load (&alloc_from) || n >= atomic_load (&alloc_to))
     return false;
-  errno = ENOMEM;
+  errno = err;
   return true;
+}
+
+static bool
+alloc_fails (void)
+{
+  return armed_fails (ARM_ALLOC, ENOMEM);
+}
+
+int
+epoll_ctl (int epfd, int op, int fd, struct epoll_event *event)
+{
+  int (*fn) (int, int, int, struct epoll_event *);
+
+  if ((op == EPOLL_CTL_ADD && armed_fails (ARM_EPOLL_ADD, ENOSPC)) ||
+      (op == EPOLL_CTL_MOD && armed_fails (ARM_EPOLL_MOD, ENOMEM)))
+    return -1;
+  *(void **) &fn = real ("epoll_ctl");
+  return fn (epfd, op, fd, event);
 }
 
 /* The next unsigned decimal in *P, which it passes. */
@@ -166,8 +197,9 @@ on_report (int sig)
   errno = saved;
 }
 
-/* SIGUSR2: read "SKIP COUNT" from alloc_file and arm.  Only
- * async-signal-safe calls.
+/* SIGUSR2: read "SKIP COUNT [epoll_ctl|epoll_ctl_mod]" from
+ * alloc_file and arm.
+ * Only async-signal-safe calls.
  */
 static void
 on_arm (int sig)
@@ -185,6 +217,12 @@ on_arm (int sig)
     atomic_store (&alloc_armed, false);
     atomic_store (&alloc_from, scan_ulong (&p));
     atomic_store (&alloc_to, atomic_load (&alloc_from) + scan_ulong (&p));
+    while (*p == ' ')
+      p++;
+    atomic_store (&alloc_kind,
+                  strncmp (p, "epoll_ctl_mod", 13) == 0 ? ARM_EPOLL_MOD
+                  : strncmp (p, "epoll_ctl", 9) == 0 ? ARM_EPOLL_ADD
+                  : ARM_ALLOC);
     atomic_store (&alloc_count, 0);
     atomic_store (&alloc_armed, true);
     write_count ();             /* tells the test it is armed */

@@ -18,6 +18,7 @@ FAULT_TESTS = \
 	test-fault-calls.sh \
 	test-fault-alloc.sh \
 	test-fault-alloc-reload.sh \
+	test-fault-epoll.sh \
 	test-fault-dns.sh \
 	test-client-gone.sh \
 	test-limit-backpressure.sh \

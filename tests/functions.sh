@@ -332,9 +332,10 @@ stop_nbdcached ()
 }
 
 # start_nbdcached_failing_allocs ARGS...: start_nbdcached with
-# fail-calls.so preloaded and its allocation failures armed through
-# $tmpdir/arm (alloc_arm, alloc_count).  Skips under valgrind, whose
-# allocator replaces the malloc the shim wraps.
+# fail-calls.so preloaded and its failures (of allocations, or of
+# epoll_ctl) armed through $tmpdir/arm (alloc_arm, alloc_count).
+# Skips under valgrind, whose allocator replaces the malloc the shim
+# wraps.
 start_nbdcached_failing_allocs ()
 {
     [ -z "${VG:-}" ] || skip "valgrind replaces the allocator the shim wraps"
@@ -344,17 +345,20 @@ start_nbdcached_failing_allocs ()
     LD_PRELOAD="$shim" FAIL_ALLOC_FILE="$tmpdir/arm" start_nbdcached "$@"
 }
 
-# alloc_arm SKIP COUNT: after SKIP more allocations of the daemon, the
-# next COUNT fail (see fail-calls.c).
+# alloc_arm SKIP COUNT [epoll_ctl|epoll_ctl_mod]: after SKIP more
+# allocations of the daemon (or, with epoll_ctl, SKIP more descriptors
+# it starts to watch; with epoll_ctl_mod, SKIP more changes to what it
+# watches), the next COUNT fail (see fail-calls.c).
 alloc_arm ()
 {
-    echo "$1 $2" > "$tmpdir/arm"
+    echo "$1 $2 ${3:-}" > "$tmpdir/arm"
     rm -f "$tmpdir/arm.count"
     kill -USR2 "$nbdcached_pid"
     wait_for_file "$tmpdir/arm.count"
 }
 
-# alloc_count: how many allocations the daemon made since alloc_arm.
+# alloc_count: how many allocations (or new watches) the daemon made
+# since alloc_arm.
 alloc_count ()
 {
     rm -f "$tmpdir/arm.count"

@@ -163,5 +163,6 @@ for (( s=0; s < 6; s++ )); do
         fail "reconnect, allocation $s: a request was not served"
     echo "reconnect, allocation $s: reconnected"
 done
-grep -q 'cannot connect: .*Cannot allocate memory' "$tmpdir/nbdcached.log" ||
+grep -q 'cannot connect: cannot set up the attempt to connect: Cannot allocate memory' \
+    "$tmpdir/nbdcached.log" ||
     fail "no attempt to reconnect failed for want of memory"
