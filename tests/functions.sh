@@ -225,6 +225,25 @@ start_logged_disk ()
     start_nbdkit disk --filter=log memory "${1:-1G}" logfile="$tmpdir/log"
 }
 
+# restart_logged_disk: kill the logged disk (start_logged_disk, of the
+# default size) at once and start it again on the same socket and log,
+# as a server that crashed and was restarted.
+restart_logged_disk ()
+{
+    kill -9 "$disk_pid"
+    wait "$disk_pid" 2>/dev/null || :
+    rm -f "$tmpdir/disk.sock" "$tmpdir/disk.pid"
+    start_logged_disk
+}
+
+# reconnects: how many times the daemon has logged connection 0 of an
+# export reconnected; reconnected_since N: more than N (for wait_until).
+reconnects ()
+{
+    grep -c 'connection 0: reconnected' "$tmpdir/nbdcached.log" || :
+}
+reconnected_since () { [ "$(reconnects)" -gt "$1" ]; }
+
 # start_losing_disk SECONDS: start_nbdkit disk, a 1G eval disk (skip
 # without the eval plugin) that answers every Cache at once except the
 # first one at offset 0, which takes SECONDS: a server that "loses" one

@@ -207,6 +207,19 @@ def cache_lines(export, ranges, first_id=1):
         for i, (offset, count) in enumerate(ranges))
 
 
+def print_outcome(run):
+    """Call RUN() and print how it ended: "served" (it returned),
+    "closed" (the daemon closed the connection) or "hung" (a wait timed
+    out).  For tests in which the daemon may drop a client."""
+    try:
+        run()
+        print("served")
+    except Closed:
+        print("closed")
+    except TimeoutError:
+        print("hung")
+
+
 def expect_error(msg, errno_name, rid="any"):
     """Check MSG is a failed reply with ERRNO_NAME (and id RID)."""
     check(msg.get("ok") is False, "expected ok:false (%s)" % errno_name, msg)

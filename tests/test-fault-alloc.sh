@@ -142,18 +142,10 @@ if grep -qE 'lib(asan|tsan)' "/proc/$nbdcached_pid/maps"; then
     echo "reconnect: skipped under a sanitizer"
     exit 0
 fi
-reconnects ()
-{
-    grep -c 'connection 0: reconnected' "$tmpdir/nbdcached.log" || :
-}
-reconnected_since () { [ "$(reconnects)" -gt "$1" ]; }
 for (( s=0; s < 6; s++ )); do
     before=$(reconnects)
     alloc_arm $s 1
-    kill -9 "$disk_pid"
-    wait "$disk_pid" 2>/dev/null || :
-    rm -f "$tmpdir/disk.sock" "$tmpdir/disk.pid"
-    start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
+    restart_logged_disk
     wait_until 20 reconnected_since "$before" ||
         fail "reconnect, allocation $s: the connection did not come back"
     alloc_arm 0 0

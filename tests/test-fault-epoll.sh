@@ -51,16 +51,26 @@ served ()                       # WHAT: the next client is served
     kill -0 "$nbdcached_pid" 2>/dev/null || fail "$1: the daemon died"
 }
 
+# disconnected WHAT PID BEFORE: the client PID, a script that prints
+# how it ended ("served", "closed" or "hung") to $tmpdir/out, was
+# disconnected with a warning (more than BEFORE were logged), and the
+# next client is served.  Disarms the shim once PID is done.
+disconnected ()
+{
+    local what=$1 pid=$2 before=$3
+    wait "$pid" || fail "$what: $(cat "$tmpdir/out")"
+    alloc_arm 0 0
+    [ "$(cat "$tmpdir/out")" = closed ] ||
+        fail "$what: the client was $(cat "$tmpdir/out")"
+    [ "$(unwatched_clients)" -gt "$before" ] || fail "$what: not logged"
+    served "$what"
+}
+
 # 1. The NBD socket of a reconnect.  The test watches the log, not the
 # daemon (a client would take the failure), until it has reconnected.
-reconnects () { grep -c 'connection 0: reconnected' "$tmpdir/nbdcached.log" || :; }
-reconnected_since () { [ "$(reconnects)" -gt "$1" ]; }
 before=$(reconnects)
 alloc_arm 0 1 epoll_ctl
-kill -9 "$disk_pid"
-wait "$disk_pid" 2>/dev/null || :
-rm -f "$tmpdir/disk.sock" "$tmpdir/disk.pid"
-start_nbdkit disk --filter=log memory 1G logfile="$tmpdir/log"
+restart_logged_disk
 wait_until 20 reconnected_since "$before" ||
     fail "reconnect: the connection did not come back"
 [ "$(alloc_count)" -ge 1 ] || fail "reconnect: no watch was failed"
@@ -95,7 +105,9 @@ c.hello()
 c.send_raw(rawclient.cache_lines("slow", [(i * 65536, 65536)
                                          for i in range(3)], first_id=2))
 c.next_id = 5
-try:
+
+
+def run():
     for i in range(3):
         c.recv_reply(timeout=20)
     for i in range(3):
@@ -103,22 +115,15 @@ try:
     # All done: one more request must be read, and answered.
     c.request({"op": "cache", "export": "slow", "offset": 0,
                "count": 65536}, timeout=10)
-    print("served")
-except rawclient.Closed:
-    print("closed")
-except TimeoutError:
-    print("hung")
+
+
+rawclient.print_outcome(run)
 EOF_PY
 py_pid=$!
 unwatched=$(unwatched_clients)
 sleep 1
 alloc_arm 0 1 epoll_ctl
-wait $py_pid || fail "throttled: $(cat "$tmpdir/out")"
-alloc_arm 0 0
-[ "$(cat "$tmpdir/out")" = closed ] ||
-    fail "throttled: the client was $(cat "$tmpdir/out")"
-[ "$(unwatched_clients)" -gt "$unwatched" ] || fail "throttled: not logged"
-served throttled
+disconnected throttled $py_pid "$unwatched"
 
 # 4. A slow reader: 3000 "exports" requests at once, more replies than
 # the socket holds; the client reads nothing for a second.  The daemon
@@ -135,23 +140,12 @@ while not os.path.exists(sys.argv[1] + "/go"):
 c.send_raw(b"".join(b'{"op":"exports","id":%d}\n' % (i + 2)
                     for i in range(3000)))
 time.sleep(1)
-try:
-    for i in range(3000):
-        c.recv_reply(timeout=10)
-    print("served")
-except rawclient.Closed:
-    print("closed")
-except TimeoutError:
-    print("hung")
+rawclient.print_outcome(lambda: [c.recv_reply(timeout=10)
+                                 for i in range(3000)])
 EOF_PY
 py_pid=$!
 unwatched=$(unwatched_clients)
 wait_for_file "$tmpdir/ready"
 alloc_arm 0 1000000 epoll_ctl_mod
 touch "$tmpdir/go"
-wait $py_pid || fail "slow reader: $(cat "$tmpdir/out")"
-alloc_arm 0 0
-[ "$(cat "$tmpdir/out")" = closed ] ||
-    fail "slow reader: the client was $(cat "$tmpdir/out")"
-[ "$(unwatched_clients)" -gt "$unwatched" ] || fail "slow reader: not logged"
-served "slow reader"
+disconnected "slow reader" $py_pid "$unwatched"
