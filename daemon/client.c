@@ -209,9 +209,9 @@ client_close_oom (struct client *client, const char *doing)
 }
 
 /* Add CLIENT's socket event EV.  Returns 0; or -1 when libevent cannot
- * watch the socket (epoll_ctl failed, or its tables could not grow;
- * libevent has logged why), after dooming CLIENT with a warning: a
- * client whose socket is not watched would wait for ever.
+ * watch the socket (epoll_ctl failed, or its tables could not grow),
+ * after dooming CLIENT with a warning: a client whose socket is not
+ * watched would wait for ever.
  */
 static int
 client_watch (struct client *client, struct event *ev)
@@ -219,7 +219,8 @@ client_watch (struct client *client, struct event *ev)
   if (event_add (ev, NULL) == 0)
     return 0;
   if (client_is_open (client) && client->doomed == NULL) {
-    client_log (log_warnx, client, "disconnecting: cannot watch its socket");
+    client_log (log_warnx, client, "disconnecting: cannot watch its "
+                "socket: %s", strerror (errno));
     client_close_soon (client, "cannot watch its socket");
   }
   return -1;
@@ -669,8 +670,8 @@ client_accept (int fd)
     if (client->read_ev == NULL || client->write_ev == NULL ||
         client->hold_ev == NULL)
       log_warn ("accept: event_new");
-    else                        /* libevent has logged why */
-      log_warnx ("accept: cannot watch the client's socket");
+    else
+      log_warn ("accept: cannot watch the client's socket");
     if (client->read_ev)
       event_free (client->read_ev);
     if (client->write_ev)

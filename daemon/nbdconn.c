@@ -258,8 +258,13 @@ conn_after_nbd_call (struct nbdconn *conn)
   /* A socket nobody watches would hang its requests: drop it, and let
    * the next attempt try again.
    */
-  if (conn_rearm (conn) == -1)
-    conn_down (conn, "cannot watch the socket (event_add failed)");
+  if (conn_rearm (conn) == -1) {
+    char why[128];
+
+    snprintf (why, sizeof why, "cannot watch the socket: %s",
+              strerror (errno));
+    conn_down (conn, why);
+  }
 }
 
 /* At most this many notify_read calls per readable event, so that one
@@ -374,8 +379,8 @@ conn_events_free (struct nbdconn *conn)
 
 /* Arm EV if WANT and it is not, or disarm it: one epoll_ctl only when
  * the direction really changes, not on every request.  Returns 0, or
- * -1 when libevent cannot watch the socket (epoll_ctl failed, or its
- * tables could not grow; libevent has logged why).
+ * -1 with errno set when libevent cannot watch the socket (epoll_ctl
+ * failed, or its tables could not grow).
  */
 static int
 arm (struct event *ev, bool want, bool *armed)

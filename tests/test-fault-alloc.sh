@@ -2,8 +2,10 @@
 # Out of memory: every allocation the daemon makes to serve a client
 # (accepting it, "hello", a pipeline of cache requests, "exports",
 # "stats", "clients") is made to fail in turn by fail-calls.so, one
-# per run; and so are the first ones it makes when its NBD connection
-# is lost and reopened.  Whichever fails, the daemon stays up, and the client
+# per run, for a daemon that has served such a client before and for
+# the first client of a fresh daemon; and so are the first ones it
+# makes when its NBD connection is lost and reopened.  Whichever
+# fails, the daemon stays up, and the client
 #   - is served, or
 #   - gets ENOMEM (a refused request, or a request that fails), or
 #   - is disconnected, with a warning in the daemon's log;
@@ -86,39 +88,54 @@ run_case ()
     echo $status
 }
 
+# fail_one CASE S: run CASE once with its allocation S (from 0) failing,
+# check the outcome (above) and that the next client is served, and
+# note the outcome in seen[CASE.OUTCOME].
 declare -A seen
-for case in pipeline exports stats clients; do
-    # Measure how many allocations serving the case takes (after one
-    # run, so that buffers that grow once have grown).
-    run_case $case >/dev/null
+fail_one ()
+{
+    local case=$1 s=$2 warnings status outcome
+    warnings=$(oom_warnings)
+    alloc_arm $s 1
+    status=$(run_case $case)
+    alloc_arm 0 0
+    [ "$status" -ne 124 ] || fail "$case, allocation $s: the client hung"
+    kill -0 "$nbdcached_pid" 2>/dev/null ||
+        fail "$case, allocation $s: the daemon died"
+    if [ $case = pipeline ]; then
+        outcome=$(outcome_pipeline "$status")
+    else
+        outcome=$(outcome_ctl $case "$status")
+    fi
+    if [ "$outcome" = closed ] && [ "$(oom_warnings)" -le "$warnings" ]; then
+        fail "$case, allocation $s: disconnected without a warning"
+    fi
+    echo "$case, allocation $s: $outcome"
+    seen[$case.$outcome]=1
+
+    # The next client is served.
+    "$NBDCACHECTL" -s "$sock" cache disk 512M 64K ||
+        fail "$case, allocation $s: the next client was not served"
+}
+
+# measure CASE: how many allocations serving CASE takes.
+measure ()
+{
+    local n
     alloc_arm 1000000000 0
-    [ "$(run_case $case)" -eq 0 ] || fail "$case failed with nothing failing"
+    [ "$(run_case $1)" -eq 0 ] || fail "$1 failed with nothing failing"
     n=$(alloc_count)
-    [ "$n" -gt 0 ] || fail "$case: the shim counted no allocation"
+    [ "$n" -gt 0 ] || fail "$1: the shim counted no allocation"
+    echo $n
+}
+
+for case in pipeline exports stats clients; do
+    # After one run, so that buffers that grow once have grown.
+    run_case $case >/dev/null
+    n=$(measure $case)
     echo "$case: $n allocations"
-
     for (( s=0; s < n; s++ )); do
-        warnings=$(oom_warnings)
-        alloc_arm $s 1
-        status=$(run_case $case)
-        alloc_arm 0 0
-        [ "$status" -ne 124 ] || fail "$case, allocation $s: the client hung"
-        kill -0 "$nbdcached_pid" 2>/dev/null ||
-            fail "$case, allocation $s: the daemon died"
-        if [ $case = pipeline ]; then
-            outcome=$(outcome_pipeline "$status")
-        else
-            outcome=$(outcome_ctl $case "$status")
-        fi
-        if [ "$outcome" = closed ] && [ "$(oom_warnings)" -le "$warnings" ]; then
-            fail "$case, allocation $s: disconnected without a warning"
-        fi
-        echo "$case, allocation $s: $outcome"
-        seen[$case.$outcome]=1
-
-        # The next client is served.
-        "$NBDCACHECTL" -s "$sock" cache disk 512M 64K ||
-            fail "$case, allocation $s: the next client was not served"
+        fail_one $case $s
     done
     # The want of memory was felt in each case: the sweep is not empty.
     [ -n "${seen[$case.enomem]:-}" ] || fail "$case: never got ENOMEM"
@@ -127,6 +144,22 @@ done
 [ -n "${seen[pipeline.closed]:-}" ] || fail "no client was disconnected"
 grep -q 'warning: accept: .*Cannot allocate memory' "$tmpdir/nbdcached.log" ||
     fail "a client that could not be accepted is not logged"
+
+# The first client of a fresh daemon: the buffers that grow once (the
+# encoders' of replies and events, the clients' list) grow for it, so
+# their first allocations are failed too.  A new daemon each time.
+fresh_daemon ()
+{
+    stop_nbdcached
+    start_nbdcached_failing_allocs -c "$tmpdir/export.conf"
+}
+fresh_daemon
+n=$(measure pipeline)
+echo "first pipeline: $n allocations"
+for (( s=0; s < n; s++ )); do
+    fresh_daemon
+    fail_one pipeline $s
+done
 
 # The server dies and comes back.  The loss reaches the main thread
 # without allocating, and an allocation of the attempt to reconnect
