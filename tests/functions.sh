@@ -98,9 +98,9 @@ fail ()
 wait_for_file ()
 {
     local i
-    for (( i=0; i < ${2:-10}*10; i++ )); do
+    for (( i=0; i < ${2:-10}*50; i++ )); do
         [ -e "$1" ] && return 0
-        sleep 0.1
+        sleep 0.02
     done
     fail "timed out waiting for $1"
 }
@@ -175,13 +175,13 @@ start_nbdcached ()
     nbdcached_pid=$!
     cleanup_fn "_stop_daemon_at_exit $nbdcached_pid"
     local i
-    for (( i=0; i < 200; i++ )); do
+    for (( i=0; i < 1000; i++ )); do
         [ -s "$tmpdir/nbdcached.pid" ] && return 0
         kill -0 "$nbdcached_pid" 2>/dev/null || {
             cat "$tmpdir/nbdcached.log" >&2
             fail "nbdcached exited during start-up"
         }
-        sleep 0.1
+        sleep 0.02
     done
     cat "$tmpdir/nbdcached.log" >&2
     fail "nbdcached did not become ready"
