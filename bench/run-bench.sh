@@ -164,21 +164,22 @@ warm-ttl = 0"
 # The processes connect first and start together at a common time, so
 # that what is measured is the requests' throughput, not 32 process
 # start-ups; the direct side starts the same way.
-many () {
+many () {                          # [BENCH-CLIENT-ARGS...]
     local start p=()
     start=$(( $(date +%s%N) + 500000000 + procs * 20000000 ))
     for (( k=0; k < procs; k++ )); do
         "$BENCH_CLIENT" daemon random --socket "$tmp/d.sock" \
             --requests $((reqs / procs)) --depth 64 --seed $k \
-            --start-at $start > "$tmp/many.$k" &
+            --start-at $start "$@" > "$tmp/many.$k" &
         p+=($!)
     done
     wait "${p[@]}"
     cat "$tmp"/many.* | python3 -c '
 import json, sys
-ends = [json.loads(l)["end_ns"] for l in sys.stdin]
-print(json.dumps({"rps": len(ends) * int(sys.argv[1]) / ((max(ends) - int(sys.argv[2])) / 1e9)}))' \
-        $((reqs / procs)) $start
+runs = [json.loads(l) for l in sys.stdin]
+print(json.dumps({"rps": sum(r["requests"] for r in runs) /
+                  ((max(r["end_ns"] for r in runs) - int(sys.argv[1])) / 1e9)}))' \
+        $start
     rm -f "$tmp"/many.*
 }
 many_direct () {
@@ -187,7 +188,29 @@ many_direct () {
 }
 interleave mp many_direct many
 row many_processes rps "$(med mp direct rps)" "$(med mp daemon rps)" ">= 0.8"
+stop_daemon
 
+# For context, the hop alone: the same 32 processes through the
+# daemon, on a range it has just warmed, so that it answers every
+# request from its "recently warmed" set and sends no NBD command.
+# What the daemon and the clients cost without the NBD work, against
+# direct libnbd doing the NBD work.
+start_daemon "[export bench]
+uri = $(uri mem)
+connections = 4
+warm-ttl = 3600"
+hop_range=$(( $(numfmt --from=iec "$warm_size") ))
+"$NBDCACHECTL" -s "$tmp/d.sock" cache bench 0 "$hop_range" > /dev/null
+c0="$(chunks)"
+# Four times the requests, so that the run lasts about as long as the
+# real one (a later --requests wins).
+for (( r=0; r < runs; r++ )); do
+    many --length "$hop_range" --requests $((4 * reqs / procs)) | field rps
+done > "$tmp/hop"
+[ "$(chunks)" = "$c0" ] ||
+    { echo "$0: the hop-only run sent NBD commands" >&2; exit 1; }
+row many_processes hop_only_rps "$(med mp direct rps)" "$(median < "$tmp/hop")" \
+    "context"
 stop_daemon
 
 # 5. Shared warm: $shared processes warm the same range at once; NBD

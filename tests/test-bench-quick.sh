@@ -22,7 +22,8 @@ for want in [("latency", "median_us"), ("latency", "relay_floor_median_us"),
              ("random", "rps"),
              ("sequential", "rps"), ("sequential", "nbd_commands_per_run"),
              ("sequential", "nbd_commands_in_server_log"),
-             ("many_processes", "rps"), ("shared_warm", "nbd_commands"),
+             ("many_processes", "rps"), ("many_processes", "hop_only_rps"),
+             ("shared_warm", "nbd_commands"),
              ("idle_clients", "rss_kib"), ("whole_warm", "chunks_32M_per_s")]:
     assert want in names, "missing %s" % (want,)
 for r in rows:
@@ -31,6 +32,9 @@ for r in rows:
 # The relay (the floor of any hop) relayed real requests.
 relay = next(r for r in rows if r["metric"] == "relay_floor_median_us")
 assert float(relay["direct"]) > 0 and float(relay["daemon"]) > 0, relay
+# The hop alone (which the bench checks sent no NBD command) ran.
+hop = next(r for r in rows if r["metric"] == "hop_only_rps")
+assert float(hop["daemon"]) > 0, hop
 # The server's own log: the direct side sent one command per request,
 # and coalescing made the daemon send fewer.
 log = next(r for r in rows if r["metric"] == "nbd_commands_in_server_log")
