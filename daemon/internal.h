@@ -151,6 +151,7 @@ enum msg_type {
   MSG_CONN_STOPPED,             /* worker -> main: closed, may be freed */
   MSG_LOOP_STOP,                /* main -> worker: close all, exit */
   MSG_CONN_JOB_DONE,            /* connect job -> owner: handle started */
+  MSG_WORKER_SWEEP,             /* main -> worker: act on lost timers */
 };
 
 struct msg {
@@ -197,6 +198,13 @@ struct worker {
   struct msg *done_head;        /* chunks to post back to main */
   struct msg **done_tail;
   struct msg stop_msg;          /* MSG_LOOP_STOP, ready at shutdown */
+  /* A timer of one of its connections could not be added: main's
+   * janitor has it swept (MSG_WORKER_SWEEP, sweep_msg) until none is
+   * left waiting.
+   */
+  atomic_bool timers_lost;
+  atomic_bool sweep_posted;
+  struct msg sweep_msg;
 };
 
 extern struct worker *workers;  /* [0] on the main loop, then threads */
@@ -209,6 +217,7 @@ extern struct worker *worker_for_connection (unsigned index);
 extern void worker_handle_msg (struct loop *loop, struct msg *m);
 extern void workers_stop (void);
 extern void workers_free (void);
+extern void workers_janitor (void);
 extern void worker_chunk_done (struct worker *w, struct chunk *c);
 extern void worker_flush (struct worker *w);
 
@@ -275,6 +284,11 @@ struct nbdconn {
    * daemon, and cannot fail for want of memory.
    */
   struct event ev_storage, wev_storage, timer_storage, retry_storage;
+  /* When libevent could not add one of the two timers (it could not
+   * grow its timer heap): when it was due, for the janitor's sweep
+   * (nbdconn_sweep_lost_timers) to act on.  0: not lost.
+   */
+  uint64_t timer_lost_due_ns, retry_lost_due_ns;
   int ev_fd;                    /* the fd both events watch */
   bool rd_armed, wr_armed;
   unsigned ups;                 /* times it came up */
@@ -313,6 +327,7 @@ extern void nbdconn_reset (struct nbdconn *conn);
 extern void nbdconn_stop (struct nbdconn *conn);
 extern void nbdconn_take_report (struct nbdconn *conn,
                                  struct conn_report *r);
+extern bool nbdconn_sweep_lost_timers (struct worker *w, uint64_t now);
 
 /* ------------------------------------------------------------------ */
 /* connect-job.c: a short-lived thread creates a connection's handle

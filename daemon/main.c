@@ -273,6 +273,7 @@ on_janitor (evutil_socket_t fd, short what, void *opaque)
 
   exports_janitor (now);
   clients_janitor (now);
+  workers_janitor ();
   if (daemon_draining)
     drain_step (now);
   if (++ticks % 10 == 0)

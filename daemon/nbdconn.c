@@ -27,6 +27,7 @@
 
 static int conn_rearm (struct nbdconn *conn);
 static void conn_down (struct nbdconn *conn, const char *why);
+static void cancel_timer (struct event *ev, uint64_t *lost_due);
 
 #define conn_log(fn, conn, fmt, ...)                                    \
   fn ("export %s: connection %u: " fmt, (conn)->exp->name,             \
@@ -204,8 +205,7 @@ conn_ready (struct nbdconn *conn)
 {
   conn->state = CONN_UP;
   conn->backoff_ms = conn->exp->cfg.reconnect_min_ms;
-  if (conn->timer)
-    event_del (conn->timer);
+  cancel_timer (conn->timer, &conn->timer_lost_due_ns);
   conn->use_read = conn->exp->cfg.fallback == FALLBACK_READ &&
     nbd_can_cache (conn->nbd) != 1;
   if (conn->use_read && conn->scratch == NULL) {
@@ -421,10 +421,16 @@ conn_rearm (struct nbdconn *conn)
   return 0;
 }
 
-/* (Re)start the timer *EV of CONN, kept in STORAGE, to call FN in MS. */
+/* (Re)start the timer *EV of CONN, kept in STORAGE, to call FN in MS.
+ * If libevent cannot add it (it could not grow its timer heap), keep
+ * its due time in *LOST_DUE instead, and have the worker swept: main's
+ * janitor then calls FN when it is due (nbdconn_sweep_lost_timers),
+ * 0.1 s late at most.  WHAT names the timer for the log.
+ */
 static void
-add_timer (struct event **ev, struct event *storage, struct nbdconn *conn,
-           event_callback_fn fn, unsigned ms)
+add_timer (struct event **ev, struct event *storage, uint64_t *lost_due,
+           struct nbdconn *conn, event_callback_fn fn, unsigned ms,
+           const char *what)
 {
   struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
@@ -433,8 +439,23 @@ add_timer (struct event **ev, struct event *storage, struct nbdconn *conn,
       fatalx ("evtimer_assign failed");
     *ev = storage;
   }
-  if (evtimer_add (*ev, &tv) == -1)
-    fatal ("evtimer_add");
+  if (evtimer_add (*ev, &tv) == 0) {
+    *lost_due = 0;
+    return;
+  }
+  conn_log (log_warnx, conn, "cannot start the %s timer: %s; the janitor "
+            "keeps its time", what, strerror (errno));
+  *lost_due = now_ns () + (uint64_t) ms * 1000000;
+  atomic_store (&conn->worker->timers_lost, true);
+}
+
+/* Stop the timer EV (if assigned), or forget it if it was lost. */
+static void
+cancel_timer (struct event *ev, uint64_t *lost_due)
+{
+  if (ev)
+    event_del (ev);
+  *lost_due = 0;
 }
 
 /* Close the handle (its in-flight chunks come back through
@@ -463,8 +484,8 @@ retry_later (struct nbdconn *conn)
   unsigned delay = conn->backoff_ms;
   const struct export_config *ec = &conn->exp->cfg;
 
-  add_timer (&conn->retry_timer, &conn->retry_storage, conn, on_retry_timer,
-             delay);
+  add_timer (&conn->retry_timer, &conn->retry_storage,
+             &conn->retry_lost_due_ns, conn, on_retry_timer, delay, "retry");
   conn->backoff_ms = delay * 2 > ec->reconnect_max_ms ?
     ec->reconnect_max_ms : delay * 2;
 }
@@ -486,8 +507,7 @@ conn_down (struct nbdconn *conn, const char *why)
   nbdc_copy_printable (reason, sizeof reason, why);
   why = reason;
 
-  if (conn->timer)
-    event_del (conn->timer);
+  cancel_timer (conn->timer, &conn->timer_lost_due_ns);
   conn_close (conn);
   conn->shutdown_wanted = false;
   if (was_up)
@@ -533,8 +553,9 @@ nbdconn_start (struct nbdconn *conn)
   }
   conn->ev_fd = -1;
   conn->state = CONN_RESOLVING;
-  add_timer (&conn->timer, &conn->timer_storage, conn, on_connect_timeout,
-             conn->exp->cfg.connect_timeout_ms);
+  add_timer (&conn->timer, &conn->timer_storage, &conn->timer_lost_due_ns,
+             conn, on_connect_timeout, conn->exp->cfg.connect_timeout_ms,
+             "connect");
   conn->job = connect_job_start (conn, &failed);
   if (conn->job == NULL) {
     char why[128];
@@ -563,8 +584,9 @@ nbdconn_job_done (struct nbdconn *conn, struct nbd_handle *nbd,
   }
   if (conn->state == CONN_DOWN) {
     conn_log (log_debug, conn, "the host name resolved late; connecting");
-    add_timer (&conn->timer, &conn->timer_storage, conn, on_connect_timeout,
-               conn->exp->cfg.connect_timeout_ms);
+    add_timer (&conn->timer, &conn->timer_storage, &conn->timer_lost_due_ns,
+               conn, on_connect_timeout, conn->exp->cfg.connect_timeout_ms,
+               "connect");
   }
   conn->nbd = nbd;
   conn->state = CONN_CONNECTING;
@@ -613,11 +635,9 @@ nbdconn_stop (struct nbdconn *conn)
     conn->listed = false;
   }
   conn->stopped = true;
-  if (conn->timer)
-    event_del (conn->timer);
+  cancel_timer (conn->timer, &conn->timer_lost_due_ns);
   conn->timer = NULL;
-  if (conn->retry_timer)
-    event_del (conn->retry_timer);
+  cancel_timer (conn->retry_timer, &conn->retry_lost_due_ns);
   conn->retry_timer = NULL;
   conn_close (conn);
   if (conn->job) {
@@ -627,4 +647,29 @@ nbdconn_stop (struct nbdconn *conn)
   }
   free (conn->scratch);
   conn->scratch = NULL;
+}
+
+/* Main's janitor, through MSG_WORKER_SWEEP (or directly for
+ * workers[0]): act on each of W's connections whose lost timer (see
+ * add_timer) is due, as the timer would have.  Returns whether any is
+ * still waiting.  W's thread.
+ */
+bool
+nbdconn_sweep_lost_timers (struct worker *w, uint64_t now)
+{
+  struct nbdconn *conn;
+  bool waiting = false;
+
+  TAILQ_FOREACH (conn, &w->conns, worker_entry) {
+    if (conn->timer_lost_due_ns != 0 && now >= conn->timer_lost_due_ns) {
+      conn->timer_lost_due_ns = 0;
+      on_connect_timeout (-1, EV_TIMEOUT, conn);
+    }
+    if (conn->retry_lost_due_ns != 0 && now >= conn->retry_lost_due_ns) {
+      conn->retry_lost_due_ns = 0;
+      on_retry_timer (-1, EV_TIMEOUT, conn);
+    }
+    waiting |= conn->timer_lost_due_ns != 0 || conn->retry_lost_due_ns != 0;
+  }
+  return waiting;
 }

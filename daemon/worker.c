@@ -62,6 +62,40 @@ worker_stop_conns (struct worker *w)
     nbdconn_stop (conn);
 }
 
+/* Act on W's lost timers that are due (nbdconn_sweep_lost_timers),
+ * and keep W marked while some are still waiting.  W's thread.
+ */
+static void
+worker_sweep (struct worker *w)
+{
+  atomic_store (&w->timers_lost, false);
+  if (nbdconn_sweep_lost_timers (w, now_ns ()))
+    atomic_store (&w->timers_lost, true);
+  worker_flush (w);
+}
+
+/* From main's janitor: sweep each worker that has lost a timer, on
+ * its own thread (workers[0], on main, at once).  Posts at most one
+ * sweep at a time to a worker, so that the embedded message is never
+ * queued twice.
+ */
+void
+workers_janitor (void)
+{
+  for (unsigned i = 0; i < nr_workers; i++) {
+    struct worker *w = &workers[i];
+
+    if (!atomic_load (&w->timers_lost))
+      continue;
+    if (i == 0)
+      worker_sweep (w);
+    else if (!atomic_exchange (&w->sweep_posted, true)) {
+      w->sweep_msg.type = MSG_WORKER_SWEEP;
+      loop_post (&w->loop, &w->sweep_msg);
+    }
+  }
+}
+
 /* A message for a worker: on a worker thread, or on the main loop
  * for workers[0].
  */
@@ -70,6 +104,7 @@ worker_handle_msg (struct loop *loop, struct msg *m)
 {
   struct chunk *c;
   struct nbdconn *conn;
+  struct worker *w;
 
   switch (m->type) {
   case MSG_CHUNK_SUBMIT:
@@ -102,6 +137,11 @@ worker_handle_msg (struct loop *loop, struct msg *m)
   case MSG_LOOP_STOP:
     worker_stop_conns ((struct worker *) loop);
     event_base_loopbreak (loop->base);
+    break;
+  case MSG_WORKER_SWEEP:
+    w = container_of (m, struct worker, sweep_msg);
+    atomic_store (&w->sweep_posted, false);
+    worker_sweep (w);
     break;
   default:
     log_warnx ("%s: unexpected message %d", loop->name, m->type);

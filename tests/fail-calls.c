@@ -24,7 +24,9 @@
  * fs.epoll.max_user_watches is reached.  "SKIP COUNT epoll_ctl_mod"
  * does it for the calls that change what is watched (EPOLL_CTL_MOD;
  * event_add of a second event on a watched socket), with ENOMEM.
- * Allocations then go through.
+ * "SKIP COUNT timer" does it for the daemon's calls of libevent's
+ * event_add with a timeout, which fails so when libevent cannot grow
+ * its timer heap.  Allocations then go through.
  */
 #include <config.h>
 
@@ -40,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -108,7 +111,7 @@ timerfd_create (int clockid, int flags)
  * (from 0, counted since arming) fails when FROM <= N < TO.  Unarmed,
  * nothing is counted.
  */
-enum { ARM_ALLOC, ARM_EPOLL_ADD, ARM_EPOLL_MOD };
+enum { ARM_ALLOC, ARM_EPOLL_ADD, ARM_EPOLL_MOD, ARM_TIMER };
 static atomic_bool alloc_armed;
 static atomic_int alloc_kind;
 static atomic_ulong alloc_count, alloc_from, alloc_to;
@@ -134,6 +137,21 @@ static bool
 alloc_fails (void)
 {
   return armed_fails (ARM_ALLOC, ENOMEM);
+}
+
+/* libevent's, declared here so that the shim needs no libevent. */
+struct event;
+int event_add (struct event *ev, const struct timeval *tv);
+
+int
+event_add (struct event *ev, const struct timeval *tv)
+{
+  int (*fn) (struct event *, const struct timeval *);
+
+  if (tv != NULL && armed_fails (ARM_TIMER, ENOMEM))
+    return -1;
+  *(void **) &fn = real ("event_add");
+  return fn (ev, tv);
 }
 
 int
@@ -197,7 +215,7 @@ on_report (int sig)
   errno = saved;
 }
 
-/* SIGUSR2: read "SKIP COUNT [epoll_ctl|epoll_ctl_mod]" from
+/* SIGUSR2: read "SKIP COUNT [epoll_ctl|epoll_ctl_mod|timer]" from
  * alloc_file and arm.
  * Only async-signal-safe calls.
  */
@@ -222,6 +240,7 @@ on_arm (int sig)
     atomic_store (&alloc_kind,
                   strncmp (p, "epoll_ctl_mod", 13) == 0 ? ARM_EPOLL_MOD
                   : strncmp (p, "epoll_ctl", 9) == 0 ? ARM_EPOLL_ADD
+                  : strncmp (p, "timer", 5) == 0 ? ARM_TIMER
                   : ARM_ALLOC);
     atomic_store (&alloc_count, 0);
     atomic_store (&alloc_armed, true);

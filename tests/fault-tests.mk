@@ -19,6 +19,7 @@ FAULT_TESTS = \
 	test-fault-alloc.sh \
 	test-fault-alloc-reload.sh \
 	test-fault-epoll.sh \
+	test-fault-timers.sh \
 	test-fault-dns.sh \
 	test-client-gone.sh \
 	test-limit-backpressure.sh \

@@ -226,11 +226,12 @@ start_logged_disk ()
 }
 
 # restart_logged_disk: kill the logged disk (start_logged_disk, of the
-# default size) at once and start it again on the same socket and log,
-# as a server that crashed and was restarted.
+# default size) at once, unless it is dead already, and start it again
+# on the same socket and log, as a server that crashed and was
+# restarted.
 restart_logged_disk ()
 {
-    kill -9 "$disk_pid"
+    kill -9 "$disk_pid" 2>/dev/null || :
     wait "$disk_pid" 2>/dev/null || :
     rm -f "$tmpdir/disk.sock" "$tmpdir/disk.pid"
     start_logged_disk
@@ -351,8 +352,8 @@ stop_nbdcached ()
 }
 
 # start_nbdcached_failing_allocs ARGS...: start_nbdcached with
-# fail-calls.so preloaded and its failures (of allocations, or of
-# epoll_ctl) armed through $tmpdir/arm (alloc_arm, alloc_count).
+# fail-calls.so preloaded and its failures (of allocations, epoll_ctl
+# or timers) armed through $tmpdir/arm (alloc_arm, alloc_count).
 # Skips under valgrind, whose allocator replaces the malloc the shim
 # wraps.
 start_nbdcached_failing_allocs ()
@@ -364,10 +365,11 @@ start_nbdcached_failing_allocs ()
     LD_PRELOAD="$shim" FAIL_ALLOC_FILE="$tmpdir/arm" start_nbdcached "$@"
 }
 
-# alloc_arm SKIP COUNT [epoll_ctl|epoll_ctl_mod]: after SKIP more
+# alloc_arm SKIP COUNT [epoll_ctl|epoll_ctl_mod|timer]: after SKIP more
 # allocations of the daemon (or, with epoll_ctl, SKIP more descriptors
 # it starts to watch; with epoll_ctl_mod, SKIP more changes to what it
-# watches), the next COUNT fail (see fail-calls.c).
+# watches; with timer, SKIP more timers it starts), the next COUNT
+# fail (see fail-calls.c).
 alloc_arm ()
 {
     echo "$1 $2 ${3:-}" > "$tmpdir/arm"
