@@ -275,15 +275,14 @@ struct nbdconn {
                                    its lookup outlived connect-timeout),
                                    or an abandoned one whose thread may
                                    still be running */
-  struct event *ev;             /* socket readable */
-  struct event *wev;            /* socket writable */
-  struct event *timer;          /* connect timeout */
-  struct event *retry_timer;    /* reconnect after a delay */
-  /* Where those four live (NULL above: not assigned).  Embedded, so
-   * that losing and reopening a connection allocates nothing in the
-   * daemon, and cannot fail for want of memory.
+  /* Embedded, so that losing and reopening a connection allocates
+   * nothing in the daemon, and cannot fail for want of memory; each is
+   * assigned on first use (event_initialized says whether it was).
    */
-  struct event ev_storage, wev_storage, timer_storage, retry_storage;
+  struct event ev;              /* socket readable */
+  struct event wev;             /* socket writable */
+  struct event timer;           /* connect timeout */
+  struct event retry_timer;     /* reconnect after a delay */
   /* When libevent could not add one of the two timers (it could not
    * grow its timer heap): when it was due, for the janitor's sweep
    * (nbdconn_sweep_lost_timers) to act on.  0: not lost.

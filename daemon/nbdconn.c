@@ -205,7 +205,7 @@ conn_ready (struct nbdconn *conn)
 {
   conn->state = CONN_UP;
   conn->backoff_ms = conn->exp->cfg.reconnect_min_ms;
-  cancel_timer (conn->timer, &conn->timer_lost_due_ns);
+  cancel_timer (&conn->timer, &conn->timer_lost_due_ns);
   conn->use_read = conn->exp->cfg.fallback == FALLBACK_READ &&
     nbd_can_cache (conn->nbd) != 1;
   if (conn->use_read && conn->scratch == NULL) {
@@ -368,11 +368,10 @@ on_retry_timer (evutil_socket_t fd, short what, void *opaque)
 static void
 conn_events_free (struct nbdconn *conn)
 {
-  if (conn->ev)
-    event_del (conn->ev);
-  if (conn->wev)
-    event_del (conn->wev);
-  conn->ev = conn->wev = NULL;
+  if (event_initialized (&conn->ev))
+    event_del (&conn->ev);
+  if (event_initialized (&conn->wev))
+    event_del (&conn->wev);
   conn->ev_fd = -1;
   conn->rd_armed = conn->wr_armed = false;
 }
@@ -406,40 +405,36 @@ conn_rearm (struct nbdconn *conn)
     conn_events_free (conn);
     if (fd < 0)
       return 0;
-    if (event_assign (&conn->ev_storage, conn->worker->lp->base, fd,
+    if (event_assign (&conn->ev, conn->worker->lp->base, fd,
                       EV_READ | EV_PERSIST, on_socket, conn) == -1 ||
-        event_assign (&conn->wev_storage, conn->worker->lp->base, fd,
+        event_assign (&conn->wev, conn->worker->lp->base, fd,
                       EV_WRITE | EV_PERSIST, on_socket, conn) == -1)
       fatalx ("event_assign failed");
-    conn->ev = &conn->ev_storage;
-    conn->wev = &conn->wev_storage;
     conn->ev_fd = fd;
   }
-  if (arm (conn->ev, dir & LIBNBD_AIO_DIRECTION_READ, &conn->rd_armed) == -1 ||
-      arm (conn->wev, dir & LIBNBD_AIO_DIRECTION_WRITE, &conn->wr_armed) == -1)
+  if (arm (&conn->ev, dir & LIBNBD_AIO_DIRECTION_READ, &conn->rd_armed) == -1 ||
+      arm (&conn->wev, dir & LIBNBD_AIO_DIRECTION_WRITE, &conn->wr_armed) == -1)
     return -1;
   return 0;
 }
 
-/* (Re)start the timer *EV of CONN, kept in STORAGE, to call FN in MS.
+/* (Re)start the timer EV of CONN (assigned on first use) to call FN
+ * in MS.
  * If libevent cannot add it (it could not grow its timer heap), keep
  * its due time in *LOST_DUE instead, and have the worker swept: main's
  * janitor then calls FN when it is due (nbdconn_sweep_lost_timers),
  * 0.1 s late at most.  WHAT names the timer for the log.
  */
 static void
-add_timer (struct event **ev, struct event *storage, uint64_t *lost_due,
-           struct nbdconn *conn, event_callback_fn fn, unsigned ms,
-           const char *what)
+add_timer (struct event *ev, uint64_t *lost_due, struct nbdconn *conn,
+           event_callback_fn fn, unsigned ms, const char *what)
 {
   struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
-  if (*ev == NULL) {
-    if (evtimer_assign (storage, conn->worker->lp->base, fn, conn) == -1)
-      fatalx ("evtimer_assign failed");
-    *ev = storage;
-  }
-  if (evtimer_add (*ev, &tv) == 0) {
+  if (!event_initialized (ev) &&
+      evtimer_assign (ev, conn->worker->lp->base, fn, conn) == -1)
+    fatalx ("evtimer_assign failed");
+  if (evtimer_add (ev, &tv) == 0) {
     *lost_due = 0;
     return;
   }
@@ -453,7 +448,7 @@ add_timer (struct event **ev, struct event *storage, uint64_t *lost_due,
 static void
 cancel_timer (struct event *ev, uint64_t *lost_due)
 {
-  if (ev)
+  if (event_initialized (ev))
     event_del (ev);
   *lost_due = 0;
 }
@@ -484,8 +479,8 @@ retry_later (struct nbdconn *conn)
   unsigned delay = conn->backoff_ms;
   const struct export_config *ec = &conn->exp->cfg;
 
-  add_timer (&conn->retry_timer, &conn->retry_storage,
-             &conn->retry_lost_due_ns, conn, on_retry_timer, delay, "retry");
+  add_timer (&conn->retry_timer, &conn->retry_lost_due_ns, conn,
+             on_retry_timer, delay, "retry");
   conn->backoff_ms = delay * 2 > ec->reconnect_max_ms ?
     ec->reconnect_max_ms : delay * 2;
 }
@@ -507,7 +502,7 @@ conn_down (struct nbdconn *conn, const char *why)
   nbdc_copy_printable (reason, sizeof reason, why);
   why = reason;
 
-  cancel_timer (conn->timer, &conn->timer_lost_due_ns);
+  cancel_timer (&conn->timer, &conn->timer_lost_due_ns);
   conn_close (conn);
   conn->shutdown_wanted = false;
   if (was_up)
@@ -553,8 +548,8 @@ nbdconn_start (struct nbdconn *conn)
   }
   conn->ev_fd = -1;
   conn->state = CONN_RESOLVING;
-  add_timer (&conn->timer, &conn->timer_storage, &conn->timer_lost_due_ns,
-             conn, on_connect_timeout, conn->exp->cfg.connect_timeout_ms,
+  add_timer (&conn->timer, &conn->timer_lost_due_ns, conn,
+             on_connect_timeout, conn->exp->cfg.connect_timeout_ms,
              "connect");
   conn->job = connect_job_start (conn, &failed);
   if (conn->job == NULL) {
@@ -584,8 +579,8 @@ nbdconn_job_done (struct nbdconn *conn, struct nbd_handle *nbd,
   }
   if (conn->state == CONN_DOWN) {
     conn_log (log_debug, conn, "the host name resolved late; connecting");
-    add_timer (&conn->timer, &conn->timer_storage, &conn->timer_lost_due_ns,
-               conn, on_connect_timeout, conn->exp->cfg.connect_timeout_ms,
+    add_timer (&conn->timer, &conn->timer_lost_due_ns, conn,
+               on_connect_timeout, conn->exp->cfg.connect_timeout_ms,
                "connect");
   }
   conn->nbd = nbd;
@@ -635,10 +630,8 @@ nbdconn_stop (struct nbdconn *conn)
     conn->listed = false;
   }
   conn->stopped = true;
-  cancel_timer (conn->timer, &conn->timer_lost_due_ns);
-  conn->timer = NULL;
-  cancel_timer (conn->retry_timer, &conn->retry_lost_due_ns);
-  conn->retry_timer = NULL;
+  cancel_timer (&conn->timer, &conn->timer_lost_due_ns);
+  cancel_timer (&conn->retry_timer, &conn->retry_lost_due_ns);
   conn_close (conn);
   if (conn->job) {
     /* Its thread may be stuck in a lookup: let it finish alone. */
