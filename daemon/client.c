@@ -626,6 +626,7 @@ client_accept (int fd)
   struct client *client;
   struct ucred cred;
   socklen_t len = sizeof cred;
+  const char *failed = NULL;
 
   client = calloc (1, sizeof *client);
   if (client == NULL) {
@@ -666,12 +667,12 @@ client_accept (int fd)
   TAILQ_INIT (&client->held);
   TAILQ_INIT (&client->requests);
   if (client->read_ev == NULL || client->write_ev == NULL ||
-      client->hold_ev == NULL || event_add (client->read_ev, NULL) == -1) {
-    if (client->read_ev == NULL || client->write_ev == NULL ||
-        client->hold_ev == NULL)
-      log_warn ("accept: event_new");
-    else
-      log_warn ("accept: cannot watch the client's socket");
+      client->hold_ev == NULL)
+    failed = "event_new";
+  else if (event_add (client->read_ev, NULL) == -1)
+    failed = "cannot watch the client's socket";
+  if (failed != NULL) {
+    log_warn ("accept: %s", failed);
     if (client->read_ev)
       event_free (client->read_ev);
     if (client->write_ev)
