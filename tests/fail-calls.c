@@ -10,13 +10,13 @@
  *
  * Allocations (malloc, calloc, realloc; strdup and the rest call
  * malloc) are armed from outside instead, since start-up makes
- * thousands of them: with FAIL_ALLOC_FILE=PATH set, SIGUSR2 makes the
+ * thousands of them: with FAIL_ARM_FILE=PATH set, SIGUSR2 makes the
  * shim read "SKIP COUNT" from PATH and restart its count, so that
  * after SKIP more allocations (on any thread) the next COUNT fail with
  * ENOMEM.  It then writes 0 to PATH.count, to say it is armed.
- * SIGUSR1 writes how many allocations were made since arming to
- * PATH.count.  A test can so measure the allocations one request
- * makes, then fail each of them in turn.
+ * SIGUSR1 writes how many calls of the armed kind were made since
+ * arming to PATH.count.  A test can so measure the allocations one
+ * request makes, then fail each of them in turn.
  *
  * "SKIP COUNT epoll_ctl" in PATH arms the same way for the calls that
  * make epoll watch a descriptor (EPOLL_CTL_ADD; libevent's event_add
@@ -107,15 +107,15 @@ timerfd_create (int clockid, int flags)
   return fn (clockid, flags);
 }
 
-/* Armed failures of the calls of kind alloc_kind: call number N
+/* Armed failures of the calls of kind armed_kind: call number N
  * (from 0, counted since arming) fails when FROM <= N < TO.  Unarmed,
  * nothing is counted.
  */
 enum { ARM_ALLOC, ARM_EPOLL_ADD, ARM_EPOLL_MOD, ARM_TIMER };
-static atomic_bool alloc_armed;
-static atomic_int alloc_kind;
-static atomic_ulong alloc_count, alloc_from, alloc_to;
-static char alloc_file[PATH_MAX];
+static atomic_bool armed;
+static atomic_int armed_kind;
+static atomic_ulong armed_calls, armed_from, armed_to;
+static char arm_file[PATH_MAX];
 
 /* Count a call of KIND, and say whether it is to fail with ERR. */
 static bool
@@ -123,11 +123,11 @@ armed_fails (int kind, int err)
 {
   unsigned long n;
 
-  if (!atomic_load_explicit (&alloc_armed, memory_order_relaxed) ||
-      atomic_load_explicit (&alloc_kind, memory_order_relaxed) != kind)
+  if (!atomic_load_explicit (&armed, memory_order_relaxed) ||
+      atomic_load_explicit (&armed_kind, memory_order_relaxed) != kind)
     return false;
-  n = atomic_fetch_add (&alloc_count, 1);
-  if (n < atomic_load (&alloc_from) || n >= atomic_load (&alloc_to))
+  n = atomic_fetch_add (&armed_calls, 1);
+  if (n < atomic_load (&armed_from) || n >= atomic_load (&armed_to))
     return false;
   errno = err;
   return true;
@@ -179,18 +179,18 @@ scan_ulong (const char **p)
   return n;
 }
 
-/* Write the allocations counted since arming to alloc_file.count.
+/* Write the calls counted since arming to arm_file.count.
  * Only async-signal-safe calls.
  */
 static void
 write_count (void)
 {
   char path[PATH_MAX + 8], digits[24];
-  size_t len = strlen (alloc_file), i = sizeof digits;
-  unsigned long n = atomic_load (&alloc_count);
+  size_t len = strlen (arm_file), i = sizeof digits;
+  unsigned long n = atomic_load (&armed_calls);
   int fd;
 
-  memcpy (path, alloc_file, len);
+  memcpy (path, arm_file, len);
   memcpy (path + len, ".count", sizeof ".count");
   do {
     digits[--i] = (char) ('0' + n % 10);
@@ -216,8 +216,7 @@ on_report (int sig)
 }
 
 /* SIGUSR2: read "SKIP COUNT [epoll_ctl|epoll_ctl_mod|timer]" from
- * alloc_file and arm.
- * Only async-signal-safe calls.
+ * arm_file and arm.  Only async-signal-safe calls.
  */
 static void
 on_arm (int sig)
@@ -226,24 +225,24 @@ on_arm (int sig)
   char buf[64];
   const char *p = buf;
   ssize_t len;
-  int fd = open (alloc_file, O_RDONLY);
+  int fd = open (arm_file, O_RDONLY);
 
   if (fd >= 0) {
     len = read (fd, buf, sizeof buf - 1);
     close (fd);
     buf[len > 0 ? len : 0] = '\0';
-    atomic_store (&alloc_armed, false);
-    atomic_store (&alloc_from, scan_ulong (&p));
-    atomic_store (&alloc_to, atomic_load (&alloc_from) + scan_ulong (&p));
+    atomic_store (&armed, false);
+    atomic_store (&armed_from, scan_ulong (&p));
+    atomic_store (&armed_to, atomic_load (&armed_from) + scan_ulong (&p));
     while (*p == ' ')
       p++;
-    atomic_store (&alloc_kind,
+    atomic_store (&armed_kind,
                   strncmp (p, "epoll_ctl_mod", 13) == 0 ? ARM_EPOLL_MOD
                   : strncmp (p, "epoll_ctl", 9) == 0 ? ARM_EPOLL_ADD
                   : strncmp (p, "timer", 5) == 0 ? ARM_TIMER
                   : ARM_ALLOC);
-    atomic_store (&alloc_count, 0);
-    atomic_store (&alloc_armed, true);
+    atomic_store (&armed_calls, 0);
+    atomic_store (&armed, true);
     write_count ();             /* tells the test it is armed */
   }
   errno = saved;
@@ -251,14 +250,14 @@ on_arm (int sig)
 
 /* Install the handlers when the test asks for them. */
 static void __attribute__ ((constructor))
-alloc_init (void)
+arm_init (void)
 {
-  const char *file = getenv ("FAIL_ALLOC_FILE");
+  const char *file = getenv ("FAIL_ARM_FILE");
   struct sigaction sa = { .sa_flags = SA_RESTART };
 
-  if (file == NULL || strlen (file) >= sizeof alloc_file)
+  if (file == NULL || strlen (file) >= sizeof arm_file)
     return;
-  strcpy (alloc_file, file);
+  strcpy (arm_file, file);
   sigemptyset (&sa.sa_mask);
   sa.sa_handler = on_arm;
   sigaction (SIGUSR2, &sa, NULL);

@@ -351,26 +351,31 @@ stop_nbdcached ()
     }
 }
 
-# start_nbdcached_failing_allocs ARGS...: start_nbdcached with
-# fail-calls.so preloaded and its failures (of allocations, epoll_ctl
-# or timers) armed through $tmpdir/arm (alloc_arm, alloc_count).
-# Skips under valgrind, whose allocator replaces the malloc the shim
-# wraps.
-start_nbdcached_failing_allocs ()
+# requires_failing_shim: skip under valgrind, whose allocator replaces
+# the malloc that fail-calls.so wraps.  Before starting any server.
+requires_failing_shim ()
 {
     [ -z "${VG:-}" ] || skip "valgrind replaces the allocator the shim wraps"
+}
+
+# start_nbdcached_failing ARGS...: start_nbdcached with fail-calls.so
+# preloaded, its failures (of allocations, epoll_ctl or timers) armed
+# through $tmpdir/arm (arm_failures, armed_calls).
+start_nbdcached_failing ()
+{
+    requires_failing_shim
     local shim="$abs_builddir/.libs/fail-calls.so"
     [ -f "$shim" ] || fail "$shim was not built"
     export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
-    LD_PRELOAD="$shim" FAIL_ALLOC_FILE="$tmpdir/arm" start_nbdcached "$@"
+    LD_PRELOAD="$shim" FAIL_ARM_FILE="$tmpdir/arm" start_nbdcached "$@"
 }
 
-# alloc_arm SKIP COUNT [epoll_ctl|epoll_ctl_mod|timer]: after SKIP more
-# allocations of the daemon (or, with epoll_ctl, SKIP more descriptors
-# it starts to watch; with epoll_ctl_mod, SKIP more changes to what it
-# watches; with timer, SKIP more timers it starts), the next COUNT
-# fail (see fail-calls.c).
-alloc_arm ()
+# arm_failures SKIP COUNT [epoll_ctl|epoll_ctl_mod|timer]: after SKIP
+# more allocations of the daemon (or, with epoll_ctl, SKIP more
+# descriptors it starts to watch; with epoll_ctl_mod, SKIP more changes
+# to what it watches; with timer, SKIP more timers it starts), the
+# next COUNT fail (see fail-calls.c).
+arm_failures ()
 {
     echo "$1 $2 ${3:-}" > "$tmpdir/arm"
     rm -f "$tmpdir/arm.count"
@@ -378,9 +383,9 @@ alloc_arm ()
     wait_for_file "$tmpdir/arm.count"
 }
 
-# alloc_count: how many allocations (or new watches) the daemon made
-# since alloc_arm.
-alloc_count ()
+# armed_calls: how many calls of the armed kind the daemon made since
+# arm_failures.
+armed_calls ()
 {
     rm -f "$tmpdir/arm.count"
     kill -USR1 "$nbdcached_pid"

@@ -11,7 +11,7 @@ source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
 requires nbdkit --version
-[ -z "${VG:-}" ] || skip "valgrind replaces the allocator the shim wraps"
+requires_failing_shim
 
 start_logged_disk
 both="[export disk]
@@ -37,7 +37,7 @@ fresh_daemon ()
 {
     [ -z "${nbdcached_pid:-}" ] || stop_nbdcached
     echo "$both" > "$tmpdir/conf"
-    start_nbdcached_failing_allocs -c "$tmpdir/conf"
+    start_nbdcached_failing -c "$tmpdir/conf"
     wait_until 20 both_up || fail "the exports did not come up"
 }
 
@@ -57,9 +57,9 @@ reload ()
 
 # Measure what the reload allocates, with nothing failing.
 fresh_daemon
-alloc_arm 1000000000 0
+arm_failures 1000000000 0
 reload "$one"
-n=$(alloc_count)
+n=$(armed_calls)
 [ "$(names)" = disk ] || fail "the reload did not remove gone: $(names)"
 [ "$n" -gt 0 ] || fail "the shim counted no allocation"
 echo "reload: $n allocations"
@@ -68,9 +68,9 @@ declare -A seen
 for (( s=0; s < n; s++ )); do
     fresh_daemon
     warnings=$(oom_warnings) closed=$(closes)
-    alloc_arm $s 1
+    arm_failures $s 1
     reload "$one"
-    alloc_arm 0 0
+    arm_failures 0 0
     kill -0 "$nbdcached_pid" 2>/dev/null ||
         fail "allocation $s: the daemon died"
     # Whole, or not at all: both exports (refused) or disk alone.
@@ -96,7 +96,7 @@ done
 [ -n "${seen[refused]:-}" ] || fail "no reload was refused for want of memory"
 
 # A stop with every allocation failing.
-alloc_arm 0 1000000000
+arm_failures 0 1000000000
 kill "$nbdcached_pid"
 status=0
 timeout 30 tail --pid="$nbdcached_pid" -f /dev/null || fail "the stop hung"

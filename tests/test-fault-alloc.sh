@@ -16,7 +16,7 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-[ -z "${VG:-}" ] || skip "valgrind replaces the allocator the shim wraps"
+requires_failing_shim
 
 # One connection with room for two commands, so that a pipeline queues,
 # coalesces and takes turns; no dedup, so every request is sent.
@@ -24,7 +24,7 @@ start_logged_disk
 start_nbdcached_export disk "$disk_uri" connections=1 max-in-flight=2 \
     warm-ttl=0
 stop_nbdcached
-start_nbdcached_failing_allocs -c "$tmpdir/export.conf"
+start_nbdcached_failing -c "$tmpdir/export.conf"
 
 # outcome_ctl OP STATUS: classify what "nbdcachectl OP --json" did
 # (output in $tmpdir/out): "ok" (the reply is whole: CHECK_OP holds),
@@ -96,9 +96,9 @@ fail_one ()
 {
     local case=$1 s=$2 warnings status outcome
     warnings=$(oom_warnings)
-    alloc_arm $s 1
+    arm_failures $s 1
     status=$(run_case $case)
-    alloc_arm 0 0
+    arm_failures 0 0
     [ "$status" -ne 124 ] || fail "$case, allocation $s: the client hung"
     kill -0 "$nbdcached_pid" 2>/dev/null ||
         fail "$case, allocation $s: the daemon died"
@@ -122,9 +122,9 @@ fail_one ()
 measure ()
 {
     local n
-    alloc_arm 1000000000 0
+    arm_failures 1000000000 0
     [ "$(run_case $1)" -eq 0 ] || fail "$1 failed with nothing failing"
-    n=$(alloc_count)
+    n=$(armed_calls)
     [ "$n" -gt 0 ] || fail "$1: the shim counted no allocation"
     echo $n
 }
@@ -151,7 +151,7 @@ grep -q 'warning: accept: .*Cannot allocate memory' "$tmpdir/nbdcached.log" ||
 fresh_daemon ()
 {
     stop_nbdcached
-    start_nbdcached_failing_allocs -c "$tmpdir/export.conf"
+    start_nbdcached_failing -c "$tmpdir/export.conf"
 }
 fresh_daemon
 n=$(measure pipeline)
@@ -177,11 +177,11 @@ if grep -qE 'lib(asan|tsan)' "/proc/$nbdcached_pid/maps"; then
 fi
 for (( s=0; s < 6; s++ )); do
     before=$(reconnects)
-    alloc_arm $s 1
+    arm_failures $s 1
     restart_logged_disk
     wait_until 20 reconnected_since "$before" ||
         fail "reconnect, allocation $s: the connection did not come back"
-    alloc_arm 0 0
+    arm_failures 0 0
     kill -0 "$nbdcached_pid" 2>/dev/null ||
         fail "reconnect, allocation $s: the daemon died"
     "$NBDCACHECTL" -s "$sock" cache disk 512M 64K ||

@@ -20,7 +20,7 @@ make_tmpdir
 requires nbdkit --version
 requires python3 --version
 requires_nbdkit_filter delay
-[ -z "${VG:-}" ] || skip "valgrind replaces the allocator the shim wraps"
+requires_failing_shim
 
 start_logged_disk
 cat > "$tmpdir/conf" <<EOF
@@ -35,7 +35,7 @@ uri = nbd+unix:///?socket=$tmpdir/slow.sock
 connections = 1
 EOF
 start_nbdkit slow --filter=delay memory 1G delay-cache=2
-start_nbdcached_failing_allocs -c "$tmpdir/conf"
+start_nbdcached_failing -c "$tmpdir/conf"
 wait_until 10 export_is up 0 || fail "disk did not come up"
 wait_until 10 export_is up 1 || fail "slow did not come up"
 
@@ -59,7 +59,7 @@ disconnected ()
 {
     local what=$1 pid=$2 before=$3
     wait "$pid" || fail "$what: $(cat "$tmpdir/out")"
-    alloc_arm 0 0
+    arm_failures 0 0
     [ "$(cat "$tmpdir/out")" = closed ] ||
         fail "$what: the client was $(cat "$tmpdir/out")"
     [ "$(unwatched_clients)" -gt "$before" ] || fail "$what: not logged"
@@ -69,12 +69,12 @@ disconnected ()
 # 1. The NBD socket of a reconnect.  The test watches the log, not the
 # daemon (a client would take the failure), until it has reconnected.
 before=$(reconnects)
-alloc_arm 0 1 epoll_ctl
+arm_failures 0 1 epoll_ctl
 restart_logged_disk
 wait_until 20 reconnected_since "$before" ||
     fail "reconnect: the connection did not come back"
-[ "$(alloc_count)" -ge 1 ] || fail "reconnect: no watch was failed"
-alloc_arm 0 0
+[ "$(armed_calls)" -ge 1 ] || fail "reconnect: no watch was failed"
+arm_failures 0 0
 grep -q 'export disk: connection 0: cannot connect: cannot watch the socket' \
     "$tmpdir/nbdcached.log" || fail "reconnect: the failed watch is not logged"
 grep -q 'libevent: .*No space left on device' "$tmpdir/nbdcached.log" ||
@@ -85,9 +85,9 @@ cache_lines "$tmpdir/log" | grep -qx "536870912 65536" ||
 served reconnect
 
 # 2. A client being accepted.
-alloc_arm 0 1 epoll_ctl
+arm_failures 0 1 epoll_ctl
 expect_status 1 "a client that cannot be watched" ctl exports
-alloc_arm 0 0
+arm_failures 0 0
 grep -q "lost" "$tmpdir/err" || fail "accept: the client was told $(cat "$tmpdir/err")"
 grep -q "warning: accept: cannot watch the client's socket" \
     "$tmpdir/nbdcached.log" || fail "accept: not logged"
@@ -122,7 +122,7 @@ EOF_PY
 py_pid=$!
 unwatched=$(unwatched_clients)
 sleep 1
-alloc_arm 0 1 epoll_ctl
+arm_failures 0 1 epoll_ctl
 disconnected throttled $py_pid "$unwatched"
 
 # 4. A slow reader: 3000 "exports" requests at once, more replies than
@@ -146,6 +146,6 @@ EOF_PY
 py_pid=$!
 unwatched=$(unwatched_clients)
 wait_for_file "$tmpdir/ready"
-alloc_arm 0 1000000 epoll_ctl_mod
+arm_failures 0 1000000 epoll_ctl_mod
 touch "$tmpdir/go"
 disconnected "slow reader" $py_pid "$unwatched"

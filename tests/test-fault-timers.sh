@@ -15,7 +15,7 @@ set -e
 make_tmpdir
 requires nbdkit --version
 requires python3 --version
-[ -z "${VG:-}" ] || skip "valgrind replaces the allocator the shim wraps"
+requires_failing_shim
 
 # A server that accepts connections and never says a word.
 run_py "$tmpdir/silent.sock" <<'EOF_PY' &
@@ -46,7 +46,7 @@ reconnect-max-delay = 0.2
 EOF
 # One worker thread: connection 0 of each export is on the main
 # thread, disk's connection 1 on the worker.
-start_nbdcached_failing_allocs -c "$tmpdir/conf" --threads 1
+start_nbdcached_failing -c "$tmpdir/conf" --threads 1
 both_up () { [ "$(ctl stats --json | jq 'j["exports"][0]["connections_up"]')" = 2 ]; }
 wait_until 10 both_up || fail "disk's two connections did not come up"
 
@@ -55,7 +55,7 @@ more_than () { [ "$(lines "$1")" -gt "$2" ]; }     # PATTERN N
 
 # 1. The server dies, with every timer failing from now on.  The
 # test watches the log, not the daemon, while the shim is armed.
-alloc_arm 0 1000000 timer
+arm_failures 0 1000000 timer
 kill -9 "$disk_pid"
 wait "$disk_pid" 2>/dev/null || :
 for c in 0 1; do
@@ -89,7 +89,7 @@ wait_until 20 more_than "$timeouts" "$before" ||
 took=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "an attempt without its connect timer timed out after $took ms"
 [ "$took" -ge 800 ] || fail "it timed out too soon ($took ms)"
-alloc_arm 0 0
+arm_failures 0 0
 
 ctl cache disk 0 1M || fail "disk does not serve after it all"
 cache_lines "$tmpdir/log" | grep -qx "0 1048576" ||
