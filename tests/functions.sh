@@ -237,13 +237,18 @@ restart_logged_disk ()
     start_logged_disk
 }
 
-# reconnects: how many times the daemon has logged connection 0 of an
-# export reconnected; reconnected_since N: more than N (for wait_until).
-reconnects ()
+# log_count PATTERN: how many lines of the daemon's log match PATTERN
+# (grep -E); log_grew PATTERN N: more than N do (for wait_until).
+log_count ()
 {
-    grep -c 'connection 0: reconnected' "$tmpdir/nbdcached.log" || :
+    grep -cE "$1" "$tmpdir/nbdcached.log" || :
 }
-reconnected_since () { [ "$(reconnects)" -gt "$1" ]; }
+log_grew () { [ "$(log_count "$1")" -gt "$2" ]; }
+
+# reconnects: how many times connection 0 of an export reconnected;
+# reconnected_since N: more than N.
+reconnects () { log_count 'connection 0: reconnected'; }
+reconnected_since () { log_grew 'connection 0: reconnected' "$1"; }
 
 # start_losing_disk SECONDS: start_nbdkit disk, a 1G eval disk (skip
 # without the eval plugin) that answers every Cache at once except the
@@ -397,8 +402,7 @@ armed_calls ()
 # memory.
 oom_warnings ()
 {
-    grep -cE 'warning: .*(Cannot allocate memory|out of memory)' \
-        "$tmpdir/nbdcached.log" || :
+    log_count 'warning: .*(Cannot allocate memory|out of memory)'
 }
 
 # ctl ARGS...: run nbdcachectl against the test daemon.

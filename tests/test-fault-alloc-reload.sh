@@ -21,15 +21,13 @@ uri = $disk_uri"
 one="[export disk]
 uri = $disk_uri"
 names () { ctl exports --json | jq '" ".join(sorted(e["name"] for e in j))'; }
-reloads () { grep -cE 'reloaded: |reload failed|warning: reload' \
-                 "$tmpdir/nbdcached.log" || :; }
+reloaded='reloaded: |reload failed|warning: reload'
 reloaded_since ()              # or the daemon is gone
 {
-    [ "$(reloads)" -gt "$1" ] || ! kill -0 "$nbdcached_pid" 2>/dev/null
+    log_grew "$reloaded" "$1" || ! kill -0 "$nbdcached_pid" 2>/dev/null
 }
 both_up () { export_is up 0 && export_is up 1; }
-closes () { grep -c 'export gone: closed' "$tmpdir/nbdcached.log" || :; }
-closed_since () { [ "$(closes)" -gt "$1" ]; }
+closed='export gone: closed'
 
 # fresh_daemon: a new daemon serving both exports, so that each reload
 # is its first (buffers that grow once have not yet grown).
@@ -46,7 +44,7 @@ fresh_daemon ()
 reload ()
 {
     local before
-    before=$(reloads)
+    before=$(log_count "$reloaded")
     echo "$1" > "$tmpdir/conf"
     kill -HUP "$nbdcached_pid"
     wait_until 20 reloaded_since "$before" || {
@@ -67,7 +65,7 @@ echo "reload: $n allocations"
 declare -A seen
 for (( s=0; s < n; s++ )); do
     fresh_daemon
-    warnings=$(oom_warnings) closed=$(closes)
+    warnings=$(oom_warnings) closes=$(log_count "$closed")
     arm_failures $s 1
     reload "$one"
     arm_failures 0 0
@@ -78,7 +76,7 @@ for (( s=0; s < n; s++ )); do
     disk)
         outcome=taken
         # The removed export finishes, and is closed and freed.
-        wait_until 20 closed_since "$closed" ||
+        wait_until 20 log_grew "$closed" "$closes" ||
             fail "allocation $s: the removed export was never closed" ;;
     "disk gone")
         outcome=refused

@@ -39,11 +39,7 @@ start_nbdcached_failing -c "$tmpdir/conf"
 wait_until 10 export_is up 0 || fail "disk did not come up"
 wait_until 10 export_is up 1 || fail "slow did not come up"
 
-unwatched_clients ()            # clients disconnected for it so far
-{
-    grep -c "warning: client .*disconnecting: cannot watch its socket" \
-        "$tmpdir/nbdcached.log" || :
-}
+unwatched='warning: client .*disconnecting: cannot watch its socket'
 
 served ()                       # WHAT: the next client is served
 {
@@ -62,7 +58,7 @@ disconnected ()
     arm_failures 0 0
     [ "$(cat "$tmpdir/out")" = closed ] ||
         fail "$what: the client was $(cat "$tmpdir/out")"
-    [ "$(unwatched_clients)" -gt "$before" ] || fail "$what: not logged"
+    [ "$(log_count "$unwatched")" -gt "$before" ] || fail "$what: not logged"
     served "$what"
 }
 
@@ -120,10 +116,10 @@ def run():
 rawclient.print_outcome(run)
 EOF_PY
 py_pid=$!
-unwatched=$(unwatched_clients)
+warned=$(log_count "$unwatched")
 sleep 1
 arm_failures 0 1 epoll_ctl
-disconnected throttled $py_pid "$unwatched"
+disconnected throttled $py_pid "$warned"
 
 # 4. A slow reader: 3000 "exports" requests at once, more replies than
 # the socket holds; the client reads nothing for a second.  The daemon
@@ -144,8 +140,8 @@ rawclient.print_outcome(lambda: [c.recv_reply(timeout=10)
                                  for i in range(3000)])
 EOF_PY
 py_pid=$!
-unwatched=$(unwatched_clients)
+warned=$(log_count "$unwatched")
 wait_for_file "$tmpdir/ready"
 arm_failures 0 1000000 epoll_ctl_mod
 touch "$tmpdir/go"
-disconnected "slow reader" $py_pid "$unwatched"
+disconnected "slow reader" $py_pid "$warned"

@@ -50,8 +50,6 @@ start_nbdcached_failing -c "$tmpdir/conf" --threads 1
 both_up () { [ "$(ctl stats --json | jq 'j["exports"][0]["connections_up"]')" = 2 ]; }
 wait_until 10 both_up || fail "disk's two connections did not come up"
 
-lines () { grep -c "$1" "$tmpdir/nbdcached.log" || :; }
-more_than () { [ "$(lines "$1")" -gt "$2" ]; }     # PATTERN N
 
 # 1. The server dies, with every timer failing from now on.  The
 # test watches the log, not the daemon, while the shim is armed.
@@ -61,17 +59,17 @@ wait "$disk_pid" 2>/dev/null || :
 for c in 0 1; do
     lost="export disk: connection $c: cannot start the retry timer: Cannot allocate memory"
     # Two attempts each, made by the janitor, and each failed.
-    wait_until 20 more_than "$lost" 1 ||
-        fail "connection $c: the janitor made no attempt: $(lines "$lost") lost retries"
+    wait_until 20 log_grew "$lost" 1 ||
+        fail "connection $c: the janitor made no attempt: $(log_count "$lost") lost retries"
 done
-[ "$(lines 'export disk: connection 1: cannot start the connect timer')" -ge 1 ] ||
+[ "$(log_count 'export disk: connection 1: cannot start the connect timer')" -ge 1 ] ||
     fail "the attempts' connect timers were not lost"
-back0=$(lines 'export disk: connection 0: reconnected')
-back1=$(lines 'export disk: connection 1: reconnected')
+back0=$(log_count 'export disk: connection 0: reconnected')
+back1=$(log_count 'export disk: connection 1: reconnected')
 restart_logged_disk
-wait_until 20 more_than 'export disk: connection 0: reconnected' "$back0" ||
+wait_until 20 log_grew 'export disk: connection 0: reconnected' "$back0" ||
     fail "connection 0 did not come back"
-wait_until 20 more_than 'export disk: connection 1: reconnected' "$back1" ||
+wait_until 20 log_grew 'export disk: connection 1: reconnected' "$back1" ||
     fail "connection 1 did not come back"
 kill -0 "$nbdcached_pid" || fail "the daemon died"
 
@@ -80,11 +78,11 @@ kill -0 "$nbdcached_pid" || fail "the daemon died"
 # connecting" is that attempt's, and it must come about 1 s later.
 lost='export silent: connection 0: cannot start the connect timer'
 timeouts='export silent: connection 0: .*timed out connecting'
-wait_until 20 more_than "$lost" "$(lines "$lost")" ||
+wait_until 20 log_grew "$lost" "$(log_count "$lost")" ||
     fail "no attempt on the silent server lost its connect timer"
 start=$(date +%s%N)
-before=$(lines "$timeouts")
-wait_until 20 more_than "$timeouts" "$before" ||
+before=$(log_count "$timeouts")
+wait_until 20 log_grew "$timeouts" "$before" ||
     fail "an attempt without its connect timer never timed out"
 took=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "an attempt without its connect timer timed out after $took ms"
