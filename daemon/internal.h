@@ -681,6 +681,7 @@ extern void info_clients (struct nbdc_members *m,
 extern int listener_open (const char *path);
 extern void listener_enable (void);
 extern void listener_close (void);
+extern void listener_janitor (uint64_t now);
 
 /* notify.c */
 extern void notify_starting (void);

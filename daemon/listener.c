@@ -23,6 +23,8 @@
 
 static struct evconnlistener *listener;
 static struct event *resume_ev;
+static uint64_t resume_lost_due_ns; /* when a pause whose timer could
+                                       not be added ends; 0: none */
 static char *listen_path;
 
 static void
@@ -52,11 +54,27 @@ on_accept_error (struct evconnlistener *l, void *opaque)
   }
   log_warn ("accept (pausing for %d ms; %u clients connected)",
             ACCEPT_PAUSE_MS, nr_clients);
+  evconnlistener_disable (listener);
   /* Without the timer to resume (libevent could not grow its heap),
-   * keep accepting rather than stop for good.
+   * main's janitor ends the pause (listener_janitor).
    */
-  if (evtimer_add (resume_ev, &tv) == 0)
-    evconnlistener_disable (listener);
+  if (evtimer_add (resume_ev, &tv) == -1) {
+    log_warn ("cannot start the timer to resume accepting; the janitor "
+              "keeps its time");
+    resume_lost_due_ns = now_ns () + ACCEPT_PAUSE_MS * UINT64_C(1000000);
+  }
+}
+
+/* From main's janitor: end a pause whose timer could not be added, once
+ * it is due.
+ */
+void
+listener_janitor (uint64_t now)
+{
+  if (resume_lost_due_ns != 0 && now >= resume_lost_due_ns) {
+    resume_lost_due_ns = 0;
+    on_resume (-1, EV_TIMEOUT, NULL);
+  }
 }
 
 /* If PATH exists, remove it only when it is a socket nobody listens
@@ -104,7 +122,7 @@ make_parent_dir (const char *path)
 static int
 listener_wrap (int fd)
 {
-  /* Made now, for on_accept_error, which runs short of resources. */
+  /* Made now: on_accept_error runs when resources are short. */
   resume_ev = evtimer_new (main_loop.base, on_resume, NULL);
   if (resume_ev == NULL) {
     log_warn ("evtimer_new");

@@ -274,6 +274,7 @@ on_janitor (evutil_socket_t fd, short what, void *opaque)
   exports_janitor (now);
   clients_janitor (now);
   workers_janitor ();
+  listener_janitor (now);
   if (daemon_draining)
     drain_step (now);
   if (++ticks % 10 == 0)

@@ -46,4 +46,5 @@ SHELL_TESTS = \
 	test-stop-during-reload.sh
 
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) rawclient.py check-chunks.py jq.py
+EXTRA_DIST += $(SHELL_TESTS) rawclient.py check-chunks.py jq.py \
+	emfile-clients.py

@@ -3,12 +3,15 @@
 # with a timeout fail, as it does when libevent cannot grow its timer
 # heap.  A connection's timers (the delay before the next attempt,
 # the connect timeout) are then kept by main's janitor instead, for
-# connections on the main thread and on a worker thread alike:
+# connections on the main thread and on a worker thread alike, and so
+# are the listener's:
 #   1. a server that dies is still retried, with backoff, and the
 #      connections come back when it does;
 #   2. an attempt to connect to a server that never answers still
 #      times out after connect-timeout (1 s here), not sooner and not
-#      never.
+#      never;
+#   3. at EMFILE, a pause in accepting still ends, without spinning;
+#   4. a protocol 2 reply is sent at once instead of held.
 # The daemon never exits for it.
 source "$abs_srcdir/functions.sh"
 set -e
@@ -87,6 +90,29 @@ wait_until 20 log_grew "$timeouts" "$before" ||
 took=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "an attempt without its connect timer timed out after $took ms"
 [ "$took" -ge 800 ] || fail "it timed out too soon ($took ms)"
+# 3. The daemon at EMFILE pauses accepting; the timer that ends the
+# pause cannot start, so the janitor ends it: no spinning meanwhile,
+# and new clients are served once descriptors are free.
+requires prlimit --version
+prlimit --pid "$nbdcached_pid" --nofile=64:64
+run_py "$nbdcached_pid" < "$abs_srcdir/emfile-clients.py"
+[ "$(log_count 'cannot start the timer to resume accepting')" -ge 1 ] ||
+    fail "no pause at EMFILE lost its timer"
+
+# 4. A cache request on a paused export: its reply, which protocol 2
+# holds for a moment, cannot get a hold timer, so it goes out at once,
+# not only with the completion (which the pause holds back).
+ctl pause disk
+run_py <<'EOF_PY'
+import rawclient
+c = rawclient.Client(timeout=5)
+c.hello(version=2)
+r = c.request({"op": "cache", "export": "disk", "offset": 4096,
+               "count": 4096}, timeout=2)
+rawclient.check(r["ok"] and r["cookie"] >= 1, "cache refused", r)
+print("reply %r before the completion" % r)
+EOF_PY
+ctl resume disk
 arm_failures 0 0
 
 ctl cache disk 0 1M || fail "disk does not serve after it all"
