@@ -183,6 +183,9 @@ extern void loop_post_list (struct loop *loop, struct msg *head,
                             struct msg **tail);
 extern void loop_drain (struct loop *loop);
 extern void loop_run (struct loop *loop);
+extern int timer_add_or_note (struct event *ev, unsigned ms,
+                              uint64_t *lost_due);
+extern bool timer_lost_is_due (uint64_t *lost_due, uint64_t now);
 
 /* ------------------------------------------------------------------ */
 /* worker.c */

@@ -45,7 +45,6 @@ static void
 on_accept_error (struct evconnlistener *l, void *opaque)
 {
   int err = EVUTIL_SOCKET_ERROR ();
-  struct timeval tv = { 0, ACCEPT_PAUSE_MS * 1000 };
 
   errno = err;
   if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
@@ -58,11 +57,10 @@ on_accept_error (struct evconnlistener *l, void *opaque)
   /* Without the timer to resume (libevent could not grow its heap),
    * main's janitor ends the pause (listener_janitor).
    */
-  if (evtimer_add (resume_ev, &tv) == -1) {
+  if (timer_add_or_note (resume_ev, ACCEPT_PAUSE_MS,
+                         &resume_lost_due_ns) == -1)
     log_warn ("cannot start the timer to resume accepting; the janitor "
               "keeps its time");
-    resume_lost_due_ns = now_ns () + ACCEPT_PAUSE_MS * UINT64_C(1000000);
-  }
 }
 
 /* From main's janitor: end a pause whose timer could not be added, once
@@ -71,10 +69,8 @@ on_accept_error (struct evconnlistener *l, void *opaque)
 void
 listener_janitor (uint64_t now)
 {
-  if (resume_lost_due_ns != 0 && now >= resume_lost_due_ns) {
-    resume_lost_due_ns = 0;
+  if (timer_lost_is_due (&resume_lost_due_ns, now))
     on_resume (-1, EV_TIMEOUT, NULL);
-  }
 }
 
 /* If PATH exists, remove it only when it is a socket nobody listens

@@ -170,3 +170,34 @@ loop_drain (struct loop *loop)
   while (loop->inbox_head != NULL)
     loop_run_inbox (loop);
 }
+
+/* Add the timer EV to fire in MS; returns 0 and clears *LOST_DUE.  If
+ * libevent cannot add it (it could not grow its timer heap), note in
+ * *LOST_DUE when it was due instead and return -1 (errno set): main's
+ * janitor then fires it, through timer_lost_is_due, at most one tick
+ * late.
+ */
+int
+timer_add_or_note (struct event *ev, unsigned ms, uint64_t *lost_due)
+{
+  struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+  if (evtimer_add (ev, &tv) == 0) {
+    *lost_due = 0;
+    return 0;
+  }
+  *lost_due = now_ns () + (uint64_t) ms * 1000000;
+  return -1;
+}
+
+/* Is the timer noted lost in *LOST_DUE due at NOW?  If so it is no
+ * longer noted, and the caller fires it.
+ */
+bool
+timer_lost_is_due (uint64_t *lost_due, uint64_t now)
+{
+  if (*lost_due == 0 || now < *lost_due)
+    return false;
+  *lost_due = 0;
+  return true;
+}

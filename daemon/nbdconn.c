@@ -419,29 +419,22 @@ conn_rearm (struct nbdconn *conn)
 }
 
 /* (Re)start the timer EV of CONN (assigned on first use) to call FN
- * in MS.
- * If libevent cannot add it (it could not grow its timer heap), keep
- * its due time in *LOST_DUE instead, and have the worker swept: main's
- * janitor then calls FN when it is due (nbdconn_sweep_lost_timers),
- * 0.1 s late at most.  WHAT names the timer for the log.
+ * in MS.  If libevent cannot add it, main's janitor has the worker
+ * fire it when due instead (timer_add_or_note,
+ * nbdconn_sweep_lost_timers).  WHAT names the timer for the log.
  */
 static void
 add_timer (struct event *ev, uint64_t *lost_due, struct nbdconn *conn,
            event_callback_fn fn, unsigned ms, const char *what)
 {
-  struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
-
   if (!event_initialized (ev) &&
       evtimer_assign (ev, conn->worker->lp->base, fn, conn) == -1)
     fatalx ("evtimer_assign failed");
-  if (evtimer_add (ev, &tv) == 0) {
-    *lost_due = 0;
-    return;
+  if (timer_add_or_note (ev, ms, lost_due) == -1) {
+    conn_log (log_warnx, conn, "cannot start the %s timer: %s; the "
+              "janitor keeps its time", what, strerror (errno));
+    atomic_store (&conn->worker->timers_lost, true);
   }
-  conn_log (log_warnx, conn, "cannot start the %s timer: %s; the janitor "
-            "keeps its time", what, strerror (errno));
-  *lost_due = now_ns () + (uint64_t) ms * 1000000;
-  atomic_store (&conn->worker->timers_lost, true);
 }
 
 /* Stop the timer EV (if assigned), or forget it if it was lost. */
@@ -654,14 +647,10 @@ nbdconn_sweep_lost_timers (struct worker *w, uint64_t now)
   bool waiting = false;
 
   TAILQ_FOREACH (conn, &w->conns, worker_entry) {
-    if (conn->timer_lost_due_ns != 0 && now >= conn->timer_lost_due_ns) {
-      conn->timer_lost_due_ns = 0;
+    if (timer_lost_is_due (&conn->timer_lost_due_ns, now))
       on_connect_timeout (-1, EV_TIMEOUT, conn);
-    }
-    if (conn->retry_lost_due_ns != 0 && now >= conn->retry_lost_due_ns) {
-      conn->retry_lost_due_ns = 0;
+    if (timer_lost_is_due (&conn->retry_lost_due_ns, now))
       on_retry_timer (-1, EV_TIMEOUT, conn);
-    }
     waiting |= conn->timer_lost_due_ns != 0 || conn->retry_lost_due_ns != 0;
   }
   return waiting;
