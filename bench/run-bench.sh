@@ -37,6 +37,7 @@ if [ $quick = 1 ]; then
 else
     size=4G reqs=50000 lat_reqs=3000 warm_size=1G idle=1000 procs=32 shared=8
 fi
+warm_bytes=$(numfmt --from=iec "$warm_size")
 
 start_nbdkit () {                  # NAME ARGS...
     local name=$1; shift
@@ -199,13 +200,12 @@ start_daemon "[export bench]
 uri = $(uri mem)
 connections = 4
 warm-ttl = 3600"
-hop_range=$(( $(numfmt --from=iec "$warm_size") ))
-"$NBDCACHECTL" -s "$tmp/d.sock" cache bench 0 "$hop_range" > /dev/null
+"$NBDCACHECTL" -s "$tmp/d.sock" cache bench 0 "$warm_bytes" > /dev/null
 c0="$(chunks)"
 # Four times the requests, so that the run lasts about as long as the
 # real one (a later --requests wins).
 for (( r=0; r < runs; r++ )); do
-    many --length "$hop_range" --requests $((4 * reqs / procs)) | field rps
+    many --length "$warm_bytes" --requests $((4 * reqs / procs)) | field rps
 done > "$tmp/hop"
 [ "$(chunks)" = "$c0" ] ||
     { echo "$0: the hop-only run sent NBD commands" >&2; exit 1; }
@@ -218,10 +218,10 @@ stop_daemon
 # A fresh daemon with the default warm-ttl.
 start_daemon "[export bench]
 uri = $(uri mem)"
-alone=$(( $(numfmt --from=iec "$warm_size") / 65536 ))
+alone=$(( warm_bytes / 65536 ))
 c0="$(chunks)"
 for (( k=0; k < shared; k++ )); do
-    "$BENCH_CLIENT" daemon warm --socket "$tmp/d.sock" --length "$(numfmt --from=iec "$warm_size")" > /dev/null &
+    "$BENCH_CLIENT" daemon warm --socket "$tmp/d.sock" --length "$warm_bytes" > /dev/null &
     p[$k]=$!
 done
 wait "${p[@]:0:$shared}"
@@ -248,7 +248,7 @@ fresh_work_server () {
     work_pid="$(cat "$tmp/work.pid")"
 }
 stop_work_server () { kill "$work_pid"; wait "$work_pid" 2>/dev/null || :; }
-rate () { awk -v sz="$(numfmt --from=iec "$warm_size")" -v a="$1" -v b="$2" \
+rate () { awk -v sz="$warm_bytes" -v a="$1" -v b="$2" \
           'BEGIN {print sz / 33554432 / (b - a)}'; }
 warm_direct () {
     fresh_work_server
