@@ -1,6 +1,6 @@
 /* bench-relay: the cheapest possible hop, for the latency benchmark.
  *
- *   bench-relay LISTEN-SOCKET TARGET-SOCKET
+ *   bench-relay [--spin] LISTEN-SOCKET TARGET-SOCKET
  *
  * Accepts connections on the Unix socket LISTEN-SOCKET, one at a
  * time, connects each to TARGET-SOCKET and copies bytes both ways
@@ -10,6 +10,11 @@
  * (relay / direct) is the floor that any process in the middle pays
  * on this machine for its extra sleeps and wake-ups; nbdcached's
  * ratio is read against it (README.md, "Performance").
+ *
+ * With --spin the relay never sleeps: it polls with a zero timeout in
+ * a loop, the way a busy-polling proxy would trade a CPU for its
+ * wake-ups.  The benchmark runs both, so that the floor it reports
+ * is not an artefact of sleeping.
  *
  * Stops on SIGTERM or SIGINT (default action).  Not installed.
  */
@@ -86,7 +91,7 @@ copy_once (int from, int to)
 
 /* Relay between CLIENT and a new connection to TARGET until one ends. */
 static void
-relay (int client, const char *target)
+relay (int client, const char *target, int spin)
 {
   int server = unix_socket (target, 0);
   struct pollfd p[2] = {
@@ -95,7 +100,7 @@ relay (int client, const char *target)
   };
 
   for (;;) {
-    if (poll (p, 2, -1) == -1) {
+    if (poll (p, 2, spin ? 0 : -1) == -1) {
       if (errno == EINTR)
         continue;
       break;
@@ -111,10 +116,15 @@ relay (int client, const char *target)
 int
 main (int argc, char *argv[])
 {
-  int listener;
+  int listener, spin = 0;
 
+  if (argc == 4 && strcmp (argv[1], "--spin") == 0) {
+    spin = 1;
+    argv++;
+    argc--;
+  }
   if (argc != 3) {
-    fprintf (stderr, "usage: bench-relay LISTEN-SOCKET TARGET-SOCKET\n");
+    fprintf (stderr, "usage: bench-relay [--spin] LISTEN-SOCKET TARGET-SOCKET\n");
     exit (EXIT_FAILURE);
   }
   listener = unix_socket (argv[1], 1);
@@ -127,7 +137,7 @@ main (int argc, char *argv[])
       perror ("bench-relay: accept4");
       exit (EXIT_FAILURE);
     }
-    relay (client, argv[2]);
+    relay (client, argv[2], spin);
     close (client);
   }
 }

@@ -110,19 +110,28 @@ row latency median_us "$(med lat direct median_us)" "$(med lat daemon median_us)
 row latency p99_us "$(med lat direct p99_us)" "$(med lat daemon p99_us)" "-"
 # For context, the floor: direct libnbd through bench-relay, a process
 # that only copies bytes, so pays the same extra sleeps and wake-ups
-# as any process in the middle and does nothing else.
-"$BENCH_RELAY" "$tmp/relay.sock" "$tmp/mem.sock" &
-relay_pid=$!
-pids+=($relay_pid)
-while [ ! -S "$tmp/relay.sock" ]; do
-    kill -0 "$relay_pid" || { echo "$0: bench-relay failed" >&2; exit 1; }
-    sleep 0.05
-done
-interleave relay "direct latency --requests $lat_reqs" \
-    "relayed latency --requests $lat_reqs"
-row latency relay_floor_median_us "$(med relay direct median_us)" \
-    "$(med relay daemon median_us)" "context"
-kill "$relay_pid"; wait "$relay_pid" 2>/dev/null || :
+# as any process in the middle and does nothing else.  Then the same
+# through a relay that never sleeps (--spin), as a busy-polling proxy
+# would, to show that trading a CPU for the wake-ups does not lower
+# that floor on this machine.
+relay_floor () {                   # ROW-METRIC [--spin]
+    local metric=$1; shift
+    rm -f "$tmp/relay.sock"
+    "$BENCH_RELAY" "$@" "$tmp/relay.sock" "$tmp/mem.sock" &
+    relay_pid=$!
+    pids+=($relay_pid)
+    while [ ! -S "$tmp/relay.sock" ]; do
+        kill -0 "$relay_pid" || { echo "$0: bench-relay failed" >&2; exit 1; }
+        sleep 0.05
+    done
+    interleave relay "direct latency --requests $lat_reqs" \
+        "relayed latency --requests $lat_reqs"
+    row latency "$metric" "$(med relay direct median_us)" \
+        "$(med relay daemon median_us)" "context"
+    kill "$relay_pid"; wait "$relay_pid" 2>/dev/null || :
+}
+relay_floor relay_floor_median_us
+relay_floor spinning_relay_floor_median_us --spin
 
 # 2. Random pipelined: 64 in flight, one client, one NBD connection.
 interleave random "direct random --requests $reqs --depth 64" \

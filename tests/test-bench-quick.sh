@@ -19,6 +19,7 @@ import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 names = {(r["workload"], r["metric"]) for r in rows}
 for want in [("latency", "median_us"), ("latency", "relay_floor_median_us"),
+             ("latency", "spinning_relay_floor_median_us"),
              ("random", "rps"),
              ("sequential", "rps"), ("sequential", "nbd_commands_per_run"),
              ("sequential", "nbd_commands_in_server_log"),
@@ -29,9 +30,10 @@ for want in [("latency", "median_us"), ("latency", "relay_floor_median_us"),
 for r in rows:
     if r["target"] != "context":
         assert float(r["daemon"]) > 0, r
-# The relay (the floor of any hop) relayed real requests.
-relay = next(r for r in rows if r["metric"] == "relay_floor_median_us")
-assert float(relay["direct"]) > 0 and float(relay["daemon"]) > 0, relay
+# Both relays (the floor of any hop) relayed real requests.
+for metric in ["relay_floor_median_us", "spinning_relay_floor_median_us"]:
+    relay = next(r for r in rows if r["metric"] == metric)
+    assert float(relay["direct"]) > 0 and float(relay["daemon"]) > 0, relay
 # The hop alone (which the bench checks sent no NBD command) ran.
 hop = next(r for r in rows if r["metric"] == "hop_only_rps")
 assert float(hop["daemon"]) > 0, hop
