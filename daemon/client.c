@@ -501,6 +501,7 @@ on_readable (evutil_socket_t fd, short what, void *opaque)
   ssize_t n = 0;
   size_t used;
 
+  loop_note_work ();
   /* Any reply below may close the client; keep the struct alive. */
   client->refs++;
   if (!client->throttled && !client->closing && !client->eof) {

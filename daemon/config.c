@@ -266,6 +266,7 @@ static const struct key daemon_keys[] = {
   DKEY ("max-user-clients", parse_uint, max_user_clients, 1, 65536),
   DKEY ("drain-timeout", parse_seconds, drain_timeout_ms, 0, 3600000),
   DKEY ("hello-timeout", parse_seconds, hello_timeout_ms, 100, 3600000),
+  DKEY ("busy-poll-us", parse_uint, busy_poll_us, 0, MAX_BUSY_POLL_US),
   { NULL },
 };
 

@@ -95,6 +95,7 @@ struct config {
   unsigned max_user_clients;    /* connections per user but root */
   unsigned hello_timeout_ms;    /* a new client must say hello by then */
   unsigned drain_timeout_ms;    /* SIGTERM: how long to let requests finish */
+  unsigned busy_poll_us;        /* 0: loops sleep as soon as idle */
   export_config_list exports;
 };
 
@@ -122,6 +123,7 @@ struct config {
 #define MAX_CONNECTIONS 64
 #define MAX_IN_FLIGHT_LIMIT 4096
 #define MAX_THREADS 64
+#define MAX_BUSY_POLL_US 1000000
 #define THREADS_UNSET UINT_MAX
 
 /* The configuration in force; lives until exit. */
@@ -183,6 +185,18 @@ extern void loop_post_list (struct loop *loop, struct msg *head,
                             struct msg **tail);
 extern void loop_drain (struct loop *loop);
 extern void loop_run (struct loop *loop);
+extern void loop_set_busy_poll (unsigned us);
+
+/* Counts the passes of this thread's loop that did work, for
+ * busy-polling (loop_run).  The callbacks that serve clients, NBD
+ * sockets and the inbox call loop_note_work.
+ */
+extern __thread unsigned loop_work;
+static inline void
+loop_note_work (void)
+{
+  loop_work++;
+}
 extern int timer_add_or_note (struct event *ev, unsigned ms,
                               uint64_t *lost_due);
 extern bool timer_lost_is_due (uint64_t *lost_due, uint64_t now);

@@ -30,6 +30,7 @@ loop_run_inbox (struct loop *loop)
 {
   struct msg *m, *next;
 
+  loop_note_work ();
   pthread_mutex_lock (&loop->lock);
   m = loop->inbox_head;
   loop->inbox_head = NULL;
@@ -144,12 +145,50 @@ loop_post_list (struct loop *loop, struct msg *head, struct msg **tail)
     log_warn ("%s: write eventfd", loop->name);
 }
 
-/* Run LOOP on this thread until event_base_loopbreak. */
+__thread unsigned loop_work;
+
+/* busy-poll-us, in ns; set by main, read by every loop. */
+static uint64_t busy_poll_ns;
+
+/* Set busy-poll-us for every loop, from their next pass on. */
+void
+loop_set_busy_poll (unsigned us)
+{
+  __atomic_store_n (&busy_poll_ns, (uint64_t) us * 1000, __ATOMIC_RELAXED);
+}
+
+/* Run LOOP on this thread until event_base_loopbreak, which only the
+ * loop's own callbacks call (a break from elsewhere between two passes
+ * would be lost when the next pass clears it).
+ *
+ * Each pass waits for events and runs their callbacks.  With
+ * busy-poll-us set, a pass that did work (loop_note_work) makes the
+ * passes for that long after it poll without sleeping: a request that
+ * comes back from the server or the client's next request then finds
+ * the thread on its CPU, and is not delayed by a wake-up.  An idle
+ * loop sleeps as it does without busy-polling.
+ */
 void
 loop_run (struct loop *loop)
 {
+  uint64_t spin_until = 0;
+
   running_loop = loop;
-  event_base_loop (loop->base, EVLOOP_NO_EXIT_ON_EMPTY);
+  while (!event_base_got_break (loop->base)) {
+    uint64_t spin_ns = __atomic_load_n (&busy_poll_ns, __ATOMIC_RELAXED);
+    unsigned work = loop_work;
+    int flags = EVLOOP_NO_EXIT_ON_EMPTY;
+
+    if (spin_until != 0 && now_ns () < spin_until)
+      flags |= EVLOOP_NONBLOCK;
+    else {
+      spin_until = 0;
+      flags |= EVLOOP_ONCE;
+    }
+    event_base_loop (loop->base, flags);
+    if (spin_ns != 0 && loop_work != work)
+      spin_until = now_ns () + spin_ns;
+  }
   running_loop = NULL;
 }
 

@@ -433,6 +433,7 @@ main (int argc, char **argv)
 
   if (listener_open (socket_path) == -1)
     exit (1);
+  loop_set_busy_poll (cfg.busy_poll_us);
   if (workers_start (cfg.threads != THREADS_UNSET ? cfg.threads
                      : default_threads ()) == -1 ||
       exports_create (&cfg) == -1) {

@@ -284,6 +284,7 @@ on_socket (evutil_socket_t fd, short what, void *opaque)
   struct nbdconn *conn = opaque;
   int r;
 
+  loop_note_work ();
   /* When both directions are ready, only read (libnbd(3)).  libnbd
    * reads one reply per notification and then waits for the next:
    * keep reading while replies keep coming, so that a burst of

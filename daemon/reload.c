@@ -89,6 +89,7 @@ daemon_reload (char *error, size_t len)
   keep_start_settings (&newcfg, &cfg);
   config_free (&cfg);
   cfg = newcfg;
+  loop_set_busy_poll (cfg.busy_poll_us);
   log_info ("reloaded: %zu export%s", exports.len,
             exports.len == 1 ? "" : "s");
   notify_reloaded ();

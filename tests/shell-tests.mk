@@ -28,6 +28,7 @@ SHELL_TESTS = \
 	test-connect-timeout.sh \
 	test-max-in-flight.sh \
 	test-fairness.sh \
+	test-busy-poll.sh \
 	test-warm.sh \
 	test-warm-daemon-gone.sh \
 	test-qemu-nbd.sh \

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# busy-poll-us: after a pass of its loop that did work, the daemon
+# polls without sleeping for that long, then sleeps again; 0 (the
+# default) never spins.  Checked by the daemon's own CPU time
+# (/proc/PID/stat), idle and just after a request, across a reload
+# that turns it off, with every request still reaching the server.
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+# CPU time is what this checks; valgrind's own cost would drown it.
+! [ -n "${VG:-}" ] || requires false
+start_logged_disk
+
+# Out-of-range values are refused with the range.
+for bad in -1 1000001 abc; do
+    printf '[daemon]\nbusy-poll-us = %s\n[export disk]\nuri = %s\n' \
+        "$bad" "$disk_uri" > "$tmpdir/bad.conf"
+    if "$NBDCACHED" --check-config -c "$tmpdir/bad.conf" 2>"$tmpdir/err"; then
+        fail "busy-poll-us = $bad was accepted"
+    fi
+    grep -q "busy-poll-us.*must be 0 to 1000000" "$tmpdir/err" ||
+        fail "busy-poll-us = $bad: unclear error: $(cat "$tmpdir/err")"
+done
+
+# Half a second, so that the spin is long enough to measure.
+write_conf () {
+    printf '[daemon]\nbusy-poll-us = %s\n\n[export disk]\nuri = %s\n' \
+        "$1" "$disk_uri" > "$tmpdir/conf"
+}
+write_conf 500000
+start_nbdcached -c "$tmpdir/conf"
+tck=$(getconf CLK_TCK)
+# cpu_ms: the daemon's CPU time so far, all threads, in milliseconds.
+cpu_ms () { awk -v t="$tck" '{print int(($14 + $15) * 1000 / t)}' "/proc/$nbdcached_pid/stat"; }
+# cpu_over SECONDS: the daemon's CPU time during the next SECONDS.
+cpu_over () {
+    local a b
+    a=$(cpu_ms); sleep "$1"; b=$(cpu_ms)
+    echo $(( b - a ))
+}
+# request N: cache 64 KiB at N MiB, which must reach the server.
+request () {
+    ctl cache disk "$1M" 64K
+    cache_lines "$tmpdir/log" | grep -qx "$(( $1 << 20 )) 65536" ||
+        fail "the request at $1 MiB did not reach the server"
+}
+
+sleep 1                         # let start-up's passes' spin run out
+idle=$(cpu_over 1)
+echo "idle, busy-poll on: ${idle} ms of CPU in 1 s"
+[ "$idle" -lt 100 ] || fail "an idle daemon spins: ${idle} ms of CPU in 1 s"
+
+request 1
+spun=$(cpu_over 0.3)
+echo "just after a request: ${spun} ms of CPU in 0.3 s"
+[ "$spun" -ge 100 ] ||
+    fail "busy-poll-us = 500000 did not spin after a request: ${spun} ms in 0.3 s"
+
+sleep 0.5
+idle=$(cpu_over 1)
+echo "idle again: ${idle} ms of CPU in 1 s"
+[ "$idle" -lt 100 ] || fail "the spin did not end: ${idle} ms of CPU in 1 s"
+
+# A reload turns it off: the same request then leaves the daemon idle.
+write_conf 0
+reloads=$(log_count 'reloaded:')
+kill -HUP "$nbdcached_pid"
+wait_until 10 log_grew 'reloaded:' "$reloads"
+sleep 1
+request 2
+after=$(cpu_over 0.3)
+echo "after a request with busy-poll off: ${after} ms of CPU in 0.3 s"
+[ "$after" -lt 100 ] || fail "busy-poll-us = 0 still spins: ${after} ms in 0.3 s"
