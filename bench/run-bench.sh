@@ -97,10 +97,11 @@ start_nbdkit null null "$size"
 # off there; workload 5 measures exactly that set.
 
 # 1. Latency: one request at a time, 64 KiB.
-start_daemon "[export bench]
+lat_conf="[export bench]
 uri = $(uri mem)
 connections = 1
 warm-ttl = 0"
+start_daemon "$lat_conf"
 direct () { "$BENCH_CLIENT" direct "$@" --uri "$(uri mem)"; }
 daemon () { "$BENCH_CLIENT" daemon "$@" --socket "$tmp/d.sock"; }
 relayed () { "$BENCH_CLIENT" direct "$@" --uri "$(uri relay)"; }
@@ -132,6 +133,19 @@ relay_floor () {                   # ROW-METRIC [--spin]
 }
 relay_floor relay_floor_median_us
 relay_floor spinning_relay_floor_median_us --spin
+# And the daemon that trades CPU for latency the same way, by its
+# opt-in busy-poll-us (nbdcached(8)).
+stop_daemon
+start_daemon "[daemon]
+busy-poll-us = 200
+
+$lat_conf"
+interleave lat_bp "direct latency --requests $lat_reqs" \
+    "daemon latency --requests $lat_reqs"
+row latency busy_poll_200us_median_us "$(med lat_bp direct median_us)" \
+    "$(med lat_bp daemon median_us)" "<= 2.0 (opt-in)"
+stop_daemon
+start_daemon "$lat_conf"
 
 # 2. Random pipelined: 64 in flight, one client, one NBD connection.
 interleave random "direct random --requests $reqs --depth 64" \

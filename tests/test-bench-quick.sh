@@ -20,6 +20,7 @@ rows = list(csv.DictReader(open(sys.argv[1])))
 names = {(r["workload"], r["metric"]) for r in rows}
 for want in [("latency", "median_us"), ("latency", "relay_floor_median_us"),
              ("latency", "spinning_relay_floor_median_us"),
+             ("latency", "busy_poll_200us_median_us"),
              ("random", "rps"),
              ("sequential", "rps"), ("sequential", "nbd_commands_per_run"),
              ("sequential", "nbd_commands_in_server_log"),
