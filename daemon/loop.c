@@ -150,11 +150,22 @@ __thread unsigned loop_work;
 /* busy-poll-us, in ns; set by main, read by every loop. */
 static uint64_t busy_poll_ns;
 
-/* Set busy-poll-us for every loop, from their next pass on. */
+/* Set busy-poll-us for every loop, from their next pass on, and say
+ * so in the log when it changes (it costs CPU).  Main thread only.
+ */
 void
 loop_set_busy_poll (unsigned us)
 {
-  __atomic_store_n (&busy_poll_ns, (uint64_t) us * 1000, __ATOMIC_RELAXED);
+  uint64_t ns = (uint64_t) us * 1000;
+
+  if (ns == __atomic_load_n (&busy_poll_ns, __ATOMIC_RELAXED))
+    return;
+  __atomic_store_n (&busy_poll_ns, ns, __ATOMIC_RELAXED);
+  if (us != 0)
+    log_info ("busy-poll-us = %u: event loops poll for %u microseconds "
+              "after work before sleeping", us, us);
+  else
+    log_info ("busy-poll-us = 0: event loops sleep as soon as idle");
 }
 
 /* Run LOOP on this thread until event_base_loopbreak, which only the
