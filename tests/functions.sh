@@ -465,6 +465,20 @@ run_py ()
     PYTHONDONTWRITEBYTECODE=1 python3 - "$@"
 }
 
+# run_py_bg [ARGS...]: run_py in the background.  Sets $py_pid to the
+# Python process itself, which the test can wait for, and which is
+# killed at exit.  ("run_py ... &" would give the pid of a subshell,
+# and killing that leaves Python running.)
+run_py_bg ()
+{
+    # Without job control a background command's stdin would be
+    # /dev/null; the program is on this function's stdin.
+    PYTHONPATH="$abs_srcdir${PYTHONPATH:+:$PYTHONPATH}" \
+    PYTHONDONTWRITEBYTECODE=1 python3 - "$@" <&0 &
+    py_pid=$!
+    cleanup_fn "kill $py_pid 2>/dev/null"
+}
+
 # pipeline EXPORT N SIZE [TIMEOUT] [STRIDE] [VERSION]: send N
 # pipelined cache requests and check the exactly-once rule; prints a
 # JSON summary (see pipeline.py).

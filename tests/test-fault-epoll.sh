@@ -94,7 +94,7 @@ served accept
 # until they complete, 2 s later, when it must watch the socket again.
 # It cannot: the client is disconnected, rather than left to send a
 # request nobody will ever read.
-run_py > "$tmpdir/out" 2>&1 <<'EOF_PY' &
+run_py_bg > "$tmpdir/out" 2>&1 <<'EOF_PY'
 import rawclient
 c = rawclient.Client()
 c.hello()
@@ -115,7 +115,6 @@ def run():
 
 rawclient.print_outcome(run)
 EOF_PY
-py_pid=$!
 warned=$(log_count "$unwatched")
 sleep 1
 arm_failures 0 1 epoll_ctl
@@ -126,7 +125,7 @@ disconnected throttled $py_pid "$warned"
 # must watch the socket for room (the socket is watched for reading
 # already, so that is a change, EPOLL_CTL_MOD), and cannot until the
 # client is done.
-run_py "$tmpdir" > "$tmpdir/out" 2>&1 <<'EOF_PY' &
+run_py_bg "$tmpdir" > "$tmpdir/out" 2>&1 <<'EOF_PY'
 import os, sys, time, rawclient
 c = rawclient.Client()
 c.hello()
@@ -139,7 +138,6 @@ time.sleep(1)
 rawclient.print_outcome(lambda: [c.recv_reply(timeout=10)
                                  for i in range(3000)])
 EOF_PY
-py_pid=$!
 warned=$(log_count "$unwatched")
 wait_for_file "$tmpdir/ready"
 arm_failures 0 1000000 epoll_ctl_mod

@@ -30,7 +30,7 @@ EOC
 ctl pause x
 ctl pause y
 
-run_py "$tmpdir" <<'PY' &
+run_py_bg "$tmpdir" <<'PY'
 import os, sys, time
 from rawclient import Client, check
 
@@ -61,8 +61,7 @@ for c in others:
 open(os.path.join(sys.argv[1], "ready"), "w").close()
 time.sleep(5)                   # A never reads again
 PY
-client=$!
-cleanup_fn "kill $client 2>/dev/null"
+client=$py_pid
 wait_until 60 test -e "$tmpdir/ready" || fail "the clients did not get going"
 # x's server comes back at half the size: A's requests are past its end.
 kill -9 "$x_pid"

@@ -21,7 +21,7 @@ requires python3 --version
 requires_failing_shim
 
 # A server that accepts connections and never says a word.
-run_py "$tmpdir/silent.sock" <<'EOF_PY' &
+run_py_bg "$tmpdir/silent.sock" <<'EOF_PY'
 import os, socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind(sys.argv[1])
@@ -30,8 +30,6 @@ held = []
 while True:
     held.append(s.accept()[0])
 EOF_PY
-silent_pid=$!
-cleanup_fn "kill $silent_pid"
 wait_for_file "$tmpdir/silent.sock"
 
 start_logged_disk

@@ -28,7 +28,7 @@ wait_until 30 both_up || fail "the two connections did not come up"
 # arrive together however slowly processes start): one in flight on
 # each connection, one queued on connection 1, one waiting in the
 # daemon.  The client waits for all four events.
-run_py <<'PY' &
+run_py_bg <<'PY'
 from rawclient import Client, check
 c = Client(timeout=60)
 c.hello()
@@ -37,8 +37,7 @@ cookies = [c.request({"op": "cache", "export": "disk", "offset": m << 20,
 for k in cookies:
     check(c.wait_complete(k)["ok"], "a cache request failed")
 PY
-client=$!
-cleanup_fn "kill $client 2>/dev/null"
+client=$py_pid
 for (( i=0; i < 100; i++ )); do
     [ "$(arrived)" -ge 2 ] && [ "$(stat_of chunks)" -ge 3 ] && break
     sleep 0.05
