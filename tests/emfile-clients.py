@@ -4,11 +4,7 @@
 # served.  Run with run_py (functions.sh), NBDCACHE_SOCKET set, an
 # export "disk".
 import os, socket, sys, time
-from rawclient import Client, check
-
-def cpu(pid):
-    f = open("/proc/%s/stat" % pid).read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+from rawclient import Client, check, cpu_seconds as cpu
 
 pid = sys.argv[1]
 socks = []

@@ -207,6 +207,15 @@ def cache_lines(export, ranges, first_id=1):
         for i, (offset, count) in enumerate(ranges))
 
 
+def cpu_seconds(pid):
+    """The CPU time (user and system, all threads) that process PID has
+    used so far, in seconds: how tests tell a daemon that spins from
+    one that sleeps."""
+    with open("/proc/%s/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()   # after "(comm)"
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def print_outcome(run):
     """Call RUN() and print how it ended: "served" (it returned),
     "closed" (the daemon closed the connection) or "hung" (a wait timed

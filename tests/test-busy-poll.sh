@@ -33,9 +33,11 @@ start_nbdcached -c "$tmpdir/conf"
 # It costs CPU, so the log says it is on.
 [ "$(log_count 'busy-poll-us = 1000000: event loops poll')" = 1 ] ||
     fail "the log does not say that busy-polling is on"
-tck=$(getconf CLK_TCK)
 # cpu_ms: the daemon's CPU time so far, all threads, in milliseconds.
-cpu_ms () { awk -v t="$tck" '{print int(($14 + $15) * 1000 / t)}' "/proc/$nbdcached_pid/stat"; }
+cpu_ms () {
+    run_py "$nbdcached_pid" <<< \
+        'import sys, rawclient; print(int(rawclient.cpu_seconds(sys.argv[1]) * 1000))'
+}
 # cpu_over SECONDS: the daemon's CPU time during the next SECONDS.
 cpu_over () {
     local a b
