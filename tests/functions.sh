@@ -459,10 +459,11 @@ export_is ()
 # run_py [ARGS...]: run the Python program on stdin with ARGS, with
 # the helpers in $abs_srcdir (rawclient, ...) importable and without
 # writing bytecode into the source tree.
+py_cmd=(env "PYTHONPATH=$abs_srcdir${PYTHONPATH:+:$PYTHONPATH}"
+        PYTHONDONTWRITEBYTECODE=1 python3 -)
 run_py ()
 {
-    PYTHONPATH="$abs_srcdir${PYTHONPATH:+:$PYTHONPATH}" \
-    PYTHONDONTWRITEBYTECODE=1 python3 - "$@"
+    "${py_cmd[@]}" "$@"
 }
 
 # run_py_bg [ARGS...]: run_py in the background.  Sets $py_pid to the
@@ -472,9 +473,9 @@ run_py ()
 run_py_bg ()
 {
     # Without job control a background command's stdin would be
-    # /dev/null; the program is on this function's stdin.
-    PYTHONPATH="$abs_srcdir${PYTHONPATH:+:$PYTHONPATH}" \
-    PYTHONDONTWRITEBYTECODE=1 python3 - "$@" <&0 &
+    # /dev/null; the program is on this function's stdin.  env execs
+    # python3, so $! is Python's pid.
+    "${py_cmd[@]}" "$@" <&0 &
     py_pid=$!
     cleanup_fn "kill $py_pid 2>/dev/null"
 }
