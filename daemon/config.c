@@ -43,10 +43,32 @@ parse_uint (const char *value, void *field, long min, long max)
   char *end;
   long n;
 
+  /* Base 10 always: "010" is ten, not eight, and "0x10" is refused. */
   errno = 0;
-  n = strtol (value, &end, 0);
+  n = strtol (value, &end, 10);
   if (errno != 0 || end == value || *end != '\0' || n < min || n > max) {
     snprintf (why, sizeof why, "must be %ld to %ld", min, max);
+    return why;
+  }
+  *(unsigned *) field = (unsigned) n;
+  return NULL;
+}
+
+/* A file mode, in octal with or without its leading 0 ("660" is
+ * 0660, as chmod(1) reads it), from MIN to MAX.
+ */
+static const char *
+parse_mode (const char *value, void *field, long min, long max)
+{
+  static __thread char why[64];
+  char *end;
+  long n;
+
+  errno = 0;
+  n = strtol (value, &end, 8);
+  if (errno != 0 || end == value || *end != '\0' || *value == '-' ||
+      *value == '+' || n < min || n > max) {
+    snprintf (why, sizeof why, "must be an octal mode, %lo to %#lo", min, max);
     return why;
   }
   *(unsigned *) field = (unsigned) n;
@@ -257,7 +279,7 @@ static const struct key daemon_keys[] = {
   DKEY ("socket", parse_string, socket_path, 0, 0),
   DKEY ("pid-file", parse_string, pid_file, 0, 0),
   DKEY ("threads", parse_uint, threads, 0, MAX_THREADS),
-  DKEY ("socket-mode", parse_uint, socket_mode, 0, 0777),
+  DKEY ("socket-mode", parse_mode, socket_mode, 0, 0777),
   DKEY ("socket-owner", parse_owner, socket_owner, 0, 0),
   DKEY ("socket-group", parse_owner, socket_group, 0, 1),
   DKEY ("max-client-requests", parse_uint, max_client_requests, 1, 1 << 20),

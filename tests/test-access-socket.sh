@@ -29,3 +29,19 @@ EOC
     fail "socket is $(stat -c '%a %U %G' "$sock")"
 ctl_as_nobody cache disk 0 1M
 stop_nbdcached
+
+# Octal without the leading 0, as chmod(1) reads it: 600, not the
+# decimal 600 (which would be 01130).  A count key such as connections
+# is decimal even with a leading 0: 010 is ten connections.
+start_nbdcached_conf <<EOC
+[daemon]
+socket-mode = 600
+[export disk]
+uri = $disk_uri
+connections = 010
+EOC
+[ "$(stat -c %a "$sock")" = 600 ] || fail "socket-mode = 600 gave $(stat -c %a "$sock")"
+connections_up () { [ "$(ctl stats --json | jq "j['exports'][0]['connections_up']")" = "$1" ]; }
+wait_until 10 connections_up 10 ||
+    fail "connections = 010 did not give 10 connections: $(ctl stats --json)"
+stop_nbdcached

@@ -116,6 +116,21 @@ max-chunk = 5G"
 bad_file 2 'threads = many: must be 0 to 64' \
 "[daemon]
 threads = many"
+# Counts are decimal: a leading 0 is not octal, and hex is refused.
+bad_file 2 'connections = 0x2: must be 1 to 64' \
+"[export a]
+connections = 0x2"
+# The socket's mode is octal, with or without its leading 0; a value
+# that is no octal mode is refused rather than read in another base.
+bad_file 2 'socket-mode = 999: must be an octal mode, 0 to 0777' \
+"[daemon]
+socket-mode = 999"
+bad_file 2 'socket-mode = 1000: must be an octal mode, 0 to 0777' \
+"[daemon]
+socket-mode = 1000"
+bad_file 2 'socket-mode = -0: must be an octal mode, 0 to 0777' \
+"[daemon]
+socket-mode = -0"
 bad_file 1 'export name is empty' \
 "[export ]
 uri = nbd://localhost"
