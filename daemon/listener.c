@@ -130,6 +130,8 @@ listener_wrap (int fd)
                                  -1, fd);
   if (listener == NULL) {
     log_warn ("evconnlistener_new");
+    event_free (resume_ev);
+    resume_ev = NULL;
     close (fd);
     return -1;
   }
@@ -201,28 +203,36 @@ listener_open (const char *path)
     close (fd);
     return -1;
   }
+  /* From here on, a failure removes the socket file it made. */
   listen_path = strdup (path);   /* to remove it at exit */
   if (listen_path == NULL) {
     log_warn ("strdup");
-    close (fd);
-    unlink (path);
-    return -1;
+    goto fail;
   }
   if (chmod (path, cfg.socket_mode) == -1 ||
       ((cfg.socket_owner != (uid_t) -1 || cfg.socket_group != (gid_t) -1) &&
        chown (path, cfg.socket_owner, cfg.socket_group) == -1)) {
     log_warn ("setting the mode or owner of %s", path);
-    close (fd);
-    return -1;
+    goto fail;
   }
   if (listen (fd, SOMAXCONN) == -1) {
     log_warn ("listen %s", path);
-    close (fd);
-    unlink (path);
-    return -1;
+    goto fail;
+  }
+  if (listener_wrap (fd) == -1) {
+    unlink (path);              /* listener_wrap closed FD */
+    goto forget;
   }
   log_info ("listening on %s", path);
-  return listener_wrap (fd);
+  return 0;
+
+ fail:
+  close (fd);
+  unlink (path);
+ forget:
+  free (listen_path);
+  listen_path = NULL;
+  return -1;
 }
 
 void

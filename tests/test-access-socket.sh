@@ -45,3 +45,16 @@ connections_up () { [ "$(ctl stats --json | jq "j['exports'][0]['connections_up'
 wait_until 10 connections_up 10 ||
     fail "connections = 010 did not give 10 connections: $(ctl stats --json)"
 stop_nbdcached
+
+# A daemon that cannot give its socket the owner asked for (here
+# nobody, which may not chown to root) refuses to start, says why, and
+# leaves no socket file behind.
+mkdir "$tmpdir/nobody"
+chown nobody:nogroup "$tmpdir/nobody"
+printf '[daemon]\nsocket-owner = root\n[export disk]\nuri = %s\n' "$disk_uri" \
+    > "$tmpdir/nobody/conf"
+expect_status 1 "a socket it cannot chown" as_nobody $VG "$NBDCACHED" \
+    -c "$tmpdir/nobody/conf" -s "$tmpdir/nobody/d.sock"
+grep -q "setting the mode or owner of $tmpdir/nobody/d.sock: Operation not permitted" \
+    "$tmpdir/err" || fail "the reason is not logged"
+[ ! -e "$tmpdir/nobody/d.sock" ] || fail "it left its socket file behind"
