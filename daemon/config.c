@@ -495,8 +495,12 @@ scan_sections (struct config *c, const char *path, struct config_feed *f)
         why = "[daemon] appears twice";
       seen_daemon = true;
     }
-    else if (strncmp (p, "export ", 7) == 0)
-      add_export (c, p + 7, &why);
+    else if (strncmp (p, "export ", 7) == 0) {
+      struct export_config *ec = add_export (c, p + 7, &why);
+
+      if (ec != NULL)
+        ec->line = f->lineno;
+    }
     else
       why = "unknown section";
     if (why != NULL) {
@@ -581,20 +585,23 @@ config_add_export_arg (struct config *c, const char *arg)
   return 0;
 }
 
-/* Check the whole configuration once everything is read. */
+/* Check the whole configuration once everything is read.  An
+ * export's mistake is reported at its section in FILE (an export from
+ * -e always has its uri and the default delays).
+ */
 static int
-config_finish (struct config *c)
+config_finish (struct config *c, const char *file)
 {
   for (size_t i = 0; i < c->exports.len; i++) {
     struct export_config *ec = &c->exports.ptr[i];
+    const char *why = NULL;
 
-    if (ec->uri == NULL) {
-      log_warnx ("export %s has no uri", ec->name);
-      return -1;
-    }
-    if (ec->reconnect_max_ms < ec->reconnect_min_ms) {
-      log_warnx ("export %s: reconnect-max-delay is below reconnect-delay",
-                 ec->name);
+    if (ec->uri == NULL)
+      why = "no uri";
+    else if (ec->reconnect_max_ms < ec->reconnect_min_ms)
+      why = "reconnect-max-delay is below reconnect-delay";
+    if (why != NULL) {
+      log_warnx ("%s:%d: [export %s]: %s", file, ec->line, ec->name, why);
       return -1;
     }
     ec->restricted = ec->allow_uids.len > 0 || ec->allow_gids.len > 0;
@@ -619,7 +626,7 @@ config_read (struct config *c, const char *file, char *const *export_args,
       return -1;
   if (file && config_load_file (c, file) == -1)
     return -1;
-  return config_finish (c);
+  return config_finish (c, file);
 }
 
 static int

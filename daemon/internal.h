@@ -54,6 +54,7 @@ enum fallback_mode {
 struct export_config {
   char *name;
   char *uri;
+  int line;                     /* of its [export] in the file; 0: -e */
   unsigned connections;         /* 0: the default (4, or 1) */
   unsigned max_in_flight;
   unsigned connect_timeout_ms;

@@ -185,11 +185,16 @@ bad_file 2 'allow-groups = , ,: names no group' \
 allow-groups = , ,
 uri = nbd://localhost"
 
-# An export without a uri.
+# An export without a uri, and delays the wrong way round: mistakes
+# of a whole section, reported at the section's line.
 f="$tmpdir/nouri.ini"
-printf '[export lonely]\nconnections = 2\n' >"$f"
+printf '[export first]\nuri = nbd://localhost\n\n[export lonely]\nconnections = 2\n' >"$f"
 check_config 1 -c "$f"
-expect_err 'export lonely has no uri'
+expect_err "^nbdcached: warning: $f:4: \\[export lonely\\]: no uri\$"
+f="$tmpdir/delays.ini"
+printf '[export slow]\nuri = nbd://localhost\nreconnect-delay = 10\nreconnect-max-delay = 1\n' >"$f"
+check_config 1 -c "$f"
+expect_err "$f:1: \\[export slow\\]: reconnect-max-delay is below reconnect-delay"
 
 # A missing file: exit 1, the path in the message.
 check_config 1 -c "$tmpdir/does-not-exist.ini"
