@@ -149,14 +149,38 @@ is_member_name (const char *line, size_t len, size_t end)
   return i < len && line[i] == ':';
 }
 
+/* The UTF-16 unit of the escape "\uXXXX" at P (LEFT bytes there), or
+ * -1 if P holds no such escape.
+ */
+static long
+u_escape (const char *p, size_t left)
+{
+  long v = 0;
+
+  if (left < 6 || p[0] != '\\' || p[1] != 'u')
+    return -1;
+  for (int k = 2; k < 6; k++) {
+    int d = p[k];
+
+    if (d >= '0' && d <= '9') d -= '0';
+    else if (d >= 'a' && d <= 'f') d -= 'a' - 10;
+    else if (d >= 'A' && d <= 'F') d -= 'A' - 10;
+    else return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
 /* Refuse what json-c 0.16 would let through inside the strings of
  * LINE: raw control characters (0x01 to 0x1f; RFC 8259 wants them
- * escaped, but even strict mode takes them), and member names
- * holding "\u0000", which json-c cuts short at the NUL ("id\u0000x"
- * would become a second "id").  get_string refuses "\u0000" in values
- * itself, naming the field.  Returns 0, or -1 with ERR filled.  Only
- * the full path needs this: nbdc_flat_scan already declines control
- * characters and escapes in strings.
+ * escaped, but even strict mode takes them); a UTF-16 surrogate
+ * escape that is not half of a pair ("\ud800" alone, which json-c
+ * turns into U+FFFD: it is no character, so no UTF-8); and member
+ * names holding "\u0000", which json-c cuts short at the NUL
+ * ("id\u0000x" would become a second "id").  get_string refuses
+ * "\u0000" in values itself, naming the field.  Returns 0, or -1 with
+ * ERR filled.  Only the full path needs this: nbdc_flat_scan already
+ * declines control characters and escapes in strings.
  */
 static int
 check_strings (const char *line, size_t len, struct nbdc_error *err)
@@ -175,7 +199,26 @@ check_strings (const char *line, size_t len, struct nbdc_error *err)
       return -1;
     }
     else if (c == '\\') {
-      nul |= len - i >= 6 && memcmp (&line[i], "\\u0000", 6) == 0;
+      long u = u_escape (&line[i], len - i);
+      bool high = u >= 0xd800 && u <= 0xdbff;
+      bool low = u >= 0xdc00 && u <= 0xdfff;
+
+      if (high) {
+        long next = u_escape (&line[i + 6], len - i - 6);
+
+        if (next >= 0xdc00 && next <= 0xdfff)
+          i += 6;               /* a whole pair: skip its first half */
+        else
+          low = true;           /* alone, as good as a lone low half */
+      }
+      if (low) {
+        nbdc_set_error (err, EINVAL,
+                        "malformed JSON: \\u%04lx at byte %zu is half of "
+                        "a UTF-16 surrogate pair without its other half",
+                        u, i);
+        return -1;
+      }
+      nul |= u == 0;
       i++;                      /* the escaped character is no quote */
     }
     else if (c == '"') {
@@ -300,8 +343,8 @@ nbdc_get_u64 (struct json_object *obj, const char *key, uint64_t *val,
 }
 
 /* Read VAL as a string.  Escapes can produce what the raw line could
- * not hold: "\u0000" would cut the C string short, and a lone
- * "\ud800" is not UTF-8; both are refused.
+ * not hold: "\u0000" would cut the C string short, so it is refused
+ * here (a lone "\ud800" never gets this far: check_strings).
  */
 static int
 get_string (struct json_object *val, const char *key, const char **out,

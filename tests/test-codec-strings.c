@@ -107,6 +107,21 @@ test_utf8 (void)
   CHECK_REFUSED ("\xf4\x90\x80\x80", "U+110000");
   CHECK_REFUSED ("\xf5\x80\x80\x80", "lead byte 0xf5");
   CHECK_REFUSED ("\xf7\xbf\xbf\xbf", "lead byte 0xf7");
+
+  /* The same as escapes: half of a surrogate pair is no character
+   * (json-c would make each U+FFFD); a whole pair, in either case of
+   * hex digits, is one.  "\\ud800" is no escape: an escaped backslash
+   * and "ud800".
+   */
+  CHECK_REFUSED ("\\ud800", "a lone high surrogate escape");
+  CHECK_REFUSED ("\\udfff", "a lone low surrogate escape");
+  CHECK_REFUSED ("\\udc00\\ud800", "a pair the wrong way round");
+  CHECK_REFUSED ("\\ud800\\u0041", "a high surrogate before U+0041");
+  CHECK_REFUSED ("\\ud800x\\udc00", "a high surrogate before 'x'");
+  CHECK_REFUSED ("a\\ud83d", "a high surrogate ending the string");
+  CHECK_ACCEPTED ("\\uD83D\\uDE00", "\xf0\x9f\x98\x80");
+  CHECK_ACCEPTED ("\\\\ud800", "\\ud800");
+  CHECK_ACCEPTED ("\\ud7ff\\ue000", "\xed\x9f\xbf\xee\x80\x80");
 }
 
 static void
