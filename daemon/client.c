@@ -471,8 +471,11 @@ handle_lines (struct client *client, const char *data, size_t len)
     nl = avail > 0 ? memchr (line, '\n', avail) : NULL;
     n = nl ? (size_t) (nl - line) : avail;
     if (n >= NBDC_MAX_MESSAGE) {
-      framing_error (client, EMSGSIZE, "message longer than the limit "
-                     "of " NBDC_STR (NBDC_MAX_MESSAGE) " bytes");
+      char why[64];
+
+      snprintf (why, sizeof why, "message longer than %d bytes",
+                NBDC_MAX_MESSAGE - 1);
+      framing_error (client, EMSGSIZE, why);
       break;
     }
     if (nl == NULL)

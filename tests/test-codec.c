@@ -203,19 +203,22 @@ test_decode_json_errors (void)
     nbdc_request_free (&req);
   }
 
-  /* Nesting.  Seven levels of containers are fine (the request is then
-   * rejected for its unknown field, with its id); nine are too deep
-   * and fail before the id is read.  (json-c also counts a scalar
-   * leaf as a level, so where exactly 8 containers stop is left
-   * alone here.)
+  /* Nesting: every value is a level, the message's object level 1
+   * (PROTOCOL.md section 5).  A value at level 8 is fine (the request
+   * is then rejected for its unknown field, with its id); one at level
+   * 9 fails before the id is read, be it a scalar or a container.
    */
   DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":1,\"x\":[[[[[[1]]]]]]}",
                   EINVAL, 1, "unknown field");
+  DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":1,\"x\":[[[[[[{}]]]]]]}",
+                  EINVAL, 1, "unknown field");
   DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":1,\"x\":{\"a\":{\"b\":{\"c\":"
                   "{\"d\":{\"e\":{\"f\":1}}}}}}}", EINVAL, 1, "unknown field");
+  DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":1,\"x\":[[[[[[[1]]]]]]]}",
+                  EINVAL, 0, "nested deeper than 8 levels");
+  DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":1,\"x\":[[[[[[[{}]]]]]]]}",
+                  EINVAL, 0, "nested deeper than 8 levels");
   DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":1,\"x\":[[[[[[[[1]]]]]]]]}",
-                  EINVAL, 0, "nested");
-  DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":1,\"x\":[[[[[[[[{}]]]]]]]]}",
                   EINVAL, 0, "nested");
   DECODE_ERR ("{\"op\":\"stats\",\"id\":1,\"x\":{\"a\":{\"b\":{\"c\":{\"d\":"
               "{\"e\":{\"f\":{\"g\":{}}}}}}}}}", EINVAL, 0);

@@ -48,6 +48,8 @@ def too_long(data, hello=True):
     c.send_raw(data)
     r = c.recv()
     expect_error(r, "EMSGSIZE", None)
+    check(r["error"]["message"] == "message longer than 65535 bytes",
+          "the limit it names", r)
     c.expect_closed()
 
 # One byte over, with its LF.
