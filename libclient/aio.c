@@ -50,6 +50,7 @@ submit_cache (struct nbdcache_handle *h, uint64_t count, uint64_t offset,
               nbdcache_completion_callback cb, uint32_t flags, bool sync)
 {
   struct command *cmd;
+  uint64_t cookie;
 
   if (check_cache_args (h, count, offset, flags) == -1)
     return -1;
@@ -59,7 +60,7 @@ submit_cache (struct nbdcache_handle *h, uint64_t count, uint64_t offset,
     set_error (ENOMEM, "out of memory");
     return -1;
   }
-  cmd->cookie = h->next_id++;
+  cookie = cmd->cookie = h->next_id++;
   cmd->cb = cb;
   cmd->sync = sync;
   if (nbdc_encode_cache (&h->wbuf, cmd->cookie, h->export_name,
@@ -77,11 +78,12 @@ submit_cache (struct nbdcache_handle *h, uint64_t count, uint64_t offset,
    *
    * If sending fails the connection is lost and the command has
    * already completed with ENOTCONN through its callback; it still
-   * has a valid cookie, as libnbd's do in the same case.
+   * has a valid cookie, as libnbd's do in the same case.  (The
+   * callback may have retired it, so CMD may be gone by now.)
    */
   if (h->in_flight == 1 || h->reading)
     queue_output (h);
-  return (int64_t) cmd->cookie;
+  return (int64_t) cookie;
 }
 
 int64_t
@@ -124,8 +126,15 @@ nbdcache_cache (struct nbdcache_handle *h, uint64_t count, uint64_t offset,
       break;
     if (poll_locked_nointr (h) == -1) {
       cmd = find_command (h, (uint64_t) cookie, &index);
-      if (!cmd->completed)
+      if (!cmd->completed) {
+        /* Nobody will wait for it now: it is retired when its
+         * completion comes (or at close), and meanwhile still counts
+         * in nbdcache_aio_in_flight, since the daemon is working on
+         * it.
+         */
+        cmd->abandoned = true;
         return -1;
+      }
       break;
     }
   }

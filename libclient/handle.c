@@ -53,6 +53,7 @@ nbdcache_close (struct nbdcache_handle *h)
   pthread_mutex_unlock (&h->lock);
 
   command_list_reset (&h->cmds);
+  query_ids_reset (&h->abandoned);
   strbuf_reset (&h->wbuf);
   strbuf_reset (&h->rbuf);
   free (h->export_name);

@@ -27,10 +27,13 @@ struct command {
   nbdcache_completion_callback cb;
   bool completed;
   bool sync;                    /* nbdcache_cache's own: not for peek */
+  bool abandoned;               /* its nbdcache_cache gave up waiting:
+                                   retired as soon as it completes */
   int error;                    /* errno once completed */
   char *errmsg;                 /* the daemon's message, or NULL */
 };
 DEFINE_VECTOR_TYPE (command_list, struct command *)
+DEFINE_VECTOR_TYPE (query_ids, uint64_t)
 
 /* A synchronous request (hello, exports, stats, the admin requests)
  * waiting for its reply.  Lives on the waiting thread's stack.
@@ -67,6 +70,8 @@ struct nbdcache_handle {
   command_list cmds;            /* ordered by cookie */
   uint64_t in_flight;           /* commands not yet completed */
   struct query *queries;        /* waiting synchronous requests */
+  query_ids abandoned;          /* ids of queries whose caller gave up
+                                   waiting: their replies are dropped */
 };
 
 /* errors.c */
@@ -108,6 +113,7 @@ extern void finish_query (struct query *q, struct nbdc_message *msg);
 extern void fail_all_queries (struct nbdcache_handle *h, int errnum,
                               const char *why);
 extern struct query *find_query (struct nbdcache_handle *h, uint64_t id);
+extern bool take_abandoned_query (struct nbdcache_handle *h, uint64_t id);
 extern int64_t lookup_export_size (struct nbdcache_handle *h,
                                    const char *name);
 extern int query_ok (struct nbdcache_handle *h, enum nbdc_op op,

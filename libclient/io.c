@@ -120,17 +120,32 @@ dispatch (struct nbdcache_handle *h, struct nbdc_message *msg)
     return 0;
   case NBDC_MSG_REPLY:
     if (msg->id == 0 && !msg->ok) {
-      /* "id": null: the daemon refuses the connection (a message it
-       * could not frame, or too many connections) and closes it.
+      /* "id": null.  Before the handshake is done, the daemon refuses
+       * the connection (too many of this user's, EUSERS) and closes
+       * it: the caller of nbdcache_connect gets that errno.  After
+       * it, the daemon could not read a message of ours: the library
+       * broke the protocol, and cannot tell which command it was.
        */
-      connection_lost (h, msg->errnum, msg->errmsg);
+      if (h->version == 0)
+        connection_lost (h, msg->errnum, msg->errmsg);
+      else {
+        char why[300];
+
+        snprintf (why, sizeof why, "the daemon could not read a "
+                  "message: %s", msg->errmsg);
+        connection_lost (h, EPROTO, why);
+      }
       return 0;
     }
     q = find_query (h, msg->id);
     if (q != NULL) {
+      if (q->done)
+        return -1;              /* a second reply */
       finish_query (q, msg);
       return 1;                 /* the query owns msg now */
     }
+    if (take_abandoned_query (h, msg->id))
+      return 0;
     return dispatch_cache_reply (h, msg);
   }
   return -1;
@@ -155,7 +170,8 @@ process_line (struct nbdcache_handle *h, const char *line, size_t len)
     nbdc_message_free (&msg);
   else if (r == -1) {
     nbdc_message_free (&msg);
-    connection_lost (h, EPROTO, "daemon sent a message for an unknown id");
+    connection_lost (h, EPROTO, "daemon sent a message for an unknown "
+                     "or already answered id");
     return -1;
   }
   return 0;

@@ -19,6 +19,20 @@ find_query (struct nbdcache_handle *h, uint64_t id)
   return NULL;
 }
 
+/* Is ID the id of a query whose caller gave up waiting (run_query)?
+ * If so, forget it: its reply has come.  Lock held.
+ */
+bool
+take_abandoned_query (struct nbdcache_handle *h, uint64_t id)
+{
+  for (size_t i = 0; i < h->abandoned.len; i++)
+    if (h->abandoned.ptr[i] == id) {
+      query_ids_remove (&h->abandoned, i);
+      return true;
+    }
+  return false;
+}
+
 static void
 unlink_query (struct nbdcache_handle *h, struct query *q)
 {
@@ -84,7 +98,16 @@ run_query (struct nbdcache_handle *h, struct query *q)
   }
   while (!q->done) {
     if (poll_locked_nointr (h) == -1 && !q->done) {
+      /* Q lives on our stack, so it goes; but its reply will still
+       * come, and must not look like a reply to nothing.  Without
+       * memory to note that, the connection cannot be trusted either.
+       */
+      int e = errno;
+
       unlink_query (h, q);
+      if (query_ids_append (&h->abandoned, q->id) == -1)
+        connection_lost (h, EPROTO, "out of memory to track a reply");
+      errno = e;
       return -1;
     }
   }
@@ -159,6 +182,7 @@ lookup_export_size (struct nbdcache_handle *h, const char *name)
   for (size_t i = 0; i < json_object_array_length (list); i++) {
     e = json_object_array_get_idx (list, i);
     if (!json_object_object_get_ex (e, "name", &v) ||
+        !json_object_is_type (v, json_type_string) ||
         strcmp (json_object_get_string (v), name) != 0)
       continue;
     if (!json_object_object_get_ex (e, "size", NULL)) {
@@ -218,6 +242,13 @@ query_json (struct nbdcache_handle *h, enum nbdc_op op, const char *key)
       set_error (EPROTO, "the daemon's reply lacks \"%s\"", key);
       goto out;
     }
+  }
+  else if (q.reply.root == NULL) {
+    /* Only a reply of nothing but "id", "cookie" and "ok" decodes
+     * without a JSON tree: no daemon answers stats so.
+     */
+    set_error (EPROTO, "the daemon's reply has no members");
+    goto out;
   }
   else {
     v = q.reply.root;

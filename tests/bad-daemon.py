@@ -11,11 +11,20 @@
 #   long       a line longer than max_message (no newline at all)
 #   badjson    a line that is not JSON
 #   unknownid  an event for a cookie that was never sent
+#   idnull     an error with "id": null, which the daemon sends only
+#              for a line it could not read
+# or with MODE's odd answer (test-lib-bad-replies.sh):
+#   closeafterhello  closes the connection right after "hello"
+#   dupreply   answers a request twice, in one write
+#   flatreply  answers with nothing but "id", "cookie" and "ok"
+#   nullname   lists an export whose name is null, then "disk"
+#   slow       answers correctly, but 0.3 s late
 # Connections are served one after the other, until SIGTERM.
 import json
 import os
 import socket
 import sys
+import time
 
 path, mode = sys.argv[1], sys.argv[2]
 violation = {
@@ -23,7 +32,35 @@ violation = {
     "badjson": b"{not json\n",
     "unknownid": b'{"event":"complete","cookie":999999,"id":999999,'
                  b'"ok":true}\n',
-}[mode]
+    "idnull": b'{"id":null,"ok":false,'
+              b'"error":{"errno":"EINVAL","message":"id missing"}}\n',
+}.get(mode)
+
+
+def encode(obj):
+    return json.dumps(obj).encode() + b"\n"
+
+
+def answer(msg):
+    """What MODE sends for the request MSG (not hello)."""
+    rid, op = msg["id"], msg["op"]
+    if violation is not None:
+        return violation
+    if mode == "dupreply":
+        return encode({"id": rid, "exports": [], "ok": True}) * 2
+    if mode == "flatreply":
+        return encode({"id": rid, "cookie": rid, "ok": True})
+    if mode == "nullname" and op == "exports":
+        return encode({"id": rid, "ok": True, "exports": [
+            {"name": None, "size": 512}, {"name": "disk", "size": 4096}]})
+    # slow, and nullname for anything but exports: correct answers.
+    if mode == "slow":
+        time.sleep(0.3)
+    if op == "cache":
+        return (encode({"id": rid, "cookie": rid, "ok": True}) +
+                encode({"event": "complete", "cookie": rid, "id": rid,
+                      "ok": True}))
+    return encode({"id": rid, "uptime_seconds": 1, "exports": [], "ok": True})
 
 listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 listener.bind(path + ".tmp")
@@ -40,7 +77,9 @@ while True:
                     reply = {"id": msg["id"], "version": 2, "server": "bad",
                              "max_message": 65536, "ok": True}
                     conn.sendall(json.dumps(reply).encode() + b"\n")
+                    if mode == "closeafterhello":
+                        break
                 else:
-                    conn.sendall(violation)
+                    conn.sendall(answer(msg))
     except OSError:
         pass                    # the client closed with data unread

@@ -74,7 +74,8 @@ TESTS += test-symbols.sh
 EXTRA_DIST += test-symbols.sh
 
 # Library tests against a real daemon and nbdkit; test-lib-bad-daemon
-# instead faces bad-daemon.py, which only breaks the protocol.
+# and test-lib-bad-replies instead face bad-daemon.py, which only
+# breaks the protocol or answers oddly.
 LIB_TESTS = \
 	test-lib-aio \
 	test-lib-errors \
@@ -83,7 +84,8 @@ LIB_TESTS = \
 	test-lib-fd \
 	test-lib-sync-peek \
 	test-lib-export-names \
-	test-lib-bad-daemon
+	test-lib-bad-daemon \
+	test-lib-bad-replies
 TESTS += $(LIB_TESTS:=.sh)
 EXTRA_DIST += $(LIB_TESTS:=.sh) bad-daemon.py
 check_PROGRAMS += $(LIB_TESTS)

@@ -1,0 +1,190 @@
+/* nbdcached tests: libnbdcache against odd answers of a daemon, and
+ * when its own poll(2) fails (see test-lib-bad-replies.sh, which runs
+ * it against bad-daemon.py in MODE).
+ *
+ * Usage: test-lib-bad-replies SOCKET MODE
+ *
+ * Each mode is one case where the library once did harm: read freed
+ * memory, crashed, leaked, or lost its connection for no reason.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "nbdcache.h"
+#include "test-lib.h"
+
+static const char *sock;
+
+static struct nbdcache_handle *
+connected_handle (void)
+{
+  struct nbdcache_handle *h = nbdcache_create ();
+
+  CHECK (h != NULL);
+  CHECK_OK (nbdcache_set_export_name (h, "disk"));
+  CHECK_OK (nbdcache_connect (h, sock));
+  return h;
+}
+
+/* The daemon closed the connection after hello, unknown to the
+ * library: the first command's send fails, so the command completes
+ * with ENOTCONN inside nbdcache_aio_cache, and its callback retires
+ * it.  The call still returns the command's cookie (the handshake had
+ * id 1), without touching the retired command.
+ */
+static void
+test_closeafterhello (void)
+{
+  struct nbdcache_handle *h = connected_handle ();
+  struct pollfd pfd = { .fd = nbdcache_aio_get_fd (h), .events = POLLIN };
+  struct cmd c = { .retire = 1 };
+
+  CHECK_INT (poll (&pfd, 1, 5000), ==, 1);    /* the close is there */
+  CHECK_INT (nbdcache_aio_cache (h, 512, 0, cmd_completion (&c), 0), ==, 2);
+  CHECK_INT (c.calls, ==, 1);
+  CHECK_INT (c.error, ==, ENOTCONN);
+  CHECK_INT (c.frees, ==, 1);
+  CHECK_INT (nbdcache_aio_in_flight (h), ==, 0);
+  nbdcache_close (h);
+  CHECK_INT (c.frees, ==, 1);
+}
+
+/* Two replies to one request, in one read: the first answers the
+ * call; the second breaks the protocol, so the connection is lost
+ * with EPROTO (the first reply is not leaked under the second).
+ */
+static void
+test_dupreply (void)
+{
+  struct nbdcache_handle *h = connected_handle ();
+  char *json = nbdcache_get_exports_json (h);
+
+  CHECK (json != NULL);
+  CHECK_STR (json, "[]");
+  free (json);
+  CHECK_INT (nbdcache_poll (h, 0), ==, -1);
+  CHECK_ERROR ("nbdcache_poll", ENOTCONN);
+  CHECK_CONTAINS (nbdcache_get_error (),
+                  "daemon sent a message for an unknown or already "
+                  "answered id");
+  nbdcache_close (h);
+}
+
+/* A reply with no members but "id", "cookie" and "ok" to a request
+ * whose reply the library hands out whole: EPROTO, not a crash.
+ */
+static void
+test_flatreply (void)
+{
+  struct nbdcache_handle *h = connected_handle ();
+
+  CHECK (nbdcache_get_stats_json (h) == NULL);
+  CHECK_ERROR ("nbdcache_get_stats_json", EPROTO);
+  CHECK_CONTAINS (nbdcache_get_error (), "the daemon's reply has no members");
+  CHECK (nbdcache_get_exports_json (h) == NULL);
+  CHECK_ERROR ("nbdcache_get_exports_json", EPROTO);
+  CHECK_CONTAINS (nbdcache_get_error (), "lacks \"exports\"");
+  nbdcache_close (h);
+}
+
+/* An export whose name is null is no export of that name. */
+static void
+test_nullname (void)
+{
+  struct nbdcache_handle *h = connected_handle ();
+
+  CHECK_INT (nbdcache_get_size (h), ==, 4096);
+  nbdcache_close (h);
+}
+
+/* Make the library's next poll(2) fail with EINVAL: it waits on two
+ * descriptors, more than this limit allows.  Or lift the limit again.
+ */
+static struct rlimit saved;
+
+static void
+break_poll (void)
+{
+  struct rlimit one;
+
+  CHECK_INT (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  one = saved;
+  one.rlim_cur = 1;
+  CHECK_INT (setrlimit (RLIMIT_NOFILE, &one), ==, 0);
+}
+
+static void
+mend_poll (void)
+{
+  CHECK_INT (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+}
+
+/* A synchronous call whose poll fails gives up with that error; the
+ * daemon's late answer must then be taken quietly, not as a reply to
+ * nothing (which would drop the connection), and a cache command
+ * given up on is retired when it completes.
+ */
+static void
+test_slow (void)
+{
+  struct nbdcache_handle *h = connected_handle ();
+  char *json;
+  int polls;
+
+  break_poll ();
+  CHECK_INT (nbdcache_cache (h, 512, 0, 0), ==, -1);
+  CHECK_ERROR ("nbdcache_cache", EINVAL);
+  mend_poll ();
+  /* The daemon still works on it. */
+  CHECK_INT (nbdcache_aio_in_flight (h), ==, 1);
+  for (polls = 0; nbdcache_aio_in_flight (h) > 0; polls++) {
+    CHECK_INT (polls, <, 100);
+    CHECK_OK (nbdcache_poll (h, 1000));
+  }
+
+  break_poll ();
+  CHECK (nbdcache_get_stats_json (h) == NULL);
+  CHECK_ERROR ("nbdcache_get_stats_json", EINVAL);
+  mend_poll ();
+  /* Its reply comes within a second, and is dropped. */
+  CHECK_OK (nbdcache_poll (h, 1000));
+  CHECK_OK (nbdcache_poll (h, 500));
+
+  /* The connection is as good as ever. */
+  json = nbdcache_get_stats_json (h);
+  CHECK (json != NULL);
+  free (json);
+  CHECK_OK (nbdcache_cache (h, 512, 0, 0));
+  CHECK_INT (nbdcache_aio_in_flight (h), ==, 0);
+  nbdcache_close (h);
+}
+
+int
+main (int argc, char *argv[])
+{
+  const char *mode;
+
+  check_usage (argc, argv, 2, "SOCKET MODE");
+  sock = argv[1];
+  mode = argv[2];
+  if (strcmp (mode, "closeafterhello") == 0)
+    test_closeafterhello ();
+  else if (strcmp (mode, "dupreply") == 0)
+    test_dupreply ();
+  else if (strcmp (mode, "flatreply") == 0)
+    test_flatreply ();
+  else if (strcmp (mode, "nullname") == 0)
+    test_nullname ();
+  else if (strcmp (mode, "slow") == 0)
+    test_slow ();
+  else
+    TEST_FAIL ("unknown mode %s", mode);
+  return EXIT_SUCCESS;
+}
