@@ -77,6 +77,17 @@ connection_lost (struct nbdcache_handle *h, int errnum, const char *why)
   if (h->fd >= 0) {
     close (h->fd);
     h->fd = -1;
+    /* A reader asleep in poll(2) on the socket is not woken by the
+     * close, and a socket whose send failed may never wake it: wake
+     * it to find the connection gone.
+     */
+    if (h->reading) {
+      uint64_t one = 1;
+
+      if (write (h->wake_fd, &one, sizeof one) == -1) {
+        /* EAGAIN: a wake-up is pending already. */
+      }
+    }
   }
   if (h->dead_errno == 0) {
     h->dead_errno = errnum;

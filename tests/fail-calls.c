@@ -1,9 +1,9 @@
 /* nbdcached tests: make chosen calls to library functions fail, to
  * reach error paths that no real condition reaches on demand (a
- * thread that cannot be started, a timerfd that cannot be made, memory
- * that cannot be allocated).
+ * thread that cannot be started, a timerfd that cannot be made, a
+ * send that finds no buffer space, memory that cannot be allocated).
  *
- * Preloaded into the daemon (LD_PRELOAD) with FAIL_CALLS="NAME=N
+ * Preloaded into the daemon or a client (LD_PRELOAD) with FAIL_CALLS="NAME=N
  * [,NAME=N...]": the Nth call to NAME, counting from 1, fails as the
  * real call fails when the system is out of that resource; every other
  * call goes through.  Without FAIL_CALLS nothing fails.
@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -105,6 +106,20 @@ timerfd_create (int clockid, int flags)
   }
   *(void **) &fn = real ("timerfd_create");
   return fn (clockid, flags);
+}
+
+ssize_t
+send (int fd, const void *buf, size_t len, int flags)
+{
+  static atomic_uint calls;
+  ssize_t (*fn) (int, const void *, size_t, int);
+
+  if (pick ("send", &calls)) {
+    errno = ENOBUFS;
+    return -1;
+  }
+  *(void **) &fn = real ("send");
+  return fn (fd, buf, len, flags);
 }
 
 /* Armed failures of the calls of kind armed_kind: call number N

@@ -11,6 +11,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <time.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +169,41 @@ test_slow (void)
   nbdcache_close (h);
 }
 
+/* Run with send call 2 (the first after hello) failing with ENOBUFS
+ * (fail-calls.so): a thread sleeping in nbdcache_poll learns at once
+ * that another thread's send lost the connection.
+ */
+static void *
+poll_forever (void *hv)
+{
+  struct nbdcache_handle *h = hv;
+
+  CHECK_INT (nbdcache_poll (h, -1), ==, -1);
+  CHECK_ERROR ("nbdcache_poll", ENOTCONN);
+  CHECK_CONTAINS (nbdcache_get_error (), "No buffer space available");
+  return NULL;
+}
+
+static void
+test_sendfails (void)
+{
+  struct nbdcache_handle *h = connected_handle ();
+  struct cmd c = { .retire = 0 };
+  struct timespec deadline;
+  pthread_t reader;
+
+  CHECK_INT (pthread_create (&reader, NULL, poll_forever, h), ==, 0);
+  usleep (200000);              /* until it sleeps in poll(2) */
+  CHECK_OK (nbdcache_aio_cache (h, 512, 0, cmd_completion (&c), 0));
+  CHECK_INT (c.calls, ==, 1);
+  CHECK_INT (c.error, ==, ENOTCONN);
+  clock_gettime (CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += 5;
+  CHECK_INT (pthread_timedjoin_np (reader, NULL, &deadline), ==, 0);
+  nbdcache_close (h);
+  CHECK_INT (c.frees, ==, 1);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -184,6 +222,8 @@ main (int argc, char *argv[])
     test_nullname ();
   else if (strcmp (mode, "slow") == 0)
     test_slow ();
+  else if (strcmp (mode, "sendfails") == 0)
+    test_sendfails ();
   else
     TEST_FAIL ("unknown mode %s", mode);
   return EXIT_SUCCESS;
