@@ -14,6 +14,56 @@
 #define OPEN(key, bracket) nbdc_members_open (m, (key), (bracket))
 #define CLOSE(bracket) nbdc_members_close (m, (bracket))
 
+/* Every reply must fit in one message (PROTOCOL.md section 1), also
+ * with thousands of clients or hundreds of exports.  A list that grows
+ * with them ends before the entry that would take the members past
+ * REPLY_BUDGET bytes, which leaves room for the closing brackets, the
+ * counts of what was left out, and the reply's "id" and "ok"; the
+ * entries left out are counted in "<list>_omitted".
+ */
+#define REPLY_BUDGET (NBDC_MAX_MESSAGE - 1 - 256)
+
+struct bounded_list {
+  const char *omitted_key;      /* "exports_omitted", ... */
+  size_t len;                   /* the members' length before the entry */
+  bool comma;
+  uint64_t omitted;
+};
+
+/* Start an entry of list L: false if it is left out (the list is
+ * full already).
+ */
+static bool
+entry_begin (struct nbdc_members *m, struct bounded_list *l)
+{
+  if (l->omitted > 0) {
+    l->omitted++;
+    return false;
+  }
+  l->len = m->sb->len;
+  l->comma = m->comma;
+  return true;
+}
+
+/* End the entry: take it back out if it went past the budget. */
+static void
+entry_end (struct nbdc_members *m, struct bounded_list *l)
+{
+  if (m->sb->len > REPLY_BUDGET) {
+    m->sb->len = l->len;
+    m->comma = l->comma;
+    l->omitted++;
+  }
+}
+
+/* After the list's closing bracket: say how many entries it lacks. */
+static void
+list_end (struct nbdc_members *m, const struct bounded_list *l)
+{
+  if (l->omitted > 0)
+    U64 (l->omitted_key, l->omitted);
+}
+
 /* The reply to CLIENT's "hello", once its version is settled. */
 void
 info_hello (struct nbdc_members *m, const struct client *client)
@@ -62,12 +112,16 @@ void
 info_exports (struct nbdc_members *m, const struct client *client)
 {
   bool admin = client_is_admin (client);
+  struct bounded_list l = { .omitted_key = "exports_omitted" };
 
   OPEN ("exports", '[');
   for (size_t i = 0; i < exports.len; i++)
-    if (export_allowed (exports.ptr[i], client))
+    if (export_allowed (exports.ptr[i], client) && entry_begin (m, &l)) {
       export_members (m, exports.ptr[i], admin);
+      entry_end (m, &l);
+    }
   CLOSE (']');
+  list_end (m, &l);
 }
 
 /* "errors_by_errno": {"EIO": 3, ...}: only the errnos that occurred. */
@@ -122,19 +176,23 @@ client_members (struct nbdc_members *m, const struct client *c)
 }
 
 /* KEY: [ the connected clients: all of them for an admin, else only
- * CLIENT ].
+ * CLIENT ], then "clients_omitted" if they did not all fit.
  */
 static void
 client_list_members (struct nbdc_members *m, const char *key,
                      const struct client *client)
 {
+  struct bounded_list l = { .omitted_key = "clients_omitted" };
   struct client *c;
 
   OPEN (key, '[');
   TAILQ_FOREACH (c, &clients, entry)
-    if (c == client || client_is_admin (client))
+    if ((c == client || client_is_admin (client)) && entry_begin (m, &l)) {
       client_members (m, c);
+      entry_end (m, &l);
+    }
   CLOSE (']');
+  list_end (m, &l);
 }
 
 /* "clients": [ ... ] (admin op) */
@@ -176,6 +234,7 @@ void
 info_stats (struct nbdc_members *m, const struct client *client)
 {
   uint64_t requests = 0, in_flight = 0;
+  struct bounded_list l = { .omitted_key = "exports_omitted" };
 
   for (size_t i = 0; i < exports.len; i++) {
     if (!export_allowed (exports.ptr[i], client))
@@ -191,8 +250,11 @@ info_stats (struct nbdc_members *m, const struct client *client)
   BOOL ("draining", daemon_draining);
   OPEN ("exports", '[');
   for (size_t i = 0; i < exports.len; i++)
-    if (export_allowed (exports.ptr[i], client))
+    if (export_allowed (exports.ptr[i], client) && entry_begin (m, &l)) {
       export_stats_members (m, exports.ptr[i]);
+      entry_end (m, &l);
+    }
   CLOSE (']');
+  list_end (m, &l);
   client_list_members (m, "client_list", client);
 }

@@ -28,6 +28,7 @@ FAULT_TESTS = \
 	test-load-clients.sh \
 	test-limit-emfile.sh \
 	test-limit-user-clients.sh \
+	test-limit-reply-size.sh \
 	test-access-exports.sh \
 	test-access-socket.sh \
 	test-uri-hardening.sh \
