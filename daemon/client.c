@@ -486,6 +486,18 @@ handle_lines (struct client *client, const char *data, size_t len)
   return start;
 }
 
+/* Is the peer of FD gone (POLLHUP: it closed both directions; or
+ * POLLERR), rather than there, or only shut down for sending
+ * (shutdown(2) SHUT_WR: it still gets every reply and event)?
+ */
+static bool
+peer_gone (int fd)
+{
+  struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+  return poll (&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR));
+}
+
 /* Bytes read with one recv: a whole pipelined window of requests. */
 #define READ_SIZE 65536
 
@@ -510,13 +522,7 @@ on_readable (evutil_socket_t fd, short what, void *opaque)
   if (!client->throttled && !client->closing && !client->eof) {
     n = recv (client->fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n == 0) {
-      struct pollfd pfd = { .fd = client->fd, .events = POLLOUT };
-
-      /* Gone (POLLHUP: it closed both directions), or it only shut
-       * down its sending side (shutdown(2) SHUT_WR) and still gets
-       * every reply and event.
-       */
-      if (poll (&pfd, 1, 0) == 1 && (pfd.revents & (POLLHUP | POLLERR))) {
+      if (peer_gone (client->fd)) {
         client_close (client, "disconnected");
         goto out;
       }
@@ -695,6 +701,15 @@ client_accept (int fd)
 /* From the janitor: close the clients that have not said hello within
  * hello-timeout of connecting.  An idle connection costs a descriptor
  * and memory, and counts against its user's max-user-clients.
+ *
+ * And close the clients that hung up while the daemon was not reading
+ * their socket (at max-client-requests, after their own SHUT_WR, or
+ * while draining), which only a failed write would show otherwise: on
+ * a paused or hung export, not before their requests' deadline.  Such
+ * a client keeps its requests, its descriptor and its place in its
+ * user's max-user-clients.  (libevent cannot watch for this instead:
+ * it reports a hang-up, EPOLLHUP, as readable and writable, never as
+ * EV_CLOSED.)
  */
 void
 clients_janitor (uint64_t now)
@@ -708,6 +723,10 @@ clients_janitor (uint64_t now)
       client_log (log_warnx, client, "no hello within hello-timeout");
       client_close (client, "no hello within hello-timeout");
     }
+    else if (!client->closing &&
+             !event_pending (client->read_ev, EV_READ, NULL) &&
+             peer_gone (client->fd))
+      client_close (client, "disconnected");
   }
 }
 

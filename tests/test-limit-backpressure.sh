@@ -34,3 +34,34 @@ echo "most requests in flight seen: $max"
 [ "$(jq 'j["ok"]' < "$tmpdir/result")" = 60 ] ||
     fail "not all requests completed"
 stop_nbdcached
+
+# A client held at the limit is not read, but its hang-up is still
+# noticed at once: its requests end, and it no longer counts as a
+# client.  The export is paused, so that nothing else (a completion
+# it cannot be sent, or the requests' deadline of 60 s) would end them.
+start_nbdcached_conf <<EOC
+[daemon]
+max-client-requests = 4
+[export disk]
+uri = $disk_uri
+EOC
+ctl pause disk
+run_py <<'PY' || fail "the throttled client could not send its requests"
+import time
+from rawclient import Client
+c = Client()
+c.hello(2)
+for i in range(50):
+    c.send({"op": "cache", "export": "disk", "offset": i * 65536,
+            "count": 65536})
+time.sleep(0.5)                 # the daemon takes 4, then stops reading
+c.close()
+PY
+stat_is () { [ "$(ctl stats --json | jq "j['$1']")" = "$2" ]; }
+# Only nbdcachectl's own connection is left.
+wait_until 5 stat_is clients 1 ||
+    fail "the throttled client's hang-up went unnoticed: $(ctl stats --json)"
+stat_is in_flight 0 || fail "its requests are still in flight"
+ctl resume disk
+ctl cache disk 0 1M
+stop_nbdcached
