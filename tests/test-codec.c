@@ -308,6 +308,20 @@ test_decode_field_errors (void)
   DECODE_ERR_MSG (CACHE_JSON (52, "0.5", "1", ""), EINVAL, 52, "integer");
   CACHE_ERR (52, "0", "1.0", "", EINVAL);
   CACHE_ERR (52, "0", "1e3", "", EINVAL);
+  /* -0 is zero, not negative (PROTOCOL.md section 5), on the fast
+   * path and (with an escape in the name) on json-c's.
+   */
+  {
+    struct nbdc_request req;
+
+    DECODE_OK (CACHE_JSON (53, "-0", "1", ""), &req);
+    CHECK_U64 (req.u.cache.offset, ==, 0);
+    nbdc_request_free (&req);
+    DECODE_OK ("{\"op\":\"cache\",\"id\":53,\"export\":\"\\u0061\","
+               "\"offset\":-0,\"count\":1}", &req);
+    CHECK_U64 (req.u.cache.offset, ==, 0);
+    nbdc_request_free (&req);
+  }
   DECODE_ERR ("{\"op\":\"hello\",\"id\":52,\"version\":1.5}", EINVAL, 52);
 
   /* Too large: 2^63, 2^64, 2^64 - 1, 10^30 written as digits. */
