@@ -198,6 +198,12 @@ loop_note_work (void)
 {
   loop_work++;
 }
+
+/* NBD commands in flight on the connections this thread's loop
+ * drives: busy-polling is only for a lightly loaded loop (loop_run).
+ * nbdconn.c counts each command from issue to its .free callback.
+ */
+extern __thread unsigned loop_nbd_in_flight;
 extern int timer_add_or_note (struct event *ev, unsigned ms,
                               uint64_t *lost_due);
 extern bool timer_lost_is_due (uint64_t *lost_due, uint64_t now);

@@ -110,6 +110,7 @@ chunk_freed (void *user_data)
    */
   c->retry = c->error == ENOTCONN || c->error == ESHUTDOWN;
   conn->in_flight--;
+  loop_nbd_in_flight--;
   worker_chunk_done (conn->worker, c);
 }
 
@@ -126,6 +127,7 @@ issue_chunk (struct nbdconn *conn, struct chunk *c)
 
   c->nbd_called = false;
   conn->in_flight++;
+  loop_nbd_in_flight++;
   if (conn->use_read)
     /* Every read lands in the same scratch buffer: the data is thrown
      * away, only the server's work of fetching it matters.

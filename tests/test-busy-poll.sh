@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # busy-poll-us: after a pass of its loop that did work, the daemon
 # polls without sleeping for that long, then sleeps again; 0 (the
-# default) never spins.  Checked by the daemon's own CPU time
-# (/proc/PID/stat), idle and just after a request, across a reload
-# that turns it off, with every request still reaching the server.
+# default) never spins, and neither does a loop with more than a few
+# NBD commands in flight.  Checked by the daemon's own CPU time
+# (/proc/PID/stat), idle, just after a request, and while many wait
+# for a slow server, across a reload that turns it off, with every
+# request still reaching the server.
 source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
 # CPU time is what this checks; valgrind's own cost would drown it.
 ! [ -n "${VG:-}" ] || requires false
 start_logged_disk
+requires_nbdkit_filter delay
+start_nbdkit slow --filter=delay memory 1G delay-cache=3
 
 # Out-of-range values are refused with the range.
 for bad in -1 1000001 abc; do
@@ -27,6 +31,8 @@ done
 write_conf () {
     printf '[daemon]\nbusy-poll-us = %s\n\n[export disk]\nuri = %s\n' \
         "$1" "$disk_uri" > "$tmpdir/conf"
+    printf '[export slow]\nuri = %s\nconnections = 1\n' "$slow_uri" \
+        >> "$tmpdir/conf"
 }
 write_conf 1000000
 start_nbdcached -c "$tmpdir/conf"
@@ -66,6 +72,26 @@ sleep 0.5
 idle=$(cpu_over 1)
 echo "idle again: ${idle} ms of CPU in 1 s"
 [ "$idle" -lt 100 ] || fail "the spin did not end: ${idle} ms of CPU in 1 s"
+
+# A loop with many commands in flight does not spin: their replies
+# come soon anyway (here not for 3 s), and the CPU is better left to
+# the server and the clients.  The main loop drives slow's one
+# connection, with 16 commands on it.
+# (A stride of 128 KiB, so that coalescing does not merge them.)
+pipeline slow 16 65536 30 131072 > "$tmpdir/slow.json" &
+slow_pipe=$!
+slow_in_flight () {
+    [ "$(ctl stats --json | jq "j['exports'][1]['chunks_in_flight']")" = 16 ]
+}
+wait_until 2 slow_in_flight || fail "the 16 slow commands are not in flight"
+waiting=$(cpu_over 0.8)
+echo "16 commands in flight, waiting for the server: ${waiting} ms of CPU in 0.8 s"
+[ "$waiting" -lt 100 ] ||
+    fail "a loop with 16 commands in flight spins: ${waiting} ms in 0.8 s"
+wait $slow_pipe || fail "the slow requests: $(cat "$tmpdir/slow.json")"
+[ "$(jq 'j["ok"]' < "$tmpdir/slow.json")" = 16 ] ||
+    fail "not all slow requests succeeded: $(cat "$tmpdir/slow.json")"
+sleep 1.2                       # the spin after their replies
 
 # A reload turns it off: the same request then leaves the daemon idle.
 write_conf 0
