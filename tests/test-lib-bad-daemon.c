@@ -23,17 +23,6 @@
 static const char *sock;
 static const char *reason;
 
-static struct nbdcache_handle *
-connected_handle (void)
-{
-  struct nbdcache_handle *h = nbdcache_create ();
-
-  CHECK (h != NULL);
-  CHECK_OK (nbdcache_set_export_name (h, "disk"));
-  CHECK_OK (nbdcache_connect (h, sock));
-  return h;
-}
-
 /* The last error is ERRNUM from CALL, with the lost connection's
  * message and REASON in it.
  */
@@ -74,7 +63,7 @@ check_stays_lost (struct nbdcache_handle *h)
 static void
 test_aio (void)
 {
-  struct nbdcache_handle *h = connected_handle ();
+  struct nbdcache_handle *h = connect_to (sock, "disk");
   struct cmd c = { .retire = 0 };
   int64_t cookie;
   int r, polls;
@@ -104,7 +93,7 @@ test_aio (void)
 static void
 test_sync (void)
 {
-  struct nbdcache_handle *h = connected_handle ();
+  struct nbdcache_handle *h = connect_to (sock, "disk");
 
   CHECK (nbdcache_get_stats_json (h) == NULL);
   CHECK_ERROR ("nbdcache_get_stats_json", EPROTO);

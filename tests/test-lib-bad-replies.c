@@ -25,17 +25,6 @@
 
 static const char *sock;
 
-static struct nbdcache_handle *
-connected_handle (void)
-{
-  struct nbdcache_handle *h = nbdcache_create ();
-
-  CHECK (h != NULL);
-  CHECK_OK (nbdcache_set_export_name (h, "disk"));
-  CHECK_OK (nbdcache_connect (h, sock));
-  return h;
-}
-
 /* The daemon closed the connection after hello, unknown to the
  * library: the first command's send fails, so the command completes
  * with ENOTCONN inside nbdcache_aio_cache, and its callback retires
@@ -45,7 +34,7 @@ connected_handle (void)
 static void
 test_closeafterhello (void)
 {
-  struct nbdcache_handle *h = connected_handle ();
+  struct nbdcache_handle *h = connect_to (sock, "disk");
   struct pollfd pfd = { .fd = nbdcache_aio_get_fd (h), .events = POLLIN };
   struct cmd c = { .retire = 1 };
 
@@ -66,7 +55,7 @@ test_closeafterhello (void)
 static void
 test_dupreply (void)
 {
-  struct nbdcache_handle *h = connected_handle ();
+  struct nbdcache_handle *h = connect_to (sock, "disk");
   char *json = nbdcache_get_exports_json (h);
 
   CHECK (json != NULL);
@@ -86,7 +75,7 @@ test_dupreply (void)
 static void
 test_flatreply (void)
 {
-  struct nbdcache_handle *h = connected_handle ();
+  struct nbdcache_handle *h = connect_to (sock, "disk");
 
   CHECK (nbdcache_get_stats_json (h) == NULL);
   CHECK_ERROR ("nbdcache_get_stats_json", EPROTO);
@@ -101,7 +90,7 @@ test_flatreply (void)
 static void
 test_nullname (void)
 {
-  struct nbdcache_handle *h = connected_handle ();
+  struct nbdcache_handle *h = connect_to (sock, "disk");
 
   CHECK_INT (nbdcache_get_size (h), ==, 4096);
   nbdcache_close (h);
@@ -137,7 +126,7 @@ mend_poll (void)
 static void
 test_slow (void)
 {
-  struct nbdcache_handle *h = connected_handle ();
+  struct nbdcache_handle *h = connect_to (sock, "disk");
   char *json;
   int polls;
 
@@ -187,7 +176,7 @@ poll_forever (void *hv)
 static void
 test_sendfails (void)
 {
-  struct nbdcache_handle *h = connected_handle ();
+  struct nbdcache_handle *h = connect_to (sock, "disk");
   struct cmd c = { .retire = 0 };
   struct timespec deadline;
   pthread_t reader;

@@ -32,17 +32,6 @@
 
 static const char *sock;
 
-static struct nbdcache_handle *
-connected_handle (const char *export)
-{
-  struct nbdcache_handle *h = nbdcache_create ();
-
-  CHECK (h != NULL);
-  CHECK_OK (nbdcache_set_export_name (h, export));
-  CHECK_OK (nbdcache_connect (h, sock));
-  return h;
-}
-
 /* Drive H until everything queued in it was written to the socket. */
 static void
 flush_requests (struct nbdcache_handle *h)
@@ -68,7 +57,7 @@ static void
 test_close_in_flight (void)
 {
   static struct cmd fast[NR_FAST], slow[NR_SLOW];
-  struct nbdcache_handle *h = connected_handle ("fast");
+  struct nbdcache_handle *h = connect_to (sock, "fast");
   int i, done;
 
   /* Completed, but never retired. */
@@ -103,7 +92,7 @@ static void
 test_daemon_killed (pid_t daemon_pid)
 {
   static struct cmd cmds[NR_GONE];
-  struct nbdcache_handle *h = connected_handle ("slow");
+  struct nbdcache_handle *h = connect_to (sock, "slow");
   int64_t peek;
   int i, r, polls, lost = 0;
 

@@ -73,18 +73,6 @@ static const char *sock;
     }                                                                  \
   } while (0)
 
-static struct nbdcache_handle *
-connected_handle (const char *export)
-{
-  struct nbdcache_handle *h = nbdcache_create ();
-
-  CHECK (h != NULL);
-  if (export)
-    CHECK_OK (nbdcache_set_export_name (h, export));
-  CHECK_OK (nbdcache_connect (h, sock));
-  return h;
-}
-
 /* Before connecting, everything that needs the daemon is ENOTCONN. */
 static void
 test_not_connected (void)
@@ -214,7 +202,7 @@ test_connect_errors (void)
   free (dir);
 
   /* Connecting twice. */
-  h = connected_handle ("disk");
+  h = connect_to (sock, "disk");
   CHECK_INT (nbdcache_connect (h, sock), ==, -1);
   CHECK_ERROR ("nbdcache_connect", EISCONN);
   /* The first connection is unharmed. */
@@ -227,7 +215,7 @@ test_connect_errors (void)
 static void
 test_submit_errors (void)
 {
-  struct nbdcache_handle *h = connected_handle (NULL);
+  struct nbdcache_handle *h = connect_to (sock, NULL);
 
   /* No export name. */
   CHECK_AIO_FAILS (h, 512, 0, 0, EINVAL);
@@ -275,7 +263,7 @@ test_daemon_errors (void)
   struct nbdcache_handle *h;
 
   /* The library does not know the size: the daemon checks the end. */
-  h = connected_handle ("disk");
+  h = connect_to (sock, "disk");
   CHECK_INT (nbdcache_cache (h, 1, EXPORT_SIZE, 0), ==, -1);
   CHECK_ERROR ("nbdcache_cache", EINVAL);
   CHECK_INT (nbdcache_cache (h, 2, EXPORT_SIZE - 1, 0), ==, -1);
@@ -327,7 +315,7 @@ test_daemon_errors (void)
 static void
 test_info (void)
 {
-  struct nbdcache_handle *h = connected_handle ("disk");
+  struct nbdcache_handle *h = connect_to (sock, "disk");
   char *s;
 
   s = nbdcache_get_exports_json (h);
@@ -375,7 +363,7 @@ set_alarm (long first_us, long interval_us)
 static void
 test_signals (void)
 {
-  struct nbdcache_handle *h = connected_handle ("disk");
+  struct nbdcache_handle *h = connect_to (sock, "disk");
   struct sigaction sa = { .sa_handler = on_alarm };
   char *s;
   int i;

@@ -102,20 +102,29 @@ check_usage (int argc, char *argv[], int nargs, const char *usage)
   }
 }
 
+/* A new handle for EXPORT (none if NULL), connected to the daemon at
+ * SOCK.
+ */
+static inline struct nbdcache_handle *
+connect_to (const char *sock, const char *export)
+{
+  struct nbdcache_handle *h = nbdcache_create ();
+
+  CHECK (h != NULL);
+  if (export != NULL)
+    CHECK_OK (nbdcache_set_export_name (h, export));
+  CHECK_OK (nbdcache_connect (h, sock));
+  return h;
+}
+
 /* For "PROGRAM SOCKET" tests: a handle connected to the export "disk"
  * of the daemon at argv[1]; exits with a usage message otherwise.
  */
 static inline struct nbdcache_handle *
 connect_disk (int argc, char *argv[])
 {
-  struct nbdcache_handle *h;
-
   check_usage (argc, argv, 1, "SOCKET");
-  h = nbdcache_create ();
-  CHECK (h != NULL);
-  CHECK_OK (nbdcache_set_export_name (h, "disk"));
-  CHECK_OK (nbdcache_connect (h, argv[1]));
-  return h;
+  return connect_to (argv[1], "disk");
 }
 
 #endif /* NBDCACHED_TESTS_TEST_LIB_H */
