@@ -10,12 +10,16 @@ requires python3 --version
 requires_nbdkit_filter delay
 
 start_nbdkit disk --filter=delay memory 1G delay-cache=50ms
-start_nbdcached_conf <<EOC
+# The daemon, taking at most 4 requests of a client at a time.
+start_limited () {
+    start_nbdcached_conf <<EOC
 [daemon]
 max-client-requests = 4
 [export disk]
 uri = $disk_uri
 EOC
+}
+start_limited
 
 pipeline disk 60 65536 30 > "$tmpdir/result" &
 pipe=$!
@@ -39,12 +43,7 @@ stop_nbdcached
 # noticed at once: its requests end, and it no longer counts as a
 # client.  The export is paused, so that nothing else (a completion
 # it cannot be sent, or the requests' deadline of 60 s) would end them.
-start_nbdcached_conf <<EOC
-[daemon]
-max-client-requests = 4
-[export disk]
-uri = $disk_uri
-EOC
+start_limited
 ctl pause disk
 run_py <<'PY' || fail "the throttled client could not send its requests"
 import time
