@@ -5,6 +5,7 @@
 #include <config.h>
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <ini.h>
@@ -36,22 +37,40 @@ struct parse_state {
 typedef const char *(*value_parser) (const char *value, void *field,
                                      long min, long max);
 
+/* Read VALUE as a whole number in BASE into *FIELD: true if it is
+ * one from MIN to MAX.  Only digits of BASE, and a minus sign for the
+ * range check to refuse; strtol's leading blanks and "+" are not
+ * taken.
+ */
+static bool
+parse_in_base (const char *value, int base, void *field, long min, long max)
+{
+  char *end;
+  long n;
+
+  if (*value == '+' || isspace ((unsigned char) *value))
+    return false;
+  errno = 0;
+  n = strtol (value, &end, base);
+  if (errno != 0 || end == value || *end != '\0' || n < min || n > max ||
+      (n == 0 && *value == '-'))
+    return false;
+  *(unsigned *) field = (unsigned) n;
+  return true;
+}
+
+/* A count, in decimal always: "010" is ten, not eight, and "0x10" is
+ * refused.
+ */
 static const char *
 parse_uint (const char *value, void *field, long min, long max)
 {
   static __thread char why[64];
-  char *end;
-  long n;
 
-  /* Base 10 always: "010" is ten, not eight, and "0x10" is refused. */
-  errno = 0;
-  n = strtol (value, &end, 10);
-  if (errno != 0 || end == value || *end != '\0' || n < min || n > max) {
-    snprintf (why, sizeof why, "must be %ld to %ld", min, max);
-    return why;
-  }
-  *(unsigned *) field = (unsigned) n;
-  return NULL;
+  if (parse_in_base (value, 10, field, min, max))
+    return NULL;
+  snprintf (why, sizeof why, "must be %ld to %ld", min, max);
+  return why;
 }
 
 /* A file mode, in octal with or without its leading 0 ("660" is
@@ -61,18 +80,11 @@ static const char *
 parse_mode (const char *value, void *field, long min, long max)
 {
   static __thread char why[64];
-  char *end;
-  long n;
 
-  errno = 0;
-  n = strtol (value, &end, 8);
-  if (errno != 0 || end == value || *end != '\0' || *value == '-' ||
-      *value == '+' || n < min || n > max) {
-    snprintf (why, sizeof why, "must be an octal mode, %lo to %#lo", min, max);
-    return why;
-  }
-  *(unsigned *) field = (unsigned) n;
-  return NULL;
+  if (parse_in_base (value, 8, field, min, max))
+    return NULL;
+  snprintf (why, sizeof why, "must be an octal mode, %lo to %#lo", min, max);
+  return why;
 }
 
 /* Seconds, possibly fractional ("0.1"), stored as milliseconds. */
