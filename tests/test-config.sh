@@ -120,6 +120,12 @@ threads = many"
 bad_file 2 'connections = 0x2: must be 1 to 64' \
 "[export a]
 connections = 0x2"
+bad_file 2 'connections = \+2: must be 1 to 64' \
+"[export a]
+connections = +2"
+bad_file 2 'threads = -0: must be 0 to 64' \
+"[daemon]
+threads = -0"
 # The socket's mode is octal, with or without its leading 0; a value
 # that is no octal mode is refused rather than read in another base.
 bad_file 2 'socket-mode = 999: must be an octal mode, 0 to 0777' \
