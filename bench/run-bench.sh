@@ -213,6 +213,20 @@ many_direct () {
 interleave mp many_direct many
 row many_processes rps "$(med mp direct rps)" "$(med mp daemon rps)" ">= 0.8"
 stop_daemon
+# The same with the opt-in busy-poll-us of the latency row, which a
+# loop with more than 4 NBD commands in flight does not spin for: it
+# must cost this case nothing.
+start_daemon "[daemon]
+busy-poll-us = 200
+
+[export bench]
+uri = $(uri mem)
+connections = 4
+warm-ttl = 0"
+interleave mp_bp many_direct many
+row many_processes busy_poll_200us_rps "$(med mp_bp direct rps)" \
+    "$(med mp_bp daemon rps)" "context"
+stop_daemon
 
 # For context, the hop alone: the same 32 processes through the
 # daemon, on a range it has just warmed, so that it answers every

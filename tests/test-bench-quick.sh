@@ -25,6 +25,7 @@ for want in [("latency", "median_us"), ("latency", "relay_floor_median_us"),
              ("sequential", "rps"), ("sequential", "nbd_commands_per_run"),
              ("sequential", "nbd_commands_in_server_log"),
              ("many_processes", "rps"), ("many_processes", "hop_only_rps"),
+             ("many_processes", "busy_poll_200us_rps"),
              ("shared_warm", "nbd_commands"),
              ("idle_clients", "rss_kib"), ("whole_warm", "chunks_32M_per_s")]:
     assert want in names, "missing %s" % (want,)
@@ -38,6 +39,9 @@ for metric in ["relay_floor_median_us", "spinning_relay_floor_median_us"]:
 # The hop alone (which the bench checks sent no NBD command) ran.
 hop = next(r for r in rows if r["metric"] == "hop_only_rps")
 assert float(hop["daemon"]) > 0, hop
+# So did the 32 processes with busy-polling on.
+bp = next(r for r in rows if r["metric"] == "busy_poll_200us_rps")
+assert float(bp["direct"]) > 0 and float(bp["daemon"]) > 0, bp
 # The server's own log: the direct side sent one command per request,
 # and coalescing made the daemon send fewer.
 log = next(r for r in rows if r["metric"] == "nbd_commands_in_server_log")
