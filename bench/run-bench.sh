@@ -214,7 +214,7 @@ interleave mp many_direct many
 row many_processes rps "$(med mp direct rps)" "$(med mp daemon rps)" ">= 0.8"
 stop_daemon
 # The same with the opt-in busy-poll-us of the latency row, which a
-# loop with more than 4 NBD commands in flight does not spin for: it
+# loop with more than one NBD command in flight does not spin for: it
 # must cost this case nothing.
 start_daemon "[daemon]
 busy-poll-us = 200
