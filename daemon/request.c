@@ -412,6 +412,101 @@ coalesce (struct export *exp, struct chunk *c)
   c->count = (uint32_t) (end - c->offset);
 }
 
+/* Fail C's requests with ENOMEM and forget C: it could not be fitted
+ * to the server's new facts (chunk_refit).
+ */
+static void
+chunk_fail_nomem (struct export *exp, struct chunk *c)
+{
+  dedup_inflight_remove (exp, c);
+  c->error = ENOMEM;
+  chunk_part_done (c->req, c);
+  for (size_t i = 0; i < c->waiters.len; i++)
+    chunk_part_done (c->waiters.ptr[i], c);
+  chunk_free (c);
+}
+
+/* C, to be sent again, was cut under the export's facts before its
+ * server changed them (export_check_info): a larger minimum block
+ * size, a smaller maximum, a smaller size, or cache now emulated by
+ * reads (at most FALLBACK_READ_MAX at a time).  The requests that the
+ * new facts do not allow have failed (export_fail_stale); for the
+ * rest, fit C to the new facts as a new cut would be: rounded out to
+ * the minimum block size, trimmed to the last whole block, and cut
+ * where chunk_end cuts, each further piece a new chunk for the same
+ * requests, queued first for retry.  Returns false if nothing of C is
+ * left to send (C is then gone).
+ */
+static bool
+chunk_refit (struct export *exp, struct chunk *c)
+{
+  const struct export_info *info = &exp->info;
+  uint64_t min = info->block_min;
+  uint64_t last = info->size - info->size % min;
+  uint64_t start = c->offset - c->offset % min;
+  uint64_t end = (c->offset + c->count + min - 1) / min * min;
+  uint64_t cut;
+  struct msg *pieces = NULL, **tail = &pieces;
+
+  if (end > last)
+    end = last;
+  if (start >= end) {
+    chunk_drop (exp, c);
+    return false;
+  }
+  cut = chunk_end (info, start, end);
+  if (start == c->offset && cut == c->offset + c->count)
+    return true;                /* it fits as it is */
+
+  /* The pieces after the first, in order, to go first on the retry
+   * queue.
+   */
+  dedup_inflight_remove (exp, c);
+  for (uint64_t from = cut, to; from < end; from = to) {
+    struct chunk *n = chunk_alloc ();
+
+    to = chunk_end (info, from, end);
+    if (n == NULL) {
+      log_warn ("export %s: allocating a chunk", exp->name);
+      goto nomem;
+    }
+    n->req = c->req;
+    n->offset = from;
+    n->count = (uint32_t) (to - from);
+    n->retry = true;
+    for (size_t i = 0; i < c->waiters.len; i++)
+      if (request_ptrs_append (&n->waiters, c->waiters.ptr[i]) == -1) {
+        chunk_free (n);
+        goto nomem;
+      }
+    n->req->outstanding++;
+    for (size_t i = 0; i < n->waiters.len; i++)
+      n->waiters.ptr[i]->outstanding++;
+    *tail = &n->msg;
+    tail = &n->msg.next;
+  }
+  c->offset = start;
+  c->count = (uint32_t) (cut - start);
+  if (pieces != NULL) {
+    *tail = exp->retry_head;
+    if (exp->retry_head == NULL)
+      exp->retry_tail = tail;
+    exp->retry_head = pieces;
+  }
+  return true;
+
+ nomem:
+  *tail = NULL;
+  while (pieces != NULL) {
+    struct chunk *n = container_of (pieces, struct chunk, msg);
+
+    pieces = pieces->next;
+    chunk_fail_nomem (exp, n);
+  }
+  chunk_fail_nomem (exp, c);
+  return false;
+}
+
 /* The next chunk to send: a retry, or a new cut from the request at
  * the head of the queue.  A cut whose range was warmed recently (as of
  * NOW) is not sent at all, and one whose range is already in flight
@@ -430,13 +525,16 @@ next_chunk (struct export *exp, uint64_t now)
     exp->retry_head = c->msg.next;
     if (exp->retry_head == NULL)
       exp->retry_tail = &exp->retry_head;
-    if (chunk_wanted (c)) {
+    if (!chunk_wanted (c)) {
+      chunk_drop (exp, c);
+      continue;
+    }
+    if (chunk_refit (exp, c)) {
       if (!c->held_back)
         exp->st_retries++;
       c->held_back = false;
       return c;
     }
-    chunk_drop (exp, c);
   }
   while ((req = pending_first (exp)) != NULL) {
     if (!client_is_open (req->client)) {

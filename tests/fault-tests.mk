@@ -5,6 +5,7 @@ FAULT_TESTS = \
 	test-fault-server-killed.sh \
 	test-fault-shrunk-inflight.sh \
 	test-fault-server-changed.sh \
+	test-fault-server-changed-inflight.sh \
 	test-fault-error-cookie.sh \
 	test-fault-eshutdown.sh \
 	test-fault-server-hang.sh \

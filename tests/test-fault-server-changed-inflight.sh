@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The server dies with a chunk in flight and comes back with other
+# facts.  The chunk is sent again, but fitted to the new facts as a new
+# cut would be: in reads of at most 4 MiB when the new server cannot
+# cache (fallback = read; before, a 32 MiB read overflowed the 4 MiB
+# read buffer and crashed the daemon), in commands no larger than the
+# new maximum, and trimmed to the new size, so that a request wholly
+# inside it still succeeds when a coalesced neighbour no longer fits.
+source "$abs_srcdir/functions.sh"
+set -e
+make_tmpdir
+requires nbdkit --version
+requires_nbdkit_filter log
+requires_nbdkit_filter delay
+requires_nbdkit_filter nocache
+requires_nbdkit_filter blocksize-policy
+
+M=$((1024*1024))
+n=0
+
+# serve NBDKIT-ARGS...: (re)start the server on the same socket,
+# logging to $tmpdir/log$n (a fresh one each time).
+serve ()
+{
+    [ -z "${disk_pid:-}" ] || kill -9 "$disk_pid"
+    rm -f "$tmpdir/disk.sock" "$tmpdir/disk.pid"
+    n=$((n + 1))
+    start_nbdkit disk --filter=log "$@" logfile="$tmpdir/log$n"
+}
+# slow_then SIZE NBDKIT-ARGS...: a server slow to answer Cache, wait
+# until a chunk is in flight on it, then replace it with NBDKIT-ARGS.
+in_flight () {
+    [ "$(ctl stats --json | jq "j['exports'][0]['chunks_in_flight']")" -ge 1 ]
+}
+slow_then ()
+{
+    wait_until 10 in_flight || fail "no chunk went to the slow server"
+    serve "$@"
+}
+
+serve --filter=delay memory 1G delay-cache=3
+start_nbdcached_export disk "$disk_uri" connections=1 fallback=read \
+    reconnect-delay=0.1 reconnect-max-delay=0.2 warm-ttl=0
+
+# 1. 32 MiB in flight; the new server cannot cache: 8 reads of 4 MiB.
+ctl cache disk 0 $((32*M)) > "$tmpdir/out1" 2>&1 &
+c=$!
+slow_then --filter=nocache pattern 1G cachemode=none
+wait $c || fail "the 32 MiB request failed: $(cat "$tmpdir/out1")"
+command_lines Read "$tmpdir/log$n" > "$tmpdir/reads"
+check_chunks 0 $((32*M)) $((4*M)) $((4*M)) 1 < "$tmpdir/reads" ||
+    fail "not read in pieces of 4 MiB: $(cat "$tmpdir/reads")"
+
+# 2. 1 MiB in flight; the new server's maximum is 64 KiB: 16 commands.
+serve --filter=delay memory 1G delay-cache=3
+ctl cache disk 0 $M > "$tmpdir/out2" 2>&1 &
+c=$!
+slow_then --filter=blocksize-policy memory 1G blocksize-minimum=4096 \
+    blocksize-preferred=4096 blocksize-maximum=65536
+wait $c || fail "the 1 MiB request failed: $(cat "$tmpdir/out2")"
+cache_lines "$tmpdir/log$n" > "$tmpdir/caches"
+check_chunks 0 $M 65536 65536 4096 < "$tmpdir/caches" ||
+    fail "not cut to the new maximum: $(cat "$tmpdir/caches")"
+
+# 3. Two adjacent 1 MiB requests, coalesced into one 2 MiB chunk; the
+# new server has only 1 MiB.  The second fails as past the new end;
+# the first is sent alone, and succeeds.
+serve --filter=delay memory 1G delay-cache=3
+pipeline disk 2 $M 30 > "$tmpdir/result" &
+p=$!
+slow_then memory $M
+wait $p || fail "exactly-once check failed: $(cat "$tmpdir/result")"
+[ "$(jq 'j["ok"]' < "$tmpdir/result")" = 1 ] &&
+    [ "$(jq 'j["failed"]' < "$tmpdir/result")" = '{"EINVAL": 1}' ] ||
+    fail "expected one success and one EINVAL: $(cat "$tmpdir/result")"
+[ "$(cache_lines "$tmpdir/log$n")" = "0 $M" ] ||
+    fail "not trimmed to the new size: $(cache_lines "$tmpdir/log$n")"
+[ "$(ctl stats --json | jq "j['exports'][0]['in_flight']")" = 0 ] ||
+    fail "requests left in flight"
