@@ -315,6 +315,8 @@ struct nbdconn {
   int ev_fd;                    /* the fd both events watch */
   bool rd_armed, wr_armed;
   unsigned ups;                 /* times it came up */
+  uint64_t up_ns;               /* when it last came up */
+  bool served;                  /* a command succeeded since then */
   enum conn_state state;
   bool stopped;                 /* shutting down: never reconnect */
   bool shutdown_wanted;         /* the server sent ESHUTDOWN */

@@ -93,6 +93,8 @@ chunk_completed (void *user_data, int *error)
   c->nbd_called = true;
   if (*error == ESHUTDOWN)
     c->conn->shutdown_wanted = true;
+  else if (*error == 0)
+    c->conn->served = true;
   return 1;
 }
 
@@ -218,7 +220,11 @@ static void
 conn_ready (struct nbdconn *conn)
 {
   conn->state = CONN_UP;
-  conn->backoff_ms = conn->exp->cfg.reconnect_min_ms;
+  /* Not yet a reason to reset the reconnect delay: a server may
+   * accept connections only to fail every command (conn_down).
+   */
+  conn->up_ns = now_ns ();
+  conn->served = false;
   cancel_timer (&conn->timer, &conn->timer_lost_due_ns);
   conn->use_read = conn->exp->cfg.fallback == FALLBACK_READ &&
     nbd_can_cache (conn->nbd) != 1;
@@ -500,8 +506,19 @@ static void
 conn_down (struct nbdconn *conn, const char *why)
 {
   bool was_up = conn->state == CONN_UP;
-  unsigned delay = conn->backoff_ms;
+  unsigned delay;
   char reason[256];
+
+  /* The reconnect delay starts again from reconnect-delay after a
+   * connection that worked: one that served a command, or stayed up
+   * for reconnect-max-delay.  One that the server drops at once, or
+   * fails every command of (ESHUTDOWN), keeps doubling it.
+   */
+  if (was_up &&
+      (conn->served || now_ns () - conn->up_ns >=
+       (uint64_t) conn->exp->cfg.reconnect_max_ms * 1000000))
+    conn->backoff_ms = conn->exp->cfg.reconnect_min_ms;
+  delay = conn->backoff_ms;
 
   /* Copied first (WHY may be libnbd's error string, which the calls
    * below can replace), and made printable: libnbd can quote what the

@@ -28,3 +28,26 @@ wait $ctl_pid || fail "the request failed after the server recovered"
 [ "$(ctl stats --json | jq 'j["exports"][0]["reconnects"]')" -ge 1 ] ||
     fail "no reconnect counted"
 stop_nbdcached
+
+# A server that accepts every connection but fails every command with
+# ESHUTDOWN: the reconnect delay still doubles up to
+# reconnect-max-delay (a connection that served nothing is no reason
+# to start again from reconnect-delay), and the request ends at its
+# deadline.  Before, the daemon reconnected every 0.1 s, 30 times in
+# the 3 s.
+start_nbdcached_export disk "$disk_uri" connections=1 \
+    reconnect-delay=0.1 reconnect-max-delay=0.8 request-timeout=3
+touch "$tmpdir/errors-on"
+lost0=$(log_count 'lost: .*reconnecting in')
+status=0
+ctl cache disk 0 1M 2> "$tmpdir/err" || status=$?
+[ $status -eq 1 ] || fail "the request did not fail at its deadline: $status"
+lost=$(( $(log_count 'lost: .*reconnecting in') - lost0 ))
+echo "connections lost in 3 s: $lost"
+grep 'lost: .*reconnecting in' "$tmpdir/nbdcached.log" | tail -n "$lost"
+[ "$lost" -le 10 ] || fail "reconnected $lost times in 3 s: no backoff"
+log_grew 'lost: .*reconnecting in 0.8 s' 0 ||
+    fail "the delay never reached reconnect-max-delay"
+rm "$tmpdir/errors-on"
+ctl cache disk 0 1M || fail "no recovery once the server stopped refusing"
+stop_nbdcached
