@@ -107,16 +107,20 @@ export_members (struct nbdc_members *m, const struct export *exp,
   CLOSE ('}');
 }
 
-/* "exports": [ ... ], listing only what CLIENT may use. */
+/* "exports": [ ... ], listing only what CLIENT may use; only ONLY, if
+ * it is not NULL (the caller checked that CLIENT may use it).
+ */
 void
-info_exports (struct nbdc_members *m, const struct client *client)
+info_exports (struct nbdc_members *m, const struct client *client,
+              const struct export *only)
 {
   bool admin = client_is_admin (client);
   struct bounded_list l = { .omitted_key = "exports_omitted" };
 
   OPEN ("exports", '[');
   for (size_t i = 0; i < exports.len; i++)
-    if (export_allowed (exports.ptr[i], client) && entry_begin (m, &l)) {
+    if ((only == NULL || exports.ptr[i] == only) &&
+        export_allowed (exports.ptr[i], client) && entry_begin (m, &l)) {
       export_members (m, exports.ptr[i], admin);
       entry_end (m, &l);
     }

@@ -696,7 +696,8 @@ extern bool client_is_admin (const struct client *client);
 extern void info_hello (struct nbdc_members *m,
                         const struct client *client);
 extern void info_exports (struct nbdc_members *m,
-                          const struct client *client);
+                          const struct client *client,
+                          const struct export *only);
 extern void info_stats (struct nbdc_members *m, const struct client *client);
 extern void info_clients (struct nbdc_members *m,
                           const struct client *client);

@@ -27,6 +27,22 @@ reply_error (struct client *client, uint64_t id, int errnum,
     client_close_oom (client, "encoding an error");
 }
 
+/* Reply to CLIENT's request ID with the members M wrote into BODY,
+ * or with ENOMEM if writing them failed; BODY is then reset.
+ */
+static void
+reply_members (struct client *client, uint64_t id,
+               const struct nbdc_members *m, strbuf *body)
+{
+  strbuf *sb = client_scratch ();
+
+  if (!m->failed && nbdc_encode_reply_members (sb, id, body) == 0)
+    client_send_reply (client, sb);
+  else
+    reply_error (client, id, ENOMEM, "out of memory");
+  strbuf_reset (body);
+}
+
 /* Reply to CLIENT's request ID with the members WRITE (one of the
  * info_* functions) writes for CLIENT, or with ENOMEM if writing them
  * failed.
@@ -35,16 +51,12 @@ static void
 reply_info (struct client *client, uint64_t id,
             void (*write) (struct nbdc_members *, const struct client *))
 {
-  strbuf body = { 0 }, *sb = client_scratch ();
+  strbuf body = { 0 };
   struct nbdc_members m;
 
   nbdc_members_start (&m, &body);
   write (&m, client);
-  if (!m.failed && nbdc_encode_reply_members (sb, id, &body) == 0)
-    client_send_reply (client, sb);
-  else
-    reply_error (client, id, ENOMEM, "out of memory");
-  strbuf_reset (&body);
+  reply_members (client, id, &m, &body);
 }
 
 /* Send an ok reply with no members: for an op that has been done, so
@@ -97,16 +109,46 @@ op_hello (struct client *client, const struct nbdc_request *req)
   reply_info (client, req->id, info_hello);
 }
 
-/* The served export called NAME, or NULL with ENOENT in ERR. */
+/* The served export called NAME, or NULL with ENOENT in ERR.  If
+ * HIDE_FROM is not NULL, an export that client may not use counts as
+ * missing, as it is from its "exports" and "stats".
+ */
 static struct export *
-find_export (const char *name, struct nbdc_error *err)
+find_export (const char *name, const struct client *hide_from,
+             struct nbdc_error *err)
 {
   struct export *exp = export_lookup (name);
 
+  if (exp != NULL && hide_from != NULL && !export_allowed (exp, hide_from))
+    exp = NULL;
   if (exp == NULL)
     nbdc_set_error (err, ENOENT, "no export named \"%.*s\"",
                     nbdc_utf8_prefix (name, 64), name);
   return exp;
+}
+
+/* "exports", of every export CLIENT may use, or of the one named (so
+ * that a client can learn about any one export of a host with more
+ * than one reply holds).
+ */
+static void
+op_exports (struct client *client, const struct nbdc_request *req)
+{
+  const struct export *only = NULL;
+  struct nbdc_error err;
+  strbuf body = { 0 };
+  struct nbdc_members m;
+
+  if (req->u.cache.export != NULL) {
+    only = find_export (req->u.cache.export, client, &err);
+    if (only == NULL) {
+      reply_error (client, req->id, err.errnum, err.message);
+      return;
+    }
+  }
+  nbdc_members_start (&m, &body);
+  info_exports (&m, client, only);
+  reply_members (client, req->id, &m, &body);
 }
 
 static void
@@ -114,7 +156,7 @@ op_cache (struct client *client, const struct nbdc_request *req)
 {
   const char *name = req->u.cache.export;
   struct nbdc_error err;
-  struct export *exp = find_export (name, &err);
+  struct export *exp = find_export (name, NULL, &err);
   uint64_t start, end;
   struct request *r;
 
@@ -165,7 +207,7 @@ op_pause (struct client *client, const struct nbdc_request *req, bool pause)
 {
   const char *name = req->u.cache.export;
   struct nbdc_error err;
-  struct export *exp = find_export (name, &err);
+  struct export *exp = find_export (name, NULL, &err);
   bool changed = exp == NULL || exp->paused != pause;
 
   /* An export a reload removed while it was paused is still finishing
@@ -238,7 +280,7 @@ ops_handle_line (struct client *client, const char *line, size_t len)
     op_hello (client, &req);
     break;
   case NBDC_OP_EXPORTS:
-    reply_info (client, req.id, info_exports);
+    op_exports (client, &req);
     break;
   case NBDC_OP_CACHE:
     op_cache (client, &req);

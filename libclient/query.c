@@ -160,8 +160,12 @@ query_ok (struct nbdcache_handle *h, enum nbdc_op op, const char *export)
   return 0;
 }
 
-/* Ask the daemon for the export list and return the size of NAME, or
- * -1 with the error set.  Lock held.
+/* Ask the daemon about export NAME and return its size, or -1 with
+ * the error set.  Lock held.
+ *
+ * The "exports" request names it, so that the reply holds it even on
+ * a host with more exports than one reply lists; a daemon older than
+ * that member refuses it with EINVAL, and is asked for the whole list.
  */
 int64_t
 lookup_export_size (struct nbdcache_handle *h, const char *name)
@@ -172,7 +176,9 @@ lookup_export_size (struct nbdcache_handle *h, const char *name)
   uint64_t size;
   int64_t r = -1;
 
-  if (send_op (h, NBDC_OP_EXPORTS, NULL, &q) == -1)
+  if (send_op (h, NBDC_OP_EXPORTS, name, &q) == -1 &&
+      (nbdcache_get_errno () != EINVAL ||
+       send_op (h, NBDC_OP_EXPORTS, NULL, &q) == -1))
     return -1;
   if (!json_object_object_get_ex (q.reply.root, "exports", &list) ||
       !json_object_is_type (list, json_type_array)) {

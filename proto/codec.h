@@ -41,7 +41,7 @@ struct nbdc_request {
       uint64_t version;
       const char *client;       /* may be NULL */
     } hello;
-    struct {                    /* also pause and resume */
+    struct {                    /* also exports, pause and resume */
       const char *export;
       uint64_t offset;
       uint64_t count;

@@ -56,6 +56,10 @@ static const struct field_spec export_fields[] = {
   { "export", FIELD_STRING, true, REQ_OFF (u.cache.export) },
   { NULL },
 };
+static const struct field_spec exports_fields[] = {
+  { "export", FIELD_STRING, false, REQ_OFF (u.cache.export) },
+  { NULL },
+};
 static const struct field_spec no_fields[] = { { NULL } };
 
 static const struct op_spec {
@@ -64,7 +68,7 @@ static const struct op_spec {
   const struct field_spec *fields;
 } ops[] = {
   { "hello", NBDC_OP_HELLO, hello_fields },
-  { "exports", NBDC_OP_EXPORTS, no_fields },
+  { "exports", NBDC_OP_EXPORTS, exports_fields },
   { "cache", NBDC_OP_CACHE, cache_fields },
   { "stats", NBDC_OP_STATS, no_fields },
   { "clients", NBDC_OP_CLIENTS, no_fields },

@@ -57,6 +57,13 @@ expect_status 1 "nobody warming the secret export" \
 grep -q "Operation not permitted" "$tmpdir/err" || fail "not EPERM"
 grep -q "denied export secret" "$tmpdir/nbdcached.log" || fail "denial not logged"
 ctl cache secret 0 1M
+# Asked about by name ("exports" with "export", as nbdcache_get_size
+# and so "warm" ask), a hidden export is as missing as from the list.
+expect_status 1 "nobody asking for the secret export by name" \
+    ctl_as_nobody warm secret
+grep -q 'no export named "secret"' "$tmpdir/err" ||
+    fail "the hidden export was not reported missing"
+ctl warm secret > /dev/null || fail "root cannot warm the secret export"
 
 # A member of many groups (here 100; Linux allows 65536) is still
 # matched by the last one.

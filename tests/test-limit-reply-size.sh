@@ -12,10 +12,15 @@ requires python3 --version
 # 700 exports, all down (their server never exists): an entry each in
 # "exports" and "stats", with no NBD traffic.
 nr_exports=700
-for (( i=0; i < nr_exports; i++ )); do
+for (( i=0; i < nr_exports - 1; i++ )); do
     printf '[export e%03d]\nuri = nbd+unix:///?socket=%s/none.sock\n' \
         $i "$tmpdir"
 done > "$tmpdir/conf"
+# And the last one up, on a real server: left out of the lists, but
+# still there when asked for by name.
+requires nbdkit --version
+start_nbdkit disk memory 64M
+printf '[export last]\nuri = %s\n' "$disk_uri" >> "$tmpdir/conf"
 start_nbdcached -c "$tmpdir/conf"
 
 # 300 clients whose names escape to 126 bytes each, held open until
@@ -75,6 +80,19 @@ print("stats: %d of %d exports, %d of %d clients; clients: %d; "
                        len(stats["client_list"]), nr_clients,
                        len(clients["clients"]), len(exports["exports"])))
 PY
+
+# An export left out of the list is still found by name, as
+# nbdcache_get_size (and so "warm") asks.
+wait_until 10 run_py <<'PY' || fail "the last export is not up"
+from rawclient import Client, check
+c = Client(); c.hello(2)
+r = c.request({"op": "exports", "export": "last"})
+check(r["ok"] and [e["name"] for e in r["exports"]] == ["last"] and
+      r["exports"][0].get("size") == 64 << 20, "exports of last", r)
+PY
+ctl warm last > /dev/null || fail "warm of an export left out of the list"
+expect_status 1 "asking for no such export" ctl warm nosuch
+grep -q 'no export named "nosuch"' "$tmpdir/err" || fail "nosuch: unclear"
 
 # And through the library and nbdcachectl, which refuse over-long
 # messages.
