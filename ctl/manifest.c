@@ -237,7 +237,19 @@ read_lines (FILE *fp, const char *name, struct warm *w)
   long bad = 0;
   char why[256];
 
-  while ((len = getline (&line, &cap, fp)) != -1) {
+  for (;;) {
+    /* getline fails without setting the stream's error flag when it
+     * runs out of memory (a huge line): tell that from the end.
+     */
+    errno = 0;
+    len = getline (&line, &cap, fp);
+    if (len == -1) {
+      if (errno != 0 && !ferror (fp)) {
+        error_msg ("%s:%lu: %s", name, lineno + 1, strerror (errno));
+        return -1;
+      }
+      break;
+    }
     lineno++;
     if (read_line (w, line, (size_t) len, lineno, why, sizeof why) == 0)
       continue;
