@@ -160,6 +160,7 @@ extern void progress_finish (struct progress *p, uint64_t done,
 struct warm_entry {
   size_t export;
   bool whole;                   /* all of it: warm_resolve sets count */
+  bool resolved;                /* warm_resolve checked it */
   uint64_t offset;
   uint64_t count;
   unsigned long line;           /* in the manifest, or 0 */

@@ -119,21 +119,28 @@ lookup_size (struct nbdcache_handle *h, struct warm *w, size_t x,
 /* Find the size of every export, one query each, and check each entry
  * against it: a whole entry gets its count, a range must fit.  An
  * entry that fails gets its error and is not warmed; the others add
- * up to w->total.
+ * up to w->total.  If the connection to the daemon is lost, that is
+ * the run's error (w->error), once, and the entries not resolved by
+ * then are cut short (warm_entry_cut_short).
  */
 void
 warm_resolve (struct nbdcache_handle *h, struct warm *w)
 {
   w->handle_export = SIZE_MAX;
-  for (size_t x = 0; x < w->exports.len; x++) {
+  for (size_t x = 0; x < w->exports.len && w->error == NULL; x++) {
     char *error = NULL;
     uint64_t size = (uint64_t) lookup_size (h, w, x, &error);
 
+    if (error && nbdcache_aio_get_fd (h) == -1) {
+      w->error = error;           /* the handle is dead: nothing more */
+      break;
+    }
     for (size_t i = 0; i < w->entries.len; i++) {
       struct warm_entry *e = &w->entries.ptr[i];
 
       if (e->export != x)
         continue;
+      e->resolved = true;
       if (error)
         record_error (&e->error, "%s", error);
       else if (e->whole)
@@ -276,12 +283,16 @@ warm_run (struct nbdcache_handle *h, struct warm *w, struct progress *p)
  * be reported as the request's own error, which would look like an
  * export whose server is down.  (An entry whose export was down
  * before the daemon was lost is counted in too: it was not warmed
- * either way.)
+ * either way; and so is one whose size was still to be learnt.)
  */
 bool
 warm_entry_cut_short (const struct warm *w, const struct warm_entry *e)
 {
-  if (w->error == NULL || e->done >= e->count)
+  if (w->error == NULL)
+    return false;
+  if (!e->resolved)
+    return true;                /* lost before its size was known */
+  if (e->done >= e->count)
     return false;
   return e->error == NULL || e->errnum == ENOTCONN || e->errnum == EPROTO;
 }

@@ -19,6 +19,8 @@
 #   flatreply  answers with nothing but "id", "cookie" and "ok"
 #   nullname   lists an export whose name is null, then "disk"
 #   slow       answers correctly, but 0.3 s late
+#   dieafter2  answers two requests correctly (an export asked for by
+#              name is up, 1 MiB), then closes the connection
 # Connections are served one after the other, until SIGTERM.
 import json
 import os
@@ -50,6 +52,9 @@ def answer(msg):
         return encode({"id": rid, "exports": [], "ok": True}) * 2
     if mode == "flatreply":
         return encode({"id": rid, "cookie": rid, "ok": True})
+    if mode == "dieafter2" and op == "exports" and "export" in msg:
+        return encode({"id": rid, "ok": True, "exports": [
+            {"name": msg["export"], "state": "up", "size": 1 << 20}]})
     if mode == "nullname" and op == "exports":
         return encode({"id": rid, "ok": True, "exports": [
             {"name": None, "size": 512}, {"name": "disk", "size": 4096}]})
@@ -69,6 +74,7 @@ os.rename(path + ".tmp", path)   # the test waits for PATH
 
 while True:
     conn, _ = listener.accept()
+    served = 0
     try:
         with conn, conn.makefile("rb") as lines:
             for line in lines:
@@ -79,7 +85,10 @@ while True:
                     conn.sendall(json.dumps(reply).encode() + b"\n")
                     if mode == "closeafterhello":
                         break
+                elif mode == "dieafter2" and served == 2:
+                    break
                 else:
                     conn.sendall(answer(msg))
+                    served += 1
     except OSError:
         pass                    # the client closed with data unread

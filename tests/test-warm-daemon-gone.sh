@@ -55,3 +55,24 @@ for line in 1 2 3; do
 done
 grep -qE '^warmed 0 ranges of 1 export: .*, 3 failed$' "$tmpdir/out" ||
     fail "warm --manifest: the summary does not count the failures"
+
+# The daemon is lost while warm still asks it for the exports' sizes
+# (bad-daemon.py answers two requests, then closes): the loss is said
+# once, nothing is sent, and every entry says "not warmed" once,
+# however many exports are left to ask about.
+bad="$tmpdir/bad.sock"
+PYTHONDONTWRITEBYTECODE=1 python3 "$abs_srcdir/bad-daemon.py" \
+    "$bad" dieafter2 &
+bad_pid=$!
+cleanup_fn "kill $bad_pid"
+wait_for_file "$bad"
+for i in 1 2 3 4 5; do echo "{\"export\":\"e$i\"}"; done > "$tmpdir/five"
+status=0
+"$NBDCACHECTL" -s "$bad" warm --no-progress --manifest "$tmpdir/five" \
+    >"$tmpdir/out" 2>"$tmpdir/err" || status=$?
+cat "$tmpdir/out" "$tmpdir/err"
+[ $status -eq 1 ] || fail "warm with the daemon lost exited $status"
+[ "$(grep -c 'connection to the daemon was lost' "$tmpdir/err")" = 1 ] ||
+    fail "the loss is not said exactly once"
+[ "$(grep -c ': not warmed$' "$tmpdir/err")" = 5 ] ||
+    fail "not every entry says \"not warmed\" once"
