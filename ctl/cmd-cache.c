@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "ctl.h"
+#include "protocol.h"
 
 static int
 run_cache (const struct command *cmd, int argc, char **argv)
@@ -23,6 +24,13 @@ run_cache (const struct command *cmd, int argc, char **argv)
   if (parse_size_arg (cmd, "OFFSET", argv[optind + 1], &offset) == -1 ||
       parse_size_arg (cmd, "COUNT", argv[optind + 2], &count) == -1)
     return EXIT_USAGE;
+  /* What no export could accept is a usage error, daemon or not. */
+  if (*export_name == '\0')
+    return usage_error (cmd, "EXPORT must not be empty");
+  if (count == 0)
+    return usage_error (cmd, "COUNT must not be 0");
+  if (offset > NBDC_MAX_INTEGER || count > NBDC_MAX_INTEGER - offset)
+    return usage_error (cmd, "OFFSET + COUNT is larger than 2^63-1");
 
   h = connect_daemon (export_name);
   if (h == NULL)

@@ -107,6 +107,8 @@ parse_global_options (int argc, char **argv)
       usage ();
       return EXIT_SUCCESS;
     case 's':
+      if (*optarg == '\0')
+        return usage_error (NULL, "--socket: the path is empty");
       socket_path = optarg;
       break;
     case 'V':
@@ -141,6 +143,20 @@ run_command (const struct command *cmd, int argc, char **argv)
   return r;
 }
 
+/* Exit with status R, or with failure if what was written to standard
+ * output (--help, --version, a command's output) did not all get
+ * there, for example to a full disk.
+ */
+static void __attribute__ ((noreturn))
+finish (int r)
+{
+  if (fflush (stdout) == EOF || ferror (stdout)) {
+    error_msg ("write error on standard output");
+    r = EXIT_FAILURE;
+  }
+  exit (r);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -151,16 +167,11 @@ main (int argc, char *argv[])
   argv[0] = (char *) PROGRAM_NAME;
   r = parse_global_options (argc, argv);
   if (r != KEEP_GOING)
-    exit (r);
+    finish (r);
 
   cmd = find_command (argv[optind]);
   if (cmd == NULL)
-    exit (usage_error (NULL, "unknown command '%s'", argv[optind]));
+    finish (usage_error (NULL, "unknown command '%s'", argv[optind]));
 
-  r = run_command (cmd, argc - optind, &argv[optind]);
-  if (fflush (stdout) == EOF || ferror (stdout)) {
-    error_msg ("write error on standard output");
-    r = EXIT_FAILURE;
-  }
-  exit (r);
+  finish (run_command (cmd, argc - optind, &argv[optind]));
 }

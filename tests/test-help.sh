@@ -76,6 +76,17 @@ grep -q "COUNT '1.5G': not a whole number" "$err" ||
 runs_with 2 "$NBDCACHECTL" -s "$nosock" warm
 runs_with 2 "$NBDCACHECTL" -s "$nosock" warm disk --in-flight 0
 runs_with 2 "$NBDCACHECTL" -s "$nosock" warm disk --request-size 0
+# What no export could accept is a usage error before any connection.
+runs_with 2 "$NBDCACHECTL" -s "$nosock" cache disk 0 0
+grep -q "COUNT must not be 0" "$err" || fail "nbdcachectl: COUNT 0 not reported"
+runs_with 2 "$NBDCACHECTL" -s "$nosock" cache disk 1 8E
+grep -q "OFFSET + COUNT is larger than 2^63-1" "$err" ||
+    fail "nbdcachectl: a range past 2^63-1 not reported"
+runs_with 2 "$NBDCACHECTL" -s "$nosock" cache '' 0 1
+grep -q "EXPORT must not be empty" "$err" ||
+    fail "nbdcachectl: an empty export name not reported"
+runs_with 2 "$NBDCACHECTL" -s '' exports
+grep -q "the path is empty" "$err" || fail "nbdcachectl: -s '' not reported"
 runs_with 2 "$NBDCACHECTL" -s "$nosock" exports extra
 runs_with 2 "$NBDCACHECTL" -s "$nosock" exports --no-such-option
 
@@ -88,3 +99,11 @@ done
 
 # And without a daemon, a real command fails with 1 (not 2).
 runs_with 1 "$NBDCACHECTL" -s "$nosock" exports
+
+# Help and version that cannot be written (a full disk) are failures.
+for args in --help --version "cache --help"; do
+    status=0
+    $VG "$NBDCACHECTL" $args > /dev/full 2> "$err" || status=$?
+    [ $status -eq 1 ] && grep -q "write error on standard output" "$err" ||
+        fail "nbdcachectl $args to a full disk: exit $status, $(cat "$err")"
+done
