@@ -71,6 +71,11 @@ format_human_size (uint64_t size, char *buf, size_t len)
     d /= 1024.0;
     i++;
   }
+  /* 1023.5M and up would print as "1024M": say "1.0G". */
+  if (i >= 0 && i < 5 && d >= 1023.5) {
+    d /= 1024.0;
+    i++;
+  }
   if (i < 0)
     snprintf (buf, len, "%llu", (unsigned long long) size);
   else if (d < 10.0 && size % (1ULL << (10 * (i + 1))) != 0)

@@ -93,6 +93,10 @@ main (void)
   CHECK_FORMAT (3ULL << 29, "1.5G");
   CHECK_FORMAT (1ULL << 40, "1T");
   CHECK_FORMAT (1ULL << 60, "1E");
+  /* Just under a unit: rounded up into it, not to "1024" of the last. */
+  CHECK_FORMAT ((1ULL << 30) - (1ULL << 19), "1.0G");
+  CHECK_FORMAT ((1ULL << 20) - 1, "1.0M");
+  CHECK_FORMAT ((1ULL << 20) - 1024, "1023K");
 
   /* What format prints, parse reads back, for whole multiples. */
   {
