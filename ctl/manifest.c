@@ -251,6 +251,11 @@ read_lines (FILE *fp, const char *name, struct warm *w)
       break;
     }
     lineno++;
+    /* A byte-order mark that some editors write first: not data. */
+    if (lineno == 1 && len >= 3 && memcmp (line, "\xef\xbb\xbf", 3) == 0) {
+      memmove (line, line + 3, (size_t) len - 3 + 1);
+      len -= 3;
+    }
     if (read_line (w, line, (size_t) len, lineno, why, sizeof why) == 0)
       continue;
     if (bad == MAX_REPORTED) {

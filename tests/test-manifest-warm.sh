@@ -160,6 +160,16 @@ status=0
 ctl warm disk --manifest "$tmpdir/manifest" 2>/dev/null || status=$?
 [ $status -eq 2 ] || fail "EXPORT with --manifest exited $status, expected 2"
 
+# A byte-order mark before the first entry, as some editors write it:
+# not data.
+printf '\xef\xbb\xbf{"export":"disk","offset":4096,"count":4096}\n' \
+    > "$tmpdir/bom"
+mark_logs
+ctl warm --manifest "$tmpdir/bom" --no-progress > /dev/null ||
+    fail "a manifest starting with a byte-order mark was refused"
+[ "$(new_caches disk)" = "4096 4096" ] ||
+    fail "the entry after the byte-order mark was not warmed"
+
 # A line too long for the memory nbdcachectl may have: an error naming
 # the file and line, exit 1, nothing warmed.  (getline's ENOMEM is not
 # the end of the file: before, the rest of the manifest was silently
