@@ -308,6 +308,16 @@ test_decode_field_errors (void)
   DECODE_ERR_MSG (CACHE_JSON (52, "0.5", "1", ""), EINVAL, 52, "integer");
   CACHE_ERR (52, "0", "1.0", "", EINVAL);
   CACHE_ERR (52, "0", "1e3", "", EINVAL);
+  /* A leading zero is no JSON (RFC 8259): refused on both paths (the
+   * fast path declines it; json-c would read "00" as 0).  Zeros that
+   * are no leading zero are not mistaken for one.
+   */
+  DECODE_ERR_MSG (CACHE_JSON (54, "00", "1", ""), EINVAL, 0, "leading zero");
+  DECODE_ERR_MSG (CACHE_JSON (54, "0", "01", ""), EINVAL, 0, "leading zero");
+  DECODE_ERR_MSG (CACHE_JSON (54, "-00", "1", ""), EINVAL, 0, "leading zero");
+  DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":54,"
+                  "\"x\":[0,10,100,-0,0.05,1e05,1E-05,\"007\"]}",
+                  EINVAL, 54, "unknown field");
   /* -0 is zero, not negative (PROTOCOL.md section 5), on the fast
    * path and (with an escape in the name) on json-c's.
    */
