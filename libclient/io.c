@@ -49,6 +49,22 @@ flush_output (struct nbdcache_handle *h)
   return 0;
 }
 
+/* Wake the thread asleep in poll(2) (read_pass), if there is one, to
+ * look at the handle again.  Returns 0, or -1 if the eventfd could
+ * not be written (EAGAIN is no failure: a wake-up is pending).  Lock
+ * held.
+ */
+static int
+wake_reader (struct nbdcache_handle *h)
+{
+  uint64_t one = 1;
+
+  if (h->reading && write (h->wake_fd, &one, sizeof one) == -1 &&
+      errno != EAGAIN)
+    return -1;
+  return 0;
+}
+
 /* Called after a request was appended to wbuf: send it now if the
  * socket allows; otherwise make sure a thread sleeping in poll(2)
  * learns that it must also wait for POLLOUT.  Lock held.
@@ -58,11 +74,8 @@ queue_output (struct nbdcache_handle *h)
 {
   if (flush_output (h) == -1)
     return -1;
-  if (h->wbuf.len > 0 && h->reading) {
-    uint64_t one = 1;
-    if (write (h->wake_fd, &one, sizeof one) == -1 && errno != EAGAIN)
-      return -1;
-  }
+  if (h->wbuf.len > 0)
+    return wake_reader (h);
   return 0;
 }
 
@@ -79,15 +92,10 @@ connection_lost (struct nbdcache_handle *h, int errnum, const char *why)
     h->fd = -1;
     /* A reader asleep in poll(2) on the socket is not woken by the
      * close, and a socket whose send failed may never wake it: wake
-     * it to find the connection gone.
+     * it to find the connection gone.  (Its eventfd cannot be full
+     * then, so this does not fail.)
      */
-    if (h->reading) {
-      uint64_t one = 1;
-
-      if (write (h->wake_fd, &one, sizeof one) == -1) {
-        /* EAGAIN: a wake-up is pending already. */
-      }
-    }
+    (void) wake_reader (h);
   }
   if (h->dead_errno == 0) {
     h->dead_errno = errnum;
