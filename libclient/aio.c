@@ -42,6 +42,15 @@ check_cache_args (struct nbdcache_handle *h, uint64_t count,
   return 0;
 }
 
+/* The callback of a synchronous command whose caller gave up waiting
+ * (nbdcache_cache): retire it as soon as it completes.
+ */
+static int
+retire_when_done (void *user_data, int *error)
+{
+  return 1;
+}
+
 /* Queue a cache command.  Returns its cookie, or -1 with the error set
  * (the caller then calls cb.free).  Lock held.
  */
@@ -132,7 +141,7 @@ nbdcache_cache (struct nbdcache_handle *h, uint64_t count, uint64_t offset,
          * in nbdcache_aio_in_flight, since the daemon is working on
          * it.
          */
-        cmd->abandoned = true;
+        cmd->cb.callback = retire_when_done;
         return -1;
       }
       break;

@@ -36,8 +36,7 @@ find_command (struct nbdcache_handle *h, uint64_t cookie, size_t *index)
 
 /* Mark CMD completed with ERROR (and the daemon's ERRMSG, which may
  * be NULL) and call its callback, exactly once.  If the callback
- * returns 1, or nobody waits for the command any more (abandoned), it
- * is retired at once.  Lock held.
+ * returns 1 the command is retired at once.  Lock held.
  */
 void
 complete_command (struct nbdcache_handle *h, struct command *cmd, int error,
@@ -60,8 +59,6 @@ complete_command (struct nbdcache_handle *h, struct command *cmd, int error,
     if (r == 1 && find_command (h, cmd->cookie, &index) != NULL)
       retire_command (h, index);
   }
-  else if (cmd->abandoned && find_command (h, cmd->cookie, &index) != NULL)
-    retire_command (h, index);
 }
 
 /* Remove the command at INDEX, calling .free exactly once.  A command

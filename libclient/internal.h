@@ -27,8 +27,6 @@ struct command {
   nbdcache_completion_callback cb;
   bool completed;
   bool sync;                    /* nbdcache_cache's own: not for peek */
-  bool abandoned;               /* its nbdcache_cache gave up waiting:
-                                   retired as soon as it completes */
   int error;                    /* errno once completed */
   char *errmsg;                 /* the daemon's message, or NULL */
 };
