@@ -412,14 +412,13 @@ coalesce (struct export *exp, struct chunk *c)
   c->count = (uint32_t) (end - c->offset);
 }
 
-/* Fail C's requests with ENOMEM and forget C: it could not be fitted
- * to the server's new facts (chunk_refit).
+/* C is over, with C->error: each request it served (its own and its
+ * waiters) has one part of it fewer outstanding, and C goes.
  */
 static void
-chunk_fail_nomem (struct export *exp, struct chunk *c)
+chunk_finish (struct export *exp, struct chunk *c)
 {
   dedup_inflight_remove (exp, c);
-  c->error = ENOMEM;
   chunk_part_done (c->req, c);
   for (size_t i = 0; i < c->waiters.len; i++)
     chunk_part_done (c->waiters.ptr[i], c);
@@ -441,16 +440,18 @@ static bool
 chunk_refit (struct export *exp, struct chunk *c)
 {
   const struct export_info *info = &exp->info;
-  uint64_t min = info->block_min;
-  uint64_t last = info->size - info->size % min;
-  uint64_t start = c->offset - c->offset % min;
-  uint64_t end = (c->offset + c->count + min - 1) / min * min;
-  uint64_t cut;
+  uint64_t start, end, cut;
   struct msg *pieces = NULL, **tail = &pieces;
+  struct nbdc_error err;
 
-  if (end > last)
-    end = last;
-  if (start >= end) {
+  /* What of C lies in the export now, rounded as a request would be;
+   * nothing, if it is all past the end or in a last partial block.
+   */
+  if (c->offset >= info->size ||
+      normalise_range (info, c->offset,
+                       c->count < info->size - c->offset ?
+                       c->count : info->size - c->offset,
+                       &start, &end, &err) == -1) {
     chunk_drop (exp, c);
     return false;
   }
@@ -496,14 +497,16 @@ chunk_refit (struct export *exp, struct chunk *c)
   return true;
 
  nomem:
-  *tail = NULL;
+  /* The pieces made so far and C itself fail their requests. */
+  *tail = &c->msg;
+  c->msg.next = NULL;
   while (pieces != NULL) {
     struct chunk *n = container_of (pieces, struct chunk, msg);
 
     pieces = pieces->next;
-    chunk_fail_nomem (exp, n);
+    n->error = ENOMEM;
+    chunk_finish (exp, n);
   }
-  chunk_fail_nomem (exp, c);
   return false;
 }
 
@@ -634,13 +637,9 @@ request_chunk_done (struct chunk *c)
     exp->retry_tail = &c->msg.next;
     return;
   }
-  dedup_inflight_remove (exp, c);
   if (c->error == 0)
     dedup_recent_add (exp, c->offset, c->offset + c->count, now);
-  chunk_part_done (req, c);
-  for (size_t i = 0; i < c->waiters.len; i++)
-    chunk_part_done (c->waiters.ptr[i], c);
-  chunk_free (c);
+  chunk_finish (exp, c);
 }
 
 /* Complete every request of EXP with ERROR (at shutdown). */
