@@ -127,19 +127,18 @@ issue_chunk (struct nbdconn *conn, struct chunk *c)
   };
   int64_t r;
 
+  c->nbd_called = false;
   if (conn->use_read && c->count > FALLBACK_READ_MAX) {
     /* Cut while the export's server could cache; this one came back
      * without NBD_CMD_CACHE, and reads land in a scratch buffer of
      * FALLBACK_READ_MAX.  Hand it back unsent, as a lost chunk: main,
      * which hears of the new server first, cuts it again to fit.
      */
-    c->nbd_called = false;
     c->error = ENOTCONN;
     c->retry = true;
     worker_chunk_done (conn->worker, c);
     return;
   }
-  c->nbd_called = false;
   conn->in_flight++;
   loop_nbd_in_flight++;
   if (conn->use_read)
