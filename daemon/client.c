@@ -471,11 +471,10 @@ handle_lines (struct client *client, const char *data, size_t len)
     nl = avail > 0 ? memchr (line, '\n', avail) : NULL;
     n = nl ? (size_t) (nl - line) : avail;
     if (n >= NBDC_MAX_MESSAGE) {
-      char why[64];
+      struct nbdc_error err;
 
-      snprintf (why, sizeof why, "message longer than %d bytes",
-                NBDC_MAX_MESSAGE - 1);
-      framing_error (client, EMSGSIZE, why);
+      nbdc_set_too_long (&err);
+      framing_error (client, err.errnum, err.message);
       break;
     }
     if (nl == NULL)

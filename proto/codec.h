@@ -27,6 +27,10 @@ struct nbdc_error {
 void nbdc_set_error (struct nbdc_error *err, int errnum,
                      const char *fmt, ...)
   __attribute__ ((format (printf, 3, 4)));
+/* EMSGSIZE: a message of NBDC_MAX_MESSAGE bytes or more (LF excluded),
+ * in the words of PROTOCOL.md section 1.
+ */
+void nbdc_set_too_long (struct nbdc_error *err);
 
 /* A decoded request.  String fields point into ROOT, or into STRINGS
  * when the fast path decoded the request without json-c (ROOT is then

@@ -29,6 +29,13 @@ nbdc_set_error (struct nbdc_error *err, int errnum, const char *fmt, ...)
   va_end (ap);
 }
 
+void
+nbdc_set_too_long (struct nbdc_error *err)
+{
+  nbdc_set_error (err, EMSGSIZE, "message longer than %d bytes",
+                  NBDC_MAX_MESSAGE - 1);
+}
+
 enum field_type { FIELD_U64, FIELD_STRING };
 
 struct field_spec {
@@ -273,8 +280,7 @@ parse_object (const char *line, size_t len, struct nbdc_error *err)
   size_t used;
 
   if (len >= NBDC_MAX_MESSAGE) {
-    nbdc_set_error (err, EMSGSIZE, "message longer than %d bytes",
-                    NBDC_MAX_MESSAGE - 1);
+    nbdc_set_too_long (err);
     return NULL;
   }
   if (memchr (line, '\0', len) != NULL) {
