@@ -225,16 +225,32 @@ start_logged_disk ()
     start_nbdkit disk --filter=log memory "${1:-1G}" logfile="$tmpdir/log"
 }
 
-# restart_logged_disk: kill the logged disk (start_logged_disk, of the
-# default size) at once, unless it is dead already, and start it again
-# on the same socket and log, as a server that crashed and was
-# restarted.
+# replace_disk NBDKIT-ARGS...: kill the server "disk" at once, unless
+# it is dead already (or was never started), and start nbdkit
+# NBDKIT-ARGS on the same socket: a server that crashed and came back,
+# perhaps with another export.
+replace_disk ()
+{
+    kill -9 "${disk_pid:-}" 2>/dev/null || :
+    wait "${disk_pid:-}" 2>/dev/null || :
+    rm -f "$tmpdir/disk.sock" "$tmpdir/disk.pid"
+    start_nbdkit disk "$@"
+}
+
+# restart_logged_disk: the logged disk (start_logged_disk, of the
+# default size) killed and started again on the same socket and log.
 restart_logged_disk ()
 {
-    kill -9 "$disk_pid" 2>/dev/null || :
-    wait "$disk_pid" 2>/dev/null || :
-    rm -f "$tmpdir/disk.sock" "$tmpdir/disk.pid"
-    start_logged_disk
+    replace_disk --filter=log memory 1G logfile="$tmpdir/log"
+}
+
+# chunks_in_flight_are N [EXPORT]: has export EXPORT (from 0, in
+# configuration order; default 0) N chunks handed to its connections
+# and not finished ("chunks_in_flight" in stats)?  For wait_until.
+chunks_in_flight_are ()
+{
+    [ "$(ctl stats --json |
+         jq "j['exports'][${2:-0}]['chunks_in_flight']")" = "$1" ]
 }
 
 # log_count PATTERN: how many lines of the daemon's log match PATTERN

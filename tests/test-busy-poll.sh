@@ -80,10 +80,8 @@ echo "idle again: ${idle} ms of CPU in 1 s"
 # does not merge them).
 pipeline slow 2 65536 30 131072 > "$tmpdir/slow.json" &
 slow_pipe=$!
-slow_in_flight () {
-    [ "$(ctl stats --json | jq "j['exports'][1]['chunks_in_flight']")" = 2 ]
-}
-wait_until 2 slow_in_flight || fail "the 2 slow commands are not in flight"
+wait_until 2 chunks_in_flight_are 2 1 ||
+    fail "the 2 slow commands are not in flight"
 waiting=$(cpu_over 0.8)
 echo "2 commands in flight, waiting for the server: ${waiting} ms of CPU in 0.8 s"
 [ "$waiting" -lt 100 ] ||

@@ -22,19 +22,15 @@ n=0
 # logging to $tmpdir/log$n (a fresh one each time).
 serve ()
 {
-    [ -z "${disk_pid:-}" ] || kill -9 "$disk_pid"
-    rm -f "$tmpdir/disk.sock" "$tmpdir/disk.pid"
     n=$((n + 1))
-    start_nbdkit disk --filter=log "$@" logfile="$tmpdir/log$n"
+    replace_disk --filter=log "$@" logfile="$tmpdir/log$n"
 }
-# slow_then SIZE NBDKIT-ARGS...: a server slow to answer Cache, wait
-# until a chunk is in flight on it, then replace it with NBDKIT-ARGS.
-in_flight () {
-    [ "$(ctl stats --json | jq "j['exports'][0]['chunks_in_flight']")" -ge 1 ]
-}
+# slow_then NBDKIT-ARGS...: once the (slow) server has the one chunk
+# of the requests in flight, replace it with NBDKIT-ARGS.
 slow_then ()
 {
-    wait_until 10 in_flight || fail "no chunk went to the slow server"
+    wait_until 10 chunks_in_flight_are 1 ||
+        fail "no chunk went to the slow server"
     serve "$@"
 }
 

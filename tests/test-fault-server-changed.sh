@@ -19,10 +19,8 @@ n=0
 # socket, logging to $tmpdir/log$n (a fresh one each time).
 restart ()
 {
-    kill -9 "$disk_pid"
-    rm -f "$tmpdir/disk.sock" "$tmpdir/disk.pid"
     n=$((n + 1))
-    start_nbdkit disk --filter=log "$@" logfile="$tmpdir/log$n"
+    replace_disk --filter=log "$@" logfile="$tmpdir/log$n"
 }
 
 # exports_are EXPR VALUE: wait until EXPR on "exports" gives VALUE.

@@ -18,15 +18,8 @@ M=$((1024*1024))
 status=0
 ctl cache disk $((512*M)) $M 2>"$tmpdir/err" &
 ctl_pid=$!
-for (( i=0; i < 50; i++ )); do
-    [ "$(ctl stats --json |
-         jq 'j["exports"][0]["chunks_in_flight"]')" = 1 ] && break
-    sleep 0.1
-done
-(( i < 50 )) || fail "the chunk never reached the server"
-kill -9 "$disk_pid"
-rm -f "$tmpdir/disk.sock" "$tmpdir/disk.pid"
-start_nbdkit disk --filter=log memory 1M logfile="$tmpdir/log"
+wait_until 5 chunks_in_flight_are 1 || fail "the chunk never reached the server"
+replace_disk --filter=log memory 1M logfile="$tmpdir/log"
 
 wait "$ctl_pid" || status=$?
 cat "$tmpdir/err"
