@@ -5,7 +5,6 @@
 #include <config.h>
 
 #include <assert.h>
-#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <ini.h>
@@ -37,9 +36,9 @@ struct parse_state {
 typedef const char *(*value_parser) (const char *value, void *field,
                                      long min, long max);
 
-/* Read VALUE as a whole number in BASE into *FIELD: true if it is
- * one from MIN to MAX.  Only digits of BASE, and a minus sign for the
- * range check to refuse; strtol's leading blanks and "+" are not
+/* Read VALUE (trimmed by config_feed) as a whole number in BASE into
+ * *FIELD: true if it is one from MIN to MAX.  Only digits of BASE, and
+ * a minus sign for the range check to refuse; strtol's "+" is not
  * taken.
  */
 static bool
@@ -48,7 +47,7 @@ parse_in_base (const char *value, int base, void *field, long min, long max)
   char *end;
   long n;
 
-  if (*value == '+' || isspace ((unsigned char) *value))
+  if (*value == '+')
     return false;
   errno = 0;
   n = strtol (value, &end, base);
