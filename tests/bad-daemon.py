@@ -21,6 +21,8 @@
 #   slow       answers correctly, but 0.3 s late
 #   dieafter2  answers two requests correctly (an export asked for by
 #              name is up, 1 MiB), then closes the connection
+#   oldexports refuses "exports" naming an export, as a daemon from
+#              before that member does, and lists "disk" (4096 bytes)
 # Connections are served one after the other, until SIGTERM.
 import json
 import os
@@ -55,6 +57,12 @@ def answer(msg):
     if mode == "dieafter2" and op == "exports" and "export" in msg:
         return encode({"id": rid, "ok": True, "exports": [
             {"name": msg["export"], "state": "up", "size": 1 << 20}]})
+    if mode == "oldexports" and op == "exports":
+        if "export" in msg:
+            return encode({"id": rid, "ok": False, "error": {
+                "errno": "EINVAL", "message": 'unknown field "export"'}})
+        return encode({"id": rid, "ok": True, "exports": [
+            {"name": "other", "size": 512}, {"name": "disk", "size": 4096}]})
     if mode == "nullname" and op == "exports":
         return encode({"id": rid, "ok": True, "exports": [
             {"name": None, "size": 512}, {"name": "disk", "size": 4096}]})

@@ -96,6 +96,18 @@ test_nullname (void)
   nbdcache_close (h);
 }
 
+/* A daemon from before "exports" could name an export refuses that
+ * with EINVAL: nbdcache_get_size asks for the whole list instead.
+ */
+static void
+test_oldexports (void)
+{
+  struct nbdcache_handle *h = connect_to (sock, "disk");
+
+  CHECK_INT (nbdcache_get_size (h), ==, 4096);
+  nbdcache_close (h);
+}
+
 /* Make the library's next poll(2) fail with EINVAL: it waits on two
  * descriptors, more than this limit allows.  Or lift the limit again.
  */
@@ -209,6 +221,8 @@ main (int argc, char *argv[])
     test_flatreply ();
   else if (strcmp (mode, "nullname") == 0)
     test_nullname ();
+  else if (strcmp (mode, "oldexports") == 0)
+    test_oldexports ();
   else if (strcmp (mode, "slow") == 0)
     test_slow ();
   else if (strcmp (mode, "sendfails") == 0)

@@ -2,7 +2,8 @@
 # nbdcached tests: libnbdcache against odd answers of a daemon, and
 # when its own poll(2) fails (test-lib-bad-replies.c).  The peer is
 # bad-daemon.py: it closes right after hello, answers twice, answers
-# without members, names an export null, or answers late; and a send
+# without members, names an export null, refuses "exports" naming an
+# export (as an older daemon does), or answers late; and a send
 # fails in one thread while another waits in nbdcache_poll.
 source "$abs_srcdir/functions.sh"
 set -e
@@ -24,7 +25,7 @@ run_mode ()
     vg_prog "$abs_builddir/test-lib-bad-replies" "$sock" "$1"
 }
 
-for mode in closeafterhello dupreply flatreply nullname slow; do
+for mode in closeafterhello dupreply flatreply nullname oldexports slow; do
     run_mode $mode
 done
 
