@@ -244,14 +244,15 @@ restart_logged_disk ()
     replace_disk --filter=log memory 1G logfile="$tmpdir/log"
 }
 
-# chunks_in_flight_are N [EXPORT]: has export EXPORT (from 0, in
-# configuration order; default 0) N chunks handed to its connections
-# and not finished ("chunks_in_flight" in stats)?  For wait_until.
-chunks_in_flight_are ()
+# chunks_in_flight [EXPORT]: how many chunks export EXPORT (from 0, in
+# configuration order; default 0) has handed to its connections and
+# not finished ("chunks_in_flight" in stats).
+# chunks_in_flight_are N [EXPORT]: exactly N?  For wait_until.
+chunks_in_flight ()
 {
-    [ "$(ctl stats --json |
-         jq "j['exports'][${2:-0}]['chunks_in_flight']")" = "$1" ]
+    ctl stats --json | jq "j['exports'][${1:-0}]['chunks_in_flight']"
 }
+chunks_in_flight_are () { [ "$(chunks_in_flight "${2:-0}")" = "$1" ]; }
 
 # log_count PATTERN: how many lines of the daemon's log match PATTERN
 # (grep -E); log_grew PATTERN N: more than N do (for wait_until).
