@@ -205,29 +205,30 @@ test_sendfails (void)
   CHECK_INT (c.frees, ==, 1);
 }
 
+/* The modes, as test-lib-bad-replies.sh names them. */
+static const struct {
+  const char *name;
+  void (*run) (void);
+} modes[] = {
+  { "closeafterhello", test_closeafterhello },
+  { "dupreply", test_dupreply },
+  { "flatreply", test_flatreply },
+  { "nullname", test_nullname },
+  { "oldexports", test_oldexports },
+  { "slow", test_slow },
+  { "sendfails", test_sendfails },
+};
+
 int
 main (int argc, char *argv[])
 {
-  const char *mode;
-
   check_usage (argc, argv, 2, "SOCKET MODE");
   sock = argv[1];
-  mode = argv[2];
-  if (strcmp (mode, "closeafterhello") == 0)
-    test_closeafterhello ();
-  else if (strcmp (mode, "dupreply") == 0)
-    test_dupreply ();
-  else if (strcmp (mode, "flatreply") == 0)
-    test_flatreply ();
-  else if (strcmp (mode, "nullname") == 0)
-    test_nullname ();
-  else if (strcmp (mode, "oldexports") == 0)
-    test_oldexports ();
-  else if (strcmp (mode, "slow") == 0)
-    test_slow ();
-  else if (strcmp (mode, "sendfails") == 0)
-    test_sendfails ();
-  else
-    TEST_FAIL ("unknown mode %s", mode);
-  return EXIT_SUCCESS;
+  for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+    if (strcmp (argv[2], modes[i].name) == 0) {
+      modes[i].run ();
+      return EXIT_SUCCESS;
+    }
+  TEST_FAIL ("unknown mode %s", argv[2]);
+  return EXIT_FAILURE;
 }
