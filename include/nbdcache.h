@@ -85,9 +85,15 @@ extern char *nbdcache_get_exports_json (struct nbdcache_handle *h);
 extern char *nbdcache_get_stats_json (struct nbdcache_handle *h);
 #define LIBNBDCACHE_HAVE_NBDCACHE_GET_STATS_JSON 1
 
+extern char *nbdcache_get_exports_reply_json (struct nbdcache_handle *h);
+#define LIBNBDCACHE_HAVE_NBDCACHE_GET_EXPORTS_REPLY_JSON 1
+
 /* Administration: only for root and the daemon's own user. */
 extern char *nbdcache_get_clients_json (struct nbdcache_handle *h);
 #define LIBNBDCACHE_HAVE_NBDCACHE_GET_CLIENTS_JSON 1
+
+extern char *nbdcache_get_clients_reply_json (struct nbdcache_handle *h);
+#define LIBNBDCACHE_HAVE_NBDCACHE_GET_CLIENTS_REPLY_JSON 1
 
 extern int nbdcache_pause_export (struct nbdcache_handle *h,
                                   const char *export_name);

@@ -11,7 +11,14 @@ char *
 nbdcache_get_clients_json (struct nbdcache_handle *h)
 {
   ENTER_CALL ();
-  return query_json (h, NBDC_OP_CLIENTS, "clients");
+  return query_json (h, NBDC_OP_CLIENTS, "clients", false);
+}
+
+char *
+nbdcache_get_clients_reply_json (struct nbdcache_handle *h)
+{
+  ENTER_CALL ();
+  return query_json (h, NBDC_OP_CLIENTS, "clients", true);
 }
 
 /* Pause or resume EXPORT_NAME, checked as nbdcache_set_export_name

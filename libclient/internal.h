@@ -117,6 +117,6 @@ extern int64_t lookup_export_size (struct nbdcache_handle *h,
 extern int query_ok (struct nbdcache_handle *h, enum nbdc_op op,
                      const char *export);
 extern char *query_json (struct nbdcache_handle *h, enum nbdc_op op,
-                         const char *key);
+                         const char *key, bool whole);
 
 #endif /* LIBNBDCACHE_INTERNAL_H */

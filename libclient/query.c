@@ -228,12 +228,14 @@ nbdcache_get_size (struct nbdcache_handle *h)
   return size;
 }
 
-/* Run OP and return the member KEY of its reply as JSON text, which
- * the caller frees, or the whole reply without "id" and "ok" when KEY
- * is NULL.  Returns NULL with the error set.  Takes the lock.
+/* Run OP and return JSON text, which the caller frees: the member KEY
+ * of the reply, or when WHOLE the whole reply without "id" and "ok"
+ * (which must still have KEY, unless KEY is NULL).  Returns NULL with
+ * the error set.  Takes the lock.
  */
 char *
-query_json (struct nbdcache_handle *h, enum nbdc_op op, const char *key)
+query_json (struct nbdcache_handle *h, enum nbdc_op op, const char *key,
+            bool whole)
 {
   struct query q;
   struct json_object *v;
@@ -243,20 +245,19 @@ query_json (struct nbdcache_handle *h, enum nbdc_op op, const char *key)
   ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&h->lock);
   if (send_op (h, op, NULL, &q) == -1)
     return NULL;
-  if (key != NULL) {
-    if (!json_object_object_get_ex (q.reply.root, key, &v)) {
-      set_error (EPROTO, "the daemon's reply lacks \"%s\"", key);
-      goto out;
-    }
+  if (key != NULL &&
+      !json_object_object_get_ex (q.reply.root, key, &v)) {
+    set_error (EPROTO, "the daemon's reply lacks \"%s\"", key);
+    goto out;
   }
-  else if (q.reply.root == NULL) {
+  if (q.reply.root == NULL) {
     /* Only a reply of nothing but "id", "cookie" and "ok" decodes
      * without a JSON tree: no daemon answers stats so.
      */
     set_error (EPROTO, "the daemon's reply has no members");
     goto out;
   }
-  else {
+  if (whole) {
     v = q.reply.root;
     json_object_object_del (v, "id");
     json_object_object_del (v, "ok");
@@ -275,12 +276,19 @@ char *
 nbdcache_get_exports_json (struct nbdcache_handle *h)
 {
   ENTER_CALL ();
-  return query_json (h, NBDC_OP_EXPORTS, "exports");
+  return query_json (h, NBDC_OP_EXPORTS, "exports", false);
+}
+
+char *
+nbdcache_get_exports_reply_json (struct nbdcache_handle *h)
+{
+  ENTER_CALL ();
+  return query_json (h, NBDC_OP_EXPORTS, "exports", true);
 }
 
 char *
 nbdcache_get_stats_json (struct nbdcache_handle *h)
 {
   ENTER_CALL ();
-  return query_json (h, NBDC_OP_STATS, NULL);
+  return query_json (h, NBDC_OP_STATS, NULL, true);
 }

@@ -83,6 +83,9 @@ test_flatreply (void)
   CHECK (nbdcache_get_exports_json (h) == NULL);
   CHECK_ERROR ("nbdcache_get_exports_json", EPROTO);
   CHECK_CONTAINS (nbdcache_get_error (), "lacks \"exports\"");
+  CHECK (nbdcache_get_exports_reply_json (h) == NULL);
+  CHECK_ERROR ("nbdcache_get_exports_reply_json", EPROTO);
+  CHECK_CONTAINS (nbdcache_get_error (), "lacks \"exports\"");
   nbdcache_close (h);
 }
 

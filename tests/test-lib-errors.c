@@ -88,6 +88,10 @@ test_not_connected (void)
   CHECK_ERROR ("nbdcache_get_size", ENOTCONN);
   CHECK (nbdcache_get_exports_json (h) == NULL);
   CHECK_ERROR ("nbdcache_get_exports_json", ENOTCONN);
+  CHECK (nbdcache_get_exports_reply_json (h) == NULL);
+  CHECK_ERROR ("nbdcache_get_exports_reply_json", ENOTCONN);
+  CHECK (nbdcache_get_clients_reply_json (h) == NULL);
+  CHECK_ERROR ("nbdcache_get_clients_reply_json", ENOTCONN);
   CHECK (nbdcache_get_stats_json (h) == NULL);
   CHECK_ERROR ("nbdcache_get_stats_json", ENOTCONN);
   CHECK_INT (nbdcache_poll (h, 0), ==, -1);
@@ -327,6 +331,23 @@ test_info (void)
   CHECK (s != NULL);
   CHECK (s[0] == '{');
   CHECK (strstr (s, "\"ok\"") == NULL);
+  free (s);
+  /* The whole replies: the list, without "id" and "ok", and with
+   * nothing left out of so short a list.
+   */
+  s = nbdcache_get_exports_reply_json (h);
+  CHECK (s != NULL);
+  CHECK (strncmp (s, "{\"exports\":[", 12) == 0);
+  CHECK_CONTAINS (s, "\"disk\"");
+  CHECK (strstr (s, "\"ok\"") == NULL && strstr (s, "\"id\"") == NULL);
+  CHECK (strstr (s, "omitted") == NULL);
+  free (s);
+  s = nbdcache_get_clients_reply_json (h);
+  CHECK (s != NULL);
+  CHECK (strncmp (s, "{\"clients\":[", 12) == 0);
+  CHECK_CONTAINS (s, "\"libnbdcache ");
+  CHECK (strstr (s, "\"ok\"") == NULL);
+  CHECK (strstr (s, "omitted") == NULL);
   free (s);
   nbdcache_close (h);
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # nbdcached tests: libnbdcache exports only nbdcache_* symbols, each
-# with the version of the release that added it (NBDCACHE_0.1 or
-# NBDCACHE_0.2), and every call declared in include/nbdcache.h is
-# among them.
+# with the version of the release that added it (NBDCACHE_0.1,
+# NBDCACHE_0.2 or NBDCACHE_0.4), and every call declared in
+# include/nbdcache.h is among them.
 source "$abs_srcdir/functions.sh"
 set -e
 
@@ -22,8 +22,8 @@ if grep -v '^nbdcache_' "$tmpdir/exported"; then
 fi
 
 # Every exported symbol carries the version of the release that added
-# it: the calls of 0.2.0 NBDCACHE_0.2, all others NBDCACHE_0.1, which
-# must never change.  objdump -T prints the version before the name:
+# it: the calls of 0.2.0 NBDCACHE_0.2, those of 0.4.0 NBDCACHE_0.4,
+# all others NBDCACHE_0.1, which must never change.  objdump -T prints the version before the name:
 # "... .text  ...  NBDCACHE_0.1  nbdcache_poll".
 expected_version ()
 {
@@ -31,6 +31,8 @@ expected_version ()
         nbdcache_get_clients_json | nbdcache_pause_export | \
         nbdcache_resume_export | nbdcache_reload)
             echo NBDCACHE_0.2 ;;
+        nbdcache_get_clients_reply_json | nbdcache_get_exports_reply_json)
+            echo NBDCACHE_0.4 ;;
         *)
             echo NBDCACHE_0.1 ;;
     esac
