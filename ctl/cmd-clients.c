@@ -62,9 +62,11 @@ static int
 run_clients (const struct command *cmd, int argc, char **argv)
 {
   static const struct json_command jc = {
-    .fetch = nbdcache_get_clients_json,
+    .fetch = nbdcache_get_clients_reply_json,
+    .member = "clients",
     .type = json_type_array,
     .render = render_clients,
+    .lists = { { "clients", "clients_omitted", "clients" } },
   };
 
   return run_json_command (cmd, &jc, argc, argv);

@@ -156,9 +156,11 @@ static int
 run_exports (const struct command *cmd, int argc, char **argv)
 {
   static const struct json_command jc = {
-    .fetch = nbdcache_get_exports_json,
+    .fetch = nbdcache_get_exports_reply_json,
+    .member = "exports",
     .type = json_type_array,
     .render = render_exports,
+    .lists = { { "exports", "exports_omitted", "exports" } },
   };
 
   return run_json_command (cmd, &jc, argc, argv);

@@ -292,6 +292,10 @@ run_stats (const struct command *cmd, int argc, char **argv)
     .type = json_type_object,
     .render = render_stats,
     .render_prometheus = render_prometheus,
+    .lists = {
+      { "exports", "exports_omitted", "exports" },
+      { "client_list", "clients_omitted", "clients" },
+    },
   };
 
   return run_json_command (cmd, &jc, argc, argv);

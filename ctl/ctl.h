@@ -102,12 +102,29 @@ extern char *json_value_text (struct json_object *v, bool human);
 extern void print_json_pretty (struct json_object *v, FILE *fp);
 
 /* json-cmd.c */
+/* A list of a reply that the daemon may cut short, to keep the reply
+ * within one message (PROTOCOL.md section 1).
+ */
+struct json_list {
+  const char *key;              /* the list, "exports" */
+  const char *omitted_key;      /* what counts the entries left out */
+  const char *noun;             /* what its entries are, "exports" */
+};
+#define JSON_MAX_LISTS 2
+
 struct json_command {
+  /* The daemon's whole reply, a JSON object. */
   char *(*fetch) (struct nbdcache_handle *h);
-  json_type type;               /* what the reply must be */
-  int (*render) (struct json_object *reply);
-  /* Offers --prometheus when not NULL. */
+  /* The member of the reply that render and --json show, or NULL for
+   * the whole reply; and what that must be.
+   */
+  const char *member;
+  json_type type;
+  int (*render) (struct json_object *shown);
+  /* Offers --prometheus when not NULL; gets the whole reply. */
   int (*render_prometheus) (struct json_object *reply);
+  /* The lists that may be cut short; unused ones have a NULL key. */
+  struct json_list lists[JSON_MAX_LISTS];
 };
 extern int run_json_command (const struct command *cmd,
                              const struct json_command *jc,

@@ -2,15 +2,19 @@
  *
  * Each fetches one JSON document from the daemon, then prints it
  * either as it is (--json, for scripts), or rendered for a human, or
- * (stats --prometheus) for a metrics scraper.
+ * (stats --prometheus) for a metrics scraper.  Whatever the format, a
+ * list the daemon cut short to fit its reply in one message is
+ * reported on stderr, so that no table silently lacks rows.
  */
 #include <config.h>
 
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdlib.h>
 
 #include "cleanup.h"
 #include "ctl.h"
+#include "protocol.h"
 
 enum output_format { OUTPUT_HUMAN, OUTPUT_JSON, OUTPUT_PROMETHEUS };
 
@@ -97,6 +101,30 @@ parse_reply (const struct command *cmd, const char *text)
   return reply;
 }
 
+/* Say on stderr how many entries the daemon left out of each list of
+ * REPLY that JC names, if any: the table or JSON printed lacks them.
+ * This is no failure; the daemon has no way to send the rest.
+ */
+static void
+warn_omitted (const struct command *cmd, const struct json_command *jc,
+              struct json_object *reply)
+{
+  for (size_t i = 0; i < JSON_MAX_LISTS && jc->lists[i].key; i++) {
+    const struct json_list *l = &jc->lists[i];
+    struct json_object *list = json_member (reply, l->key);
+    uint64_t omitted, shown = 0;
+
+    if (!json_member_u64 (reply, l->omitted_key, &omitted) || omitted == 0)
+      continue;
+    if (json_object_is_type (list, json_type_array))
+      shown = json_object_array_length (list);
+    error_msg ("%s: the daemon left %" PRIu64 " of %" PRIu64 " %s out of "
+               "its reply (a reply holds at most %d KiB)",
+               cmd->name, omitted, shown + omitted, l->noun,
+               NBDC_MAX_MESSAGE / 1024);
+  }
+}
+
 /* Run CMD, a command with JSON output described by JC, with the
  * subcommand arguments ARGC, ARGV.  Returns the exit status.
  */
@@ -106,6 +134,7 @@ run_json_command (const struct command *cmd, const struct json_command *jc,
 {
   CLEANUP_FREE char *text = NULL;
   CLEANUP_JSON_PUT struct json_object *reply = NULL;
+  struct json_object *shown;
   enum output_format format = OUTPUT_HUMAN;
   int r;
 
@@ -119,18 +148,22 @@ run_json_command (const struct command *cmd, const struct json_command *jc,
   reply = parse_reply (cmd, text);
   if (reply == NULL)
     return EXIT_FAILURE;
+  /* The library checked that the member is there. */
+  shown = jc->member ? json_member (reply, jc->member) : reply;
+  warn_omitted (cmd, jc, reply);
 
   /* --json passes on whatever the daemon said, newer shapes too. */
   if (format == OUTPUT_JSON) {
-    print_json_pretty (reply, stdout);
+    print_json_pretty (shown, stdout);
     return EXIT_SUCCESS;
   }
-  if (!json_object_is_type (reply, jc->type)) {
-    error_msg ("%s: the daemon's reply is not a JSON %s",
-               cmd->name, json_type_to_name (jc->type));
+  if (!json_object_is_type (shown, jc->type)) {
+    error_msg ("%s: the daemon's %s is not a JSON %s", cmd->name,
+               jc->member ? jc->member : "reply",
+               json_type_to_name (jc->type));
     return EXIT_FAILURE;
   }
   if (format == OUTPUT_PROMETHEUS)
     return jc->render_prometheus (reply);
-  return jc->render (reply);
+  return jc->render (shown);
 }

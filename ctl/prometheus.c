@@ -41,6 +41,13 @@ static const struct metric_rule global_rules[] = {
     "Accepted cache requests not yet completed, all exports." },
   { "draining", "draining", "gauge",
     "1 while the daemon finishes its requests before exiting." },
+  /* Present only when the daemon cut a list short (PROTOCOL.md 4.4). */
+  { "exports_omitted", "exports_omitted", "gauge",
+    "Exports left out of the stats, whose reply must fit in 64 KiB: "
+    "their metrics are missing." },
+  { "clients_omitted", "clients_omitted", "gauge",
+    "Clients left out of the stats' client list, whose reply must fit "
+    "in 64 KiB." },
   { NULL },
 };
 

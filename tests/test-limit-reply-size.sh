@@ -95,10 +95,99 @@ expect_status 1 "asking for no such export" ctl warm nosuch
 grep -q 'no export named "nosuch"' "$tmpdir/err" || fail "nosuch: unclear"
 
 # And through the library and nbdcachectl, which refuse over-long
-# messages.
-for cmd in "stats" "stats --json" "clients" "exports --json"; do
-    ctl $cmd > "$tmpdir/out" || fail "nbdcachectl $cmd failed"
-done
-grep -q '"clients_omitted"' <(ctl stats --json) ||
-    fail "stats --json does not say clients were left out"
+# messages.  nbdcachectl prints what it got and exits 0, but says on
+# stderr, in every format, how many entries of a list the daemon left
+# out: no table silently lacks rows.  The rows it prints and the count
+# it gives add up to every export (700) and every client (the 300, and
+# nbdcachectl itself).
+nr_clients=301
+
+# omitted CMD NOUN: from the stderr of nbdcachectl CMD, the N of "left
+# N of TOTAL NOUN out"; fails unless TOTAL is what the test made.
+omitted ()
+{
+    local line total
+    line="$(grep -E "^nbdcachectl: $1: the daemon left [0-9]+ of [0-9]+ $2 out of its reply \\(a reply holds at most 64 KiB\\)\$" "$tmpdir/err")" ||
+        fail "$1: no line saying how many $2 were left out"
+    [ "$(wc -l <<< "$line")" -eq 1 ] || fail "$1: $2 reported twice"
+    total="$(sed -E 's/.* of ([0-9]+) .*/\1/' <<< "$line")"
+    case "$2" in
+        exports) [ "$total" -eq $nr_exports ] ;;
+        clients) [ "$total" -eq $nr_clients ] ;;
+    esac || fail "$1: $total $2 in all, expected otherwise: $line"
+    sed -E 's/.* left ([0-9]+) of .*/\1/' <<< "$line"
+}
+
+# table_rows [TITLE]: the rows of the table in $tmpdir/out (after the
+# line "TITLE:" if given), without its header, up to a blank line.
+table_rows ()
+{
+    awk -v title="${1:-}" '
+        title != "" && !seen { seen = ($0 == title ":"); next }
+        NF == 0 { exit }
+        { n++ }
+        END { print n - 1 }' "$tmpdir/out"
+}
+
+# ctl_ok ARGS...: nbdcachectl ARGS must exit 0; its stdout is left in
+# $tmpdir/out, its stderr in $tmpdir/err (and shown).
+ctl_ok ()
+{
+    expect_status 0 "nbdcachectl $*" ctl "$@" > /dev/null
+    cat "$tmpdir/err" >&2
+}
+
+# adds_up WHAT SHOWN OMITTED TOTAL
+adds_up ()
+{
+    [ "$3" -gt 0 ] || fail "$1: nothing left out"
+    [ $(( $2 + $3 )) -eq "$4" ] ||
+        fail "$1: $2 shown + $3 left out is not $4"
+}
+
+# (Each "omitted" is assigned first, so that its failure ends the test.)
+ctl_ok exports
+left="$(omitted exports exports)"
+adds_up "exports" "$(table_rows)" "$left" $nr_exports
+ctl_ok exports --json
+left="$(omitted exports exports)"
+adds_up "exports --json" "$(jq 'len(j)' < "$tmpdir/out")" "$left" $nr_exports
+
+ctl_ok clients
+left="$(omitted clients clients)"
+adds_up "clients" "$(table_rows)" "$left" $nr_clients
+ctl_ok clients --json
+left="$(omitted clients clients)"
+adds_up "clients --json" "$(jq 'len(j)' < "$tmpdir/out")" "$left" $nr_clients
+
+# stats lists both; the exports fill the reply, so that its list of
+# clients may well be empty ("client_list: none").
+ctl_ok stats
+left="$(omitted stats exports)"
+adds_up "stats" "$(table_rows exports)" "$left" $nr_exports
+grep -qE "^exports_omitted: +$left\$" "$tmpdir/out" ||
+    fail "stats: no exports_omitted line"
+left="$(omitted stats clients)"
+# --json passes the daemon's counts on.
+ctl_ok stats --json
+left="$(omitted stats exports)"
+[ "$(jq 'j["exports_omitted"]' < "$tmpdir/out")" = "$left" ] ||
+    fail "stats --json: exports_omitted differs from the message"
+adds_up "stats --json" "$(jq 'len(j["exports"])' < "$tmpdir/out")" \
+    "$left" $nr_exports
+left="$(omitted stats clients)"
+[ "$(jq 'j.get("clients_omitted")' < "$tmpdir/out")" = "$left" ] ||
+    fail "stats --json: clients_omitted differs from the message"
+adds_up "stats --json clients" \
+    "$(jq 'len(j["client_list"])' < "$tmpdir/out")" "$left" $nr_clients
+# --prometheus: a gauge of what is missing.
+ctl_ok stats --prometheus
+left="$(omitted stats exports)"
+grep -q '^# TYPE nbdcached_exports_omitted gauge$' "$tmpdir/out" ||
+    fail "stats --prometheus: exports_omitted is no gauge"
+grep -qx "nbdcached_exports_omitted $left" "$tmpdir/out" ||
+    fail "stats --prometheus: no sample nbdcached_exports_omitted $left"
+adds_up "stats --prometheus" \
+    "$(grep -c '^nbdcached_export_requests_total{' "$tmpdir/out")" \
+    "$left" $nr_exports
 touch "$tmpdir/go"

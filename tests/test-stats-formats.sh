@@ -155,3 +155,14 @@ status=0
 ctl stats --json --prometheus 2>"$tmpdir/err" || status=$?
 [ $status -eq 2 ] || fail "--json --prometheus exited $status, expected 2"
 grep -q "mutually exclusive" "$tmpdir/err" || fail "no reason given"
+
+# With every export and client listed, nbdcachectl has nothing to say
+# about entries left out (test-limit-reply-size has the other case),
+# and Prometheus gets no *_omitted sample.
+for cmd in "stats" "stats --json" "stats --prometheus" "exports" \
+           "exports --json" "clients" "clients --json"; do
+    ctl $cmd >"$tmpdir/out" 2>"$tmpdir/err" || fail "nbdcachectl $cmd failed"
+    [ ! -s "$tmpdir/err" ] ||
+        fail "nbdcachectl $cmd wrote to stderr: $(cat "$tmpdir/err")"
+done
+! grep -q 'omitted' "$tmpdir/prom" || fail "prometheus: an omitted sample"
