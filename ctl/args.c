@@ -50,6 +50,49 @@ parse_count_arg (const struct command *cmd, const char *what,
   return 0;
 }
 
+/* The largest --timeout: about 31 years, and far from time_t's limit. */
+#define MAX_SECONDS 1e9
+
+/* Parse STR, the argument WHAT of CMD (NULL for a global option), as
+ * a number of seconds above 0, with an optional fraction: "5", "0.5".
+ * Returns 0, or reports a usage error and returns -1.
+ */
+int
+parse_seconds_arg (const struct command *cmd, const char *what,
+                   const char *str, double *seconds)
+{
+  size_t digits = strspn (str, "0123456789");
+  const char *end = str + digits;
+  double v;
+
+  /* Digits with at most one ".": strtod alone would also take " 5",
+   * "+5", "5e3", "0x5", "inf" and "nan".
+   */
+  if (*end == '.') {
+    size_t fraction = strspn (end + 1, "0123456789");
+
+    digits += fraction;
+    end += 1 + fraction;
+  }
+  if (digits == 0 || *end != '\0') {
+    usage_error (cmd, "%s '%s': expected a number of seconds, such as 10 "
+                 "or 0.5", what, str);
+    return -1;
+  }
+  v = strtod (str, NULL);
+  if (v <= 0) {
+    usage_error (cmd, "%s '%s': must be more than 0", what, str);
+    return -1;
+  }
+  if (v > MAX_SECONDS) {
+    usage_error (cmd, "%s '%s': must be at most %.0f seconds",
+                 what, str, MAX_SECONDS);
+    return -1;
+  }
+  *seconds = v;
+  return 0;
+}
+
 /* getopt takes an operand such as "-1" (a negative OFFSET) for
  * options ("invalid option -- '1'").  No option is a digit, so
  * option parsing ends before the first such argument, and the

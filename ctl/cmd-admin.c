@@ -34,9 +34,10 @@ run_admin (const struct command *cmd, int argc, char **argv, int nargs,
   if (h == NULL)
     return EXIT_FAILURE;
   r = EXIT_SUCCESS;
+  deadline_waiting_for ("waiting for the daemon's reply to %s", cmd->name);
   if (call (h, nargs ? argv[optind] : NULL) == -1)
     r = library_error ();
-  nbdcache_close (h);
+  disconnect_daemon (h);
   return r;
 }
 

@@ -36,9 +36,10 @@ run_cache (const struct command *cmd, int argc, char **argv)
   if (h == NULL)
     return EXIT_FAILURE;
   r = EXIT_SUCCESS;
+  deadline_waiting_for ("waiting for the daemon to warm %s", export_name);
   if (nbdcache_cache (h, count, offset, 0) == -1)
     r = library_error ();
-  nbdcache_close (h);
+  disconnect_daemon (h);
   return r;
 }
 

@@ -178,7 +178,7 @@ warm_all (struct warm *w, bool no_progress)
   progress_init (&p, !no_progress && isatty (STDERR_FILENO), w->total);
   r = warm_run (h, w, &p);
   /* Callbacks of requests left in flight may run here: W is alive. */
-  nbdcache_close (h);
+  disconnect_daemon (h);
   return r == 0 ? 0 : 1;
 }
 

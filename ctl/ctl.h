@@ -22,6 +22,7 @@
 
 /* Exit statuses; EXIT_SUCCESS and EXIT_FAILURE (1) come from stdlib.h. */
 #define EXIT_USAGE 2
+#define EXIT_TIMEOUT 124        /* --timeout passed; as timeout(1) */
 
 /* What option parsers return when the subcommand should go on; any
  * other value is the exit status to stop with.
@@ -67,11 +68,22 @@ extern int parse_size_arg (const struct command *cmd, const char *what,
 extern int parse_count_arg (const struct command *cmd, const char *what,
                             const char *str, unsigned min, unsigned max,
                             unsigned *n);
+extern int parse_seconds_arg (const struct command *cmd, const char *what,
+                              const char *str, double *seconds);
 extern int parse_no_options (const struct command *cmd,
                              int argc, char **argv);
 
 /* connect.c */
 extern struct nbdcache_handle *connect_daemon (const char *export_name);
+extern void disconnect_daemon (struct nbdcache_handle *h);
+
+/* deadline.c */
+extern void deadline_set (double seconds);
+extern int deadline_start (void);
+extern void deadline_waiting_for (const char *fs, ...)
+  __attribute__ ((format (printf, 1, 2)));
+extern void deadline_mid_line (bool mid);
+extern void deadline_stop (void);
 
 /* table.c */
 struct table {

@@ -66,11 +66,11 @@ parse_json_options (const struct command *cmd, const struct json_command *jc,
   return KEEP_GOING;
 }
 
-/* Ask the daemon with JC->fetch.  Returns the JSON text, which the
- * caller frees, or reports the error and returns NULL.
+/* Ask the daemon with JC->fetch, for CMD.  Returns the JSON text,
+ * which the caller frees, or reports the error and returns NULL.
  */
 static char *
-fetch_reply (const struct json_command *jc)
+fetch_reply (const struct command *cmd, const struct json_command *jc)
 {
   struct nbdcache_handle *h;
   char *text;
@@ -78,10 +78,11 @@ fetch_reply (const struct json_command *jc)
   h = connect_daemon (NULL);
   if (h == NULL)
     return NULL;
+  deadline_waiting_for ("waiting for the daemon's reply to %s", cmd->name);
   text = jc->fetch (h);
   if (text == NULL)
     library_error ();
-  nbdcache_close (h);
+  disconnect_daemon (h);
   return text;
 }
 
@@ -142,7 +143,7 @@ run_json_command (const struct command *cmd, const struct json_command *jc,
   if (r != KEEP_GOING)
     return r;
 
-  text = fetch_reply (jc);
+  text = fetch_reply (cmd, jc);
   if (text == NULL)
     return EXIT_FAILURE;
   reply = parse_reply (cmd, text);

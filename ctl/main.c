@@ -43,14 +43,17 @@ usage (void)
 {
   int width = 0;
 
-  printf ("Usage: " PROGRAM_NAME " [-s PATH] COMMAND [ARGS]\n"
+  printf ("Usage: " PROGRAM_NAME " [-s PATH] [-t SECONDS] COMMAND [ARGS]\n"
           "\n"
           "Control nbdcached, the NBD connection-pooling cache daemon.\n"
           "\n"
           "Options:\n"
-          "  -s, --socket PATH   connect to the daemon at PATH\n"
-          "  -h, --help          print this help and exit\n"
-          "  -V, --version       print the version and exit\n"
+          "  -s, --socket PATH      connect to the daemon at PATH\n"
+          "  -t, --timeout SECONDS  wait for the daemon no longer than\n"
+          "                         SECONDS in all (such as 10 or 0.5),\n"
+          "                         else exit 124\n"
+          "  -h, --help             print this help and exit\n"
+          "  -V, --version          print the version and exit\n"
           "\n"
           "Commands:\n");
   for (size_t i = 0; i < NR_COMMANDS; i++)
@@ -71,7 +74,7 @@ usage (void)
 void
 command_help (const struct command *cmd)
 {
-  printf ("Usage: " PROGRAM_NAME " [-s PATH] %s%s%s\n\n%s.\n",
+  printf ("Usage: " PROGRAM_NAME " [-s PATH] [-t SECONDS] %s%s%s\n\n%s.\n",
           cmd->name, synopsis_sep (cmd), cmd->synopsis, cmd->summary);
   if (cmd->options)
     printf ("\nOptions:\n%s", cmd->options);
@@ -95,13 +98,15 @@ parse_global_options (int argc, char **argv)
   static const struct option long_options[] = {
     { "help", no_argument, NULL, 'h' },
     { "socket", required_argument, NULL, 's' },
+    { "timeout", required_argument, NULL, 't' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 }
   };
+  double seconds;
   int c;
 
   /* "+": stop at the command, whose options are its own. */
-  while ((c = getopt_long (argc, argv, "+hs:V", long_options, NULL)) != -1) {
+  while ((c = getopt_long (argc, argv, "+hs:t:V", long_options, NULL)) != -1) {
     switch (c) {
     case 'h':
       usage ();
@@ -110,6 +115,11 @@ parse_global_options (int argc, char **argv)
       if (*optarg == '\0')
         return usage_error (NULL, "--socket: the path is empty");
       socket_path = optarg;
+      break;
+    case 't':
+      if (parse_seconds_arg (NULL, "--timeout", optarg, &seconds) == -1)
+        return EXIT_USAGE;
+      deadline_set (seconds);
       break;
     case 'V':
       printf ("%s %s\n", PROGRAM_NAME, PACKAGE_VERSION);

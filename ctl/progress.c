@@ -60,6 +60,7 @@ draw (struct progress *p, uint64_t done, double elapsed)
   /* One write, so that the terminal never shows half a line. */
   fprintf (stderr, "\r%s%*s", line,
            len < p->last_len ? p->last_len - len : 0, "");
+  deadline_mid_line (true);
   if (len > p->last_len)
     p->last_len = len;
   p->last_draw = elapsed;
@@ -88,4 +89,5 @@ progress_finish (struct progress *p, uint64_t done, double elapsed)
     return;
   draw (p, done, elapsed);
   fputc ('\n', stderr);
+  deadline_mid_line (false);
 }

@@ -109,6 +109,8 @@ lookup_size (struct nbdcache_handle *h, struct warm *w, size_t x,
 {
   int64_t size = -1;
 
+  deadline_waiting_for ("waiting for the daemon to look up the size of %s",
+                        w->exports.ptr[x]);
   if (use_export (h, w, x) == 0)
     size = nbdcache_get_size (h);
   if (size == -1)
@@ -256,6 +258,12 @@ warm_run (struct nbdcache_handle *h, struct warm *w, struct progress *p)
 {
   double start = now ();
 
+  if (w->exports.len == 1)
+    deadline_waiting_for ("waiting for the daemon to warm %s",
+                          w->exports.ptr[0]);
+  else
+    deadline_waiting_for ("waiting for the daemon to warm %zu exports",
+                          w->exports.len);
   for (;;) {
     while (may_submit (w))
       submit_next (h, w);

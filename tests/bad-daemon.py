@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # nbdcached tests: a stand-in for the daemon that breaks the client
-# protocol, for test-lib-bad-daemon.sh.  It only exists to produce
-# output the real daemon never sends; it serves no NBD.
+# protocol, for test-lib-bad-daemon.sh (and the others below).  It only
+# exists to produce output the real daemon never sends; it serves no
+# NBD.
 #
 # Usage: bad-daemon.py SOCKET MODE
 #
@@ -23,6 +24,8 @@
 #              name is up, 1 MiB), then closes the connection
 #   oldexports refuses "exports" naming an export, as a daemon from
 #              before that member does, and lists "disk" (4096 bytes)
+# or never answers at all (test-ctl-timeout.sh):
+#   mute       a daemon that hangs after the handshake
 # Connections are served one after the other, until SIGTERM.
 import json
 import os
@@ -50,6 +53,8 @@ def answer(msg):
     rid, op = msg["id"], msg["op"]
     if violation is not None:
         return violation
+    if mode == "mute":
+        return b""
     if mode == "dupreply":
         return encode({"id": rid, "exports": [], "ok": True}) * 2
     if mode == "flatreply":

@@ -31,6 +31,7 @@ SHELL_TESTS = \
 	test-busy-poll.sh \
 	test-warm.sh \
 	test-warm-daemon-gone.sh \
+	test-ctl-timeout.sh \
 	test-qemu-nbd.sh \
 	test-protocol-hello.sh \
 	test-protocol-errors.sh \

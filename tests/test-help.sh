@@ -87,6 +87,21 @@ grep -q "EXPORT must not be empty" "$err" ||
     fail "nbdcachectl: an empty export name not reported"
 runs_with 2 "$NBDCACHECTL" -s '' exports
 grep -q "the path is empty" "$err" || fail "nbdcachectl: -s '' not reported"
+# --timeout takes seconds above 0, with a fraction or not, and nothing
+# else (no sign, exponent, suffix or blank); it is a global option.
+for t in 0 0.0 -1 +5 abc '' 1e3 inf nan 5s ' 5' . 1.2.3 99999999999; do
+    runs_with 2 "$NBDCACHECTL" -s "$nosock" --timeout "$t" exports
+    grep -qF -- "--timeout '$t': " "$err" ||
+        fail "nbdcachectl --timeout '$t': the value is not named"
+done
+runs_with 2 "$NBDCACHECTL" -s "$nosock" exports --timeout 1
+runs_with 2 "$NBDCACHECTL" -s "$nosock" --timeout
+for t in 10 0.5 .5 5. 1.25; do
+    runs_with 1 "$NBDCACHECTL" -s "$nosock" --timeout "$t" exports
+    grep -q "nbdcache_connect: .*No such file" "$err" ||
+        fail "nbdcachectl --timeout $t: not accepted"
+done
+runs_with 1 "$NBDCACHECTL" -s "$nosock" -t 2 exports
 runs_with 2 "$NBDCACHECTL" -s "$nosock" exports extra
 runs_with 2 "$NBDCACHECTL" -s "$nosock" exports --no-such-option
 
