@@ -16,7 +16,10 @@
  *                  start together; also prints "end_ns"
  *
  * Output: {"mode":..,"workload":..,"requests":N,"seconds":S,
- *          "rps":R,"median_us":M,"p99_us":P}
+ *          "rps":R,"cpu_us":C,"median_us":M,"p99_us":P}
+ * where C is the CPU time (user and system) this process spent on the
+ * requests themselves, from the start to the last completion: not on
+ * connecting, nor on starting up or closing.
  */
 #include <config.h>
 
@@ -55,17 +58,29 @@ wall_ns (void)
   return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
 }
 
-/* With --start-at, wait (once connected) for the common start time. */
-static void
+/* CPU time (user and system) of the calling thread so far, in ns. */
+static uint64_t
+thread_cpu_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+}
+
+/* With --start-at, wait (once connected) for the common start time.
+ * Returns the calling thread's CPU time then, from which its requests'
+ * CPU time is counted.
+ */
+static uint64_t
 wait_for_start (const struct opts *o)
 {
   struct timespec ts = { (time_t) (o->start_at / 1000000000),
                          (long) (o->start_at % 1000000000) };
 
-  if (o->start_at == 0)
-    return;
-  while (clock_nanosleep (CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
-    ;
+  if (o->start_at != 0)
+    while (clock_nanosleep (CLOCK_REALTIME, TIMER_ABSTIME, &ts, NULL) == EINTR)
+      ;
+  return thread_cpu_ns ();
 }
 
 static void
@@ -102,6 +117,7 @@ struct direct_thread {
   uint64_t first, count;        /* request indexes of this thread */
   uint64_t *lat;                /* latency mode only */
   uint64_t errors;
+  uint64_t cpu_ns;              /* spent on the requests */
 };
 
 static int
@@ -119,11 +135,11 @@ direct_worker (void *opaque)
   struct direct_thread *t = opaque;
   const struct opts *o = t->o;
   struct nbd_handle *h = nbd_create ();
-  uint64_t rng = o->seed + t->first, i = 0;
+  uint64_t rng = o->seed + t->first, i = 0, cpu0;
 
   if (h == NULL || nbd_connect_uri (h, o->uri) == -1)
     die ("nbd_connect_uri", nbd_get_error ());
-  wait_for_start (o);
+  cpu0 = wait_for_start (o);
   if (t->lat) {
     for (i = 0; i < t->count; i++) {
       uint64_t start = now_ns ();
@@ -145,6 +161,7 @@ direct_worker (void *opaque)
         die ("nbd_poll", nbd_get_error ());
     }
   }
+  t->cpu_ns = thread_cpu_ns () - cpu0;
   nbd_shutdown (h, 0);
   nbd_close (h);
   return NULL;
@@ -162,15 +179,15 @@ daemon_done (void *user_data, int *error)
 }
 
 static uint64_t
-run_daemon (const struct opts *o, uint64_t *lat)
+run_daemon (const struct opts *o, uint64_t *lat, uint64_t *cpu_ns)
 {
   struct nbdcache_handle *h = nbdcache_create ();
-  uint64_t rng = o->seed, i = 0, errors = 0;
+  uint64_t rng = o->seed, i = 0, errors = 0, cpu0;
 
   if (h == NULL || nbdcache_set_export_name (h, o->export) == -1 ||
       nbdcache_connect (h, o->socket) == -1)
     die ("nbdcache_connect", nbdcache_get_error ());
-  wait_for_start (o);
+  cpu0 = wait_for_start (o);
   if (lat) {
     for (i = 0; i < o->requests; i++) {
       uint64_t start = now_ns ();
@@ -195,12 +212,13 @@ run_daemon (const struct opts *o, uint64_t *lat)
         die ("nbdcache_poll", nbdcache_get_error ());
     }
   }
+  *cpu_ns = thread_cpu_ns () - cpu0;
   nbdcache_close (h);
   return errors;
 }
 
 static uint64_t
-run_direct (const struct opts *o, uint64_t *lat)
+run_direct (const struct opts *o, uint64_t *lat, uint64_t *cpu_ns)
 {
   uint64_t n = o->connections, errors = 0;
   struct direct_thread *t = calloc (n, sizeof *t);
@@ -216,6 +234,7 @@ run_direct (const struct opts *o, uint64_t *lat)
   for (uint64_t k = 0; k < n; k++) {
     pthread_join (tid[k], NULL);
     errors += t[k].errors;
+    *cpu_ns += t[k].cpu_ns;
   }
   free (t);
   free (tid);
@@ -264,7 +283,7 @@ main (int argc, char **argv)
   };
   struct opts o = { .export = "bench", .requests = 10000, .size = 65536,
                     .depth = 64, .connections = 1, .seed = 1 };
-  uint64_t *lat = NULL, start, ns, errors;
+  uint64_t *lat = NULL, start, ns, errors, cpu_ns = 0;
   int c;
 
   while ((c = getopt_long (argc, argv, "", lopts, NULL)) != -1) {
@@ -298,8 +317,8 @@ main (int argc, char **argv)
     lat = calloc (o.requests, sizeof *lat);
 
   start = now_ns ();
-  errors = strcmp (o.mode, "direct") == 0 ? run_direct (&o, lat)
-                                          : run_daemon (&o, lat);
+  errors = strcmp (o.mode, "direct") == 0 ? run_direct (&o, lat, &cpu_ns)
+                                          : run_daemon (&o, lat, &cpu_ns);
   ns = now_ns () - start;
   if (o.start_at)                    /* from the common start, not ours */
     ns = wall_ns () - o.start_at;
@@ -307,9 +326,10 @@ main (int argc, char **argv)
     die ("requests failed", NULL);
 
   printf ("{\"mode\":\"%s\",\"workload\":\"%s\",\"requests\":%" PRIu64
-          ",\"bytes\":%" PRIu64 ",\"seconds\":%.6f,\"rps\":%.1f",
+          ",\"bytes\":%" PRIu64 ",\"seconds\":%.6f,\"rps\":%.1f"
+          ",\"cpu_us\":%" PRIu64,
           o.mode, o.workload, o.requests, o.requests * o.size, ns / 1e9,
-          o.requests / (ns / 1e9));
+          o.requests / (ns / 1e9), cpu_ns / 1000);
   if (o.start_at)
     printf (",\"end_ns\":%" PRIu64, o.start_at + ns);
   if (lat) {

@@ -188,8 +188,18 @@ warm-ttl = 0"
 # The processes connect first and start together at a common time, so
 # that what is measured is the requests' throughput, not 32 process
 # start-ups; the direct side starts the same way.
+# CPU time (user and system) PID has used so far, in µs: all its
+# threads, living and gone.  The kernel counts it to the nanosecond but
+# shows it in clock ticks (10 ms), so each run records its totals, and
+# the rows divide their sums over all runs by all the requests (see
+# per_request).
+cpu_us () {
+    sed 's/.*) //' "/proc/$1/stat" |
+        awk -v hz="$(getconf CLK_TCK)" '{ printf "%d\n", ($12 + $13) * 1e6 / hz }'
+}
+server_pid="$(cat "$tmp/mem.pid")"
 many () {                          # [BENCH-CLIENT-ARGS...]
-    local start p=()
+    local start p=() s0 d0
     start=$(( $(date +%s%N) + 500000000 + procs * 20000000 ))
     for (( k=0; k < procs; k++ )); do
         "$BENCH_CLIENT" daemon random --socket "$tmp/d.sock" \
@@ -197,21 +207,69 @@ many () {                          # [BENCH-CLIENT-ARGS...]
             --start-at $start "$@" > "$tmp/many.$k" &
         p+=($!)
     done
+    s0="$(cpu_us "$server_pid")" d0="$(cpu_us "$dpid")"
     wait "${p[@]}"
     cat "$tmp"/many.* | python3 -c '
 import json, sys
 runs = [json.loads(l) for l in sys.stdin]
-print(json.dumps({"rps": sum(r["requests"] for r in runs) /
-                  ((max(r["end_ns"] for r in runs) - int(sys.argv[1])) / 1e9)}))' \
-        $start
+start, server, daemon = (int(a) for a in sys.argv[1:])
+n = sum(r["requests"] for r in runs)
+print(json.dumps({
+    "rps": n / ((max(r["end_ns"] for r in runs) - start) / 1e9),
+    "requests": n, "clients_cpu_us": sum(r["cpu_us"] for r in runs),
+    "daemon_cpu_us": daemon, "server_cpu_us": server}))' \
+        $start $(( $(cpu_us "$server_pid") - s0 )) $(( $(cpu_us "$dpid") - d0 ))
     rm -f "$tmp"/many.*
 }
 many_direct () {
+    local s0
+    s0="$(cpu_us "$server_pid")"
     "$BENCH_CLIENT" direct random --uri "$(uri mem)" --requests $reqs \
-        --depth 64 --connections 4 --start-at $(( $(date +%s%N) + 300000000 ))
+        --depth 64 --connections 4 --start-at $(( $(date +%s%N) + 300000000 )) |
+        python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+print(json.dumps({"rps": r["rps"], "requests": r["requests"],
+                  "clients_cpu_us": r["cpu_us"], "daemon_cpu_us": 0,
+                  "server_cpu_us": int(sys.argv[1])}))' \
+        $(( $(cpu_us "$server_pid") - s0 ))
 }
 interleave mp many_direct many
 row many_processes rps "$(med mp direct rps)" "$(med mp daemon rps)" ">= 0.8"
+# Where the CPU goes, in µs per request (context).  The clients are
+# the one direct libnbd process, or the $procs libnbdcache processes;
+# the server is nbdkit.  These processes keep every CPU busy, so each
+# side's requests/s is about the CPUs' time divided by its CPU per
+# request ("cpus_busy" checks that).  Then a process in the middle
+# that did no more than the direct libnbd process does (the same NBD
+# commands through libnbd, and nothing for its clients) would reach
+# "ceiling" of direct's requests/s: the most that this case allows
+# any such design on this machine.
+per_request () {                   # NAME SIDE FIELD: sum over the runs / requests
+    python3 -c '
+import json, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+print("%.2f" % (sum(r[sys.argv[2]] for r in runs) /
+                sum(r["requests"] for r in runs)))' "$tmp/$1.$2" "$3"
+}
+cl_d="$(per_request mp direct clients_cpu_us)"
+sv_d="$(per_request mp direct server_cpu_us)"
+cl="$(per_request mp daemon clients_cpu_us)"
+dm="$(per_request mp daemon daemon_cpu_us)"
+sv="$(per_request mp daemon server_cpu_us)"
+sum () { awk -v a="$1" -v b="$2" -v c="${3:-0}" 'BEGIN { printf "%.2f", a + b + c }'; }
+row many_processes cpu_us_per_request "$(sum "$cl_d" "$sv_d")" \
+    "$(sum "$cl" "$dm" "$sv")" "context"
+row many_processes clients_cpu_us_per_request "$cl_d" "$cl" "context"
+row many_processes nbdcached_cpu_us_per_request "-" "$dm" "context"
+row many_processes nbdkit_cpu_us_per_request "$sv_d" "$sv" "context"
+busy () { awk -v r="$1" -v c="$2" -v n="$(nproc)" 'BEGIN { printf "%.2f", r * c / 1e6 / n }'; }
+row many_processes cpus_busy "$(busy "$(med mp direct rps)" "$(sum "$cl_d" "$sv_d")")" \
+    "$(busy "$(med mp daemon rps)" "$(sum "$cl" "$dm" "$sv")")" "context"
+row many_processes rps_ceiling "$(med mp direct rps)" \
+    "$(awk -v r="$(med mp direct rps)" -v d="$(sum "$cl_d" "$sv_d")" \
+           -v m="$(sum "$cl" "$cl_d" "$sv")" 'BEGIN { printf "%.1f", r * d / m }')" \
+    "context"
 stop_daemon
 # The same with the opt-in busy-poll-us of the latency row, which a
 # loop with more than one NBD command in flight does not spin for: it

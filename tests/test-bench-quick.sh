@@ -26,6 +26,8 @@ for want in [("latency", "median_us"), ("latency", "relay_floor_median_us"),
              ("sequential", "nbd_commands_in_server_log"),
              ("many_processes", "rps"), ("many_processes", "hop_only_rps"),
              ("many_processes", "busy_poll_200us_rps"),
+             ("many_processes", "cpu_us_per_request"),
+             ("many_processes", "rps_ceiling"),
              ("shared_warm", "nbd_commands"),
              ("idle_clients", "rss_kib"), ("whole_warm", "chunks_32M_per_s")]:
     assert want in names, "missing %s" % (want,)
@@ -42,6 +44,19 @@ assert float(hop["daemon"]) > 0, hop
 # So did the 32 processes with busy-polling on.
 bp = next(r for r in rows if r["metric"] == "busy_poll_200us_rps")
 assert float(bp["direct"]) > 0 and float(bp["daemon"]) > 0, bp
+# The CPU accounting of the many-processes case: each side's CPU per
+# request is the sum of its parts, and the clients, which time their
+# own requests to the nanosecond, used some.  (The daemon and nbdkit
+# are counted in 10 ms clock ticks, too coarse for this run's few
+# milliseconds to be asserted on.)
+cpu = {r["metric"]: r for r in rows if r["workload"] == "many_processes"}
+for side, parts in [("direct", ["clients", "nbdkit"]),
+                    ("daemon", ["clients", "nbdcached", "nbdkit"])]:
+    got = [float(cpu[p + "_cpu_us_per_request"][side]) for p in parts]
+    assert got[0] > 0 and all(g >= 0 for g in got), (side, got)
+    total = float(cpu["cpu_us_per_request"][side])
+    assert abs(total - sum(got)) < 0.02, (side, total, got)
+assert float(cpu["rps_ceiling"]["daemon"]) >= 0, cpu["rps_ceiling"]
 # The server's own log: the direct side sent one command per request,
 # and coalescing made the daemon send fewer.
 log = next(r for r in rows if r["metric"] == "nbd_commands_in_server_log")
