@@ -34,6 +34,17 @@ main ()
     nbdcache_get_exports_json;
   char *(*get_stats_json) (struct nbdcache_handle *) =
     nbdcache_get_stats_json;
+  char *(*get_exports_reply_json) (struct nbdcache_handle *) =
+    nbdcache_get_exports_reply_json;
+  char *(*get_clients_json) (struct nbdcache_handle *) =
+    nbdcache_get_clients_json;
+  char *(*get_clients_reply_json) (struct nbdcache_handle *) =
+    nbdcache_get_clients_reply_json;
+  int (*pause_export) (struct nbdcache_handle *, const char *) =
+    nbdcache_pause_export;
+  int (*resume_export) (struct nbdcache_handle *, const char *) =
+    nbdcache_resume_export;
+  int (*reload) (struct nbdcache_handle *) = nbdcache_reload;
   int64_t (*aio_cache) (struct nbdcache_handle *, uint64_t, uint64_t,
                         nbdcache_completion_callback, uint32_t) =
     nbdcache_aio_cache;
@@ -76,6 +87,10 @@ main ()
       aio_cache (h, 512, 0, null_cb, 0) != -1 ||
       cache (h, 512, 0, 0) != -1 || get_size (h) != -1 ||
       get_exports_json (h) != 0 || get_stats_json (h) != 0 ||
+      get_exports_reply_json (h) != 0 || get_clients_json (h) != 0 ||
+      get_clients_reply_json (h) != 0 || pause_export (h, "disk") != -1 ||
+      resume_export (h, "disk") != -1 || reload (h) != -1 ||
+      get_errno () != ENOTCONN ||
       poll_ (h, 0) != -1 || aio_get_fd (h) != -1 ||
       aio_get_direction (h) != 0 || aio_in_flight (h) != 0 ||
       aio_peek_command_completed (h) != -1 ||

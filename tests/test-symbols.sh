@@ -2,7 +2,7 @@
 # nbdcached tests: libnbdcache exports only nbdcache_* symbols, each
 # with the version of the release that added it (NBDCACHE_0.1,
 # NBDCACHE_0.2 or NBDCACHE_0.4), and every call declared in
-# include/nbdcache.h is among them.
+# include/nbdcache.h is among them and checked by test-header-cxx.
 source "$abs_srcdir/functions.sh"
 set -e
 
@@ -55,6 +55,11 @@ sed -n 's/^extern .*[ *]\(nbdcache_[a-z_]*\) *(.*/\1/p' "$header" |
 if ! diff -u "$tmpdir/declared" "$tmpdir/exported"; then
     fail "the header's calls and the exported symbols differ"
 fi
+# test-header-cxx.cpp takes the address of every one of them.
+while read -r fn; do
+    grep -q "= *$fn;\$\|^ *$fn;\$" "$abs_srcdir/test-header-cxx.cpp" ||
+        fail "test-header-cxx.cpp does not take the address of $fn"
+done < "$tmpdir/declared"
 # And each has its LIBNBDCACHE_HAVE_ macro.
 while read -r fn; do
     macro="LIBNBDCACHE_HAVE_$(tr a-z A-Z <<< "$fn")"
