@@ -11,6 +11,7 @@
  */
 #include <config.h>
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,9 +138,12 @@ fill_table (struct table *t, const key_vector *cols,
                                            is_size_key (cols->ptr[c])));
 }
 
-/* Print the array of objects ARR, the member KEY, as a table. */
+/* Print the array of objects ARR, the member KEY, as a table.  An
+ * empty one is "none", unless the daemon left OMITTED entries out of
+ * its reply (a line on stderr says so too).
+ */
 static void
-render_array (const char *key, struct json_object *arr)
+render_array (const char *key, struct json_object *arr, int64_t omitted)
 {
   size_t n = json_object_array_length (arr);
   leaves *rows;
@@ -147,7 +151,11 @@ render_array (const char *key, struct json_object *arr)
   struct table t;
 
   if (n == 0) {
-    printf ("%s: none\n", key);
+    if (omitted > 0)
+      printf ("%s: none in the reply, which left %" PRIi64 " out\n",
+              key, omitted);
+    else
+      printf ("%s: none\n", key);
     return;
   }
   rows = calloc (n, sizeof *rows);
@@ -265,6 +273,26 @@ summarise_histograms (struct json_object *obj)
   object_vector_reset (&inner);
 }
 
+/* The lists of a stats reply that may be cut short. */
+static const struct json_list stats_lists[] = {
+  { "exports", "exports_omitted", "exports" },
+  { "client_list", "clients_omitted", "clients" },
+};
+
+/* How many entries of the list KEY the reply STATS left out. */
+static int64_t
+omitted_from (struct json_object *stats, const char *key)
+{
+  struct json_object *count;
+
+  for (size_t i = 0; i < sizeof stats_lists / sizeof stats_lists[0]; i++)
+    if (strcmp (stats_lists[i].key, key) == 0 &&
+        json_object_object_get_ex (stats, stats_lists[i].omitted_key,
+                                   &count))
+      return json_object_get_int64 (count);
+  return 0;
+}
+
 static int
 render_stats (struct json_object *stats)
 {
@@ -277,7 +305,7 @@ render_stats (struct json_object *stats)
     if (is_table_array (v)) {
       if (printed)
         putchar ('\n');
-      render_array (key, v);
+      render_array (key, v, omitted_from (stats, key));
       printed = true;
     }
   }
@@ -287,15 +315,12 @@ render_stats (struct json_object *stats)
 static int
 run_stats (const struct command *cmd, int argc, char **argv)
 {
-  static const struct json_command jc = {
+  const struct json_command jc = {   /* not static: it copies stats_lists */
     .fetch = nbdcache_get_stats_json,
     .type = json_type_object,
     .render = render_stats,
     .render_prometheus = render_prometheus,
-    .lists = {
-      { "exports", "exports_omitted", "exports" },
-      { "client_list", "clients_omitted", "clients" },
-    },
+    .lists = { stats_lists[0], stats_lists[1] },
   };
 
   return run_json_command (cmd, &jc, argc, argv);

@@ -161,13 +161,19 @@ left="$(omitted clients clients)"
 adds_up "clients --json" "$(jq 'len(j)' < "$tmpdir/out")" "$left" $nr_clients
 
 # stats lists both; the exports fill the reply, so that its list of
-# clients may well be empty ("client_list: none").
+# clients may well be empty: then the table must not say "none".
 ctl_ok stats
 left="$(omitted stats exports)"
 adds_up "stats" "$(table_rows exports)" "$left" $nr_exports
 grep -qE "^exports_omitted: +$left\$" "$tmpdir/out" ||
     fail "stats: no exports_omitted line"
 left="$(omitted stats clients)"
+if [ "$left" = $nr_clients ]; then
+    grep -qx "client_list: none in the reply, which left $left out" \
+        "$tmpdir/out" || fail "stats: the empty client_list says none"
+fi
+! grep -qx "client_list: none" "$tmpdir/out" ||
+    fail "stats: client_list: none, with $left clients left out"
 # --json passes the daemon's counts on.
 ctl_ok stats --json
 left="$(omitted stats exports)"
