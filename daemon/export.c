@@ -376,8 +376,7 @@ effective_info (const struct export *exp, const struct export_info *info)
   if (!e.can_cache && exp->cfg.fallback == FALLBACK_READ &&
       cap > FALLBACK_READ_MAX)
     cap = FALLBACK_READ_MAX;
-  if (e.block_max > cap)
-    e.block_max = cap > e.block_min ? (uint32_t) cap : e.block_min;
+  cap_block_max (&e, cap);
   return e;
 }
 

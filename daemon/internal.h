@@ -523,6 +523,11 @@ extern int normalise_range (const struct export_info *info,
 extern uint64_t chunk_end (const struct export_info *info,
                            uint64_t pos, uint64_t end);
 
+/* Lower INFO's maximum block size to CAP, but never below its
+ * minimum, which every command must be a multiple of.
+ */
+extern void cap_block_max (struct export_info *info, uint64_t cap);
+
 /* Fill in effective block sizes from what the server advertised (0 =
  * not advertised).
  */

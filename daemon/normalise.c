@@ -28,6 +28,13 @@ set_block_sizes (struct export_info *info, int64_t min, int64_t pref,
     info->block_max = info->block_min;
 }
 
+void
+cap_block_max (struct export_info *info, uint64_t cap)
+{
+  if (info->block_max > cap)
+    info->block_max = cap > info->block_min ? (uint32_t) cap : info->block_min;
+}
+
 int
 normalise_range (const struct export_info *info, uint64_t offset,
                  uint64_t count, uint64_t *start, uint64_t *end,

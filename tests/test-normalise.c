@@ -2,9 +2,10 @@
  *
  * set_block_sizes fills in defaults, normalise_range rounds a client's
  * range outward to the minimum block size, leaves out a partial last
- * block and rejects what runs past the end, and chunk_end splits the
- * result into chunks that the server accepts.  The last part checks
- * the invariants on many random small geometries.
+ * block and rejects what runs past the end, chunk_end splits the
+ * result into chunks that the server accepts, and cap_block_max lowers
+ * the maximum they may reach.  The last part checks the invariants on
+ * many random small geometries.
  */
 #include <config.h>
 
@@ -198,6 +199,28 @@ test_chunk_end (void)
                         (uint64_t) INT64_MAX), ==, (uint64_t) INT64_MAX);
 }
 
+static void
+test_cap_block_max (void)
+{
+  struct export_info def = make_info (1024 * MiB, 0, 0, 0);
+  struct export_info small = make_info (MiB, 512, 4096, 65536);
+  struct export_info bigmin = make_info (MiB, 65536, 65536, MiB);
+
+  /* Lowered to the cap, and chunks cut at its multiples. */
+  cap_block_max (&def, 4 * MiB);
+  CHECK_U64 (def.block_max, ==, 4 * MiB);
+  CHECK_U64 (chunk_end (&def, 1000, 32 * MiB), ==, 4 * MiB);
+  CHECK_U64 (chunk_end (&def, 28 * MiB, 32 * MiB), ==, 32 * MiB);
+
+  /* A maximum below the cap stays. */
+  cap_block_max (&small, 4 * MiB);
+  CHECK_U64 (small.block_max, ==, 65536);
+
+  /* Never below the minimum. */
+  cap_block_max (&bigmin, 4096);
+  CHECK_U64 (bigmin.block_max, ==, 65536);
+}
+
 /* A small deterministic PRNG (xorshift64), so failures reproduce. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
@@ -336,6 +359,7 @@ main (void)
   test_set_block_sizes ();
   test_normalise_range ();
   test_chunk_end ();
+  test_cap_block_max ();
   test_random ();
   printf ("test-normalise: ok\n");
   return 0;
