@@ -322,10 +322,22 @@ struct nbdconn {
   bool shutdown_wanted;         /* the server sent ESHUTDOWN */
   bool use_read;                /* emulate cache with pread */
   char *scratch;                /* pread target when use_read */
+  struct export_info read_info; /* when use_read: this server's block
+                                   sizes, the maximum at most
+                                   FALLBACK_READ_MAX: where reads are cut */
   unsigned backoff_ms;          /* next reconnect delay */
-  unsigned in_flight;           /* NBD commands outstanding */
+  unsigned in_flight;           /* chunks sent and not finished: each
+                                   holds one of max-in-flight slots, and
+                                   has one NBD command in flight or is
+                                   on the reading list */
   struct msg *queue_head;       /* chunks waiting for a slot */
   struct msg **queue_tail;
+  /* Chunks read in pieces, between two reads: each keeps its slot, and
+   * its next read is sent once the libnbd call that ended the last one
+   * has returned (issue_queued).
+   */
+  struct msg *reading_head;
+  struct msg **reading_tail;
 
   /* Main-owned. */
   bool started;                 /* MSG_CONN_START was posted */
@@ -559,6 +571,9 @@ struct chunk {
   uint64_t offset;
   uint32_t count;
   uint64_t sent_ns;             /* when it was handed to a connection */
+  uint64_t sent_end;            /* the worker's: the end of what it has
+                                   sent (short of offset + count between
+                                   two reads of a chunk read in pieces) */
   TAILQ_ENTRY (chunk) conn_entry; /* in conn->handed, main-owned */
   int error;                    /* errno, set by the worker */
   bool nbd_called;              /* libnbd called the completion callback */

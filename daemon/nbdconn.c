@@ -5,10 +5,15 @@
  * A chunk's result is delivered from libnbd's .free callback, which
  * libnbd calls exactly once per command in every case: after the
  * completion callback, when the handle dies, when it is closed, and
- * when the submit itself fails.  So no chunk can be lost or finished
- * twice, whatever happens to the connection.  Chunks lost with their
- * connection are marked for retry: NBD_CMD_CACHE is advisory and
- * idempotent, so main sends them again once a connection is up.
+ * when the submit itself fails.  A chunk has one command in flight at
+ * a time: one NBD_CMD_CACHE, or, on a connection that emulates cache,
+ * one read of at most FALLBACK_READ_MAX; the .free of a read that
+ * succeeded short of the chunk's end puts the chunk on the reading
+ * list for its next read, every other .free finishes it.  So no chunk
+ * can be lost or finished twice, whatever happens to the connection.
+ * Chunks lost with their connection are marked for retry:
+ * NBD_CMD_CACHE is advisory and idempotent, so main sends them again
+ * once a connection is up.
  *
  * A dead connection is closed and, after a delay that doubles from
  * reconnect-delay to reconnect-max-delay, opened again.  Each attempt
@@ -38,6 +43,19 @@ static void cancel_timer (struct event *ev, uint64_t *lost_due);
  */
 static pthread_mutex_t reports_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* What the server of CONN, now ready, tells about the export. */
+static void
+server_info (struct nbdconn *conn, struct export_info *info)
+{
+  info->size = (uint64_t) nbd_get_size (conn->nbd);
+  info->can_cache = nbd_can_cache (conn->nbd) == 1;
+  info->can_multi_conn = nbd_can_multi_conn (conn->nbd) == 1;
+  set_block_sizes (info,
+                   nbd_get_block_size (conn->nbd, LIBNBD_SIZE_MINIMUM),
+                   nbd_get_block_size (conn->nbd, LIBNBD_SIZE_PREFERRED),
+                   nbd_get_block_size (conn->nbd, LIBNBD_SIZE_MAXIMUM));
+}
+
 /* Tell main about a state change: write CONN's report, and post it
  * unless it is already on its way (main then reads this newer one).
  * Nothing is allocated, so a state change always reaches main.
@@ -48,15 +66,8 @@ post_conn_event (struct nbdconn *conn, bool up, const char *why)
   struct conn_report r = { .up = up, .ups = conn->ups };
   bool post;
 
-  if (up) {
-    r.info.size = (uint64_t) nbd_get_size (conn->nbd);
-    r.info.can_cache = nbd_can_cache (conn->nbd) == 1;
-    r.info.can_multi_conn = nbd_can_multi_conn (conn->nbd) == 1;
-    set_block_sizes (&r.info,
-                     nbd_get_block_size (conn->nbd, LIBNBD_SIZE_MINIMUM),
-                     nbd_get_block_size (conn->nbd, LIBNBD_SIZE_PREFERRED),
-                     nbd_get_block_size (conn->nbd, LIBNBD_SIZE_MAXIMUM));
-  }
+  if (up)
+    server_info (conn, &r.info);
   else
     snprintf (r.error, sizeof r.error, "%s", why);
   pthread_mutex_lock (&reports_lock);
@@ -98,62 +109,84 @@ chunk_completed (void *user_data, int *error)
   return 1;
 }
 
-/* libnbd's .free callback: the command is over, one way or another. */
+/* C is over on CONN, with C->error: it leaves its slot and goes back
+ * to main.
+ */
+static void
+chunk_finished (struct nbdconn *conn, struct chunk *c)
+{
+  /* Lost with the connection, or refused because the server is going
+   * away: worth sending again elsewhere or later.
+   */
+  c->retry = c->error == ENOTCONN || c->error == ESHUTDOWN;
+  conn->in_flight--;
+  worker_chunk_done (conn->worker, c);
+}
+
+/* libnbd's .free callback: C's command is over, one way or another.
+ * If it was a read that succeeded and C has more to read, C waits on
+ * the reading list: libnbd's handle lock is held here, so its next
+ * read is sent once the libnbd call that got here has returned
+ * (issue_queued).  Otherwise C is finished, with the first error of
+ * its commands (a failed one is its last).
+ */
 static void
 chunk_freed (void *user_data)
 {
   struct chunk *c = user_data;
   struct nbdconn *conn = c->conn;
 
+  loop_nbd_in_flight--;
   if (!c->nbd_called)
     c->error = ENOTCONN;
-  /* Lost with the connection, or refused because the server is going
-   * away: worth sending again elsewhere or later.
-   */
-  c->retry = c->error == ENOTCONN || c->error == ESHUTDOWN;
-  conn->in_flight--;
-  loop_nbd_in_flight--;
-  worker_chunk_done (conn->worker, c);
+  if (c->error == 0 && c->sent_end < c->offset + c->count) {
+    c->msg.next = NULL;
+    *conn->reading_tail = &c->msg;
+    conn->reading_tail = &c->msg.next;
+    return;
+  }
+  chunk_finished (conn, c);
 }
 
-/* Send C now.  The connection is up and has a free slot. */
+/* Send the next command of C, which holds one of CONN's slots: all of
+ * C as one NBD_CMD_CACHE or, when CONN emulates cache, a read from
+ * where the last one ended of at most FALLBACK_READ_MAX.  A chunk may
+ * be larger than that: main cuts by the export's facts, which are
+ * those of the connection that came up last, and that one's server may
+ * cache where this one's cannot.  Reads are cut where chunk_end cuts
+ * by this server's block sizes, so that each is a multiple of its
+ * minimum when the chunk is.
+ */
 static void
-issue_chunk (struct nbdconn *conn, struct chunk *c)
+send_command (struct nbdconn *conn, struct chunk *c)
 {
   nbd_completion_callback cb = {
     .callback = chunk_completed,
     .user_data = c,
     .free = chunk_freed,
   };
+  uint64_t from = c->sent_end;
   int64_t r;
 
   c->nbd_called = false;
-  if (conn->use_read && c->count > FALLBACK_READ_MAX) {
-    /* Cut while the export's server could cache; this one came back
-     * without NBD_CMD_CACHE, and reads land in a scratch buffer of
-     * FALLBACK_READ_MAX.  Hand it back unsent, as a lost chunk: main,
-     * which hears of the new server first, cuts it again to fit.
-     */
-    c->error = ENOTCONN;
-    c->retry = true;
-    worker_chunk_done (conn->worker, c);
-    return;
-  }
-  conn->in_flight++;
   loop_nbd_in_flight++;
-  if (conn->use_read)
+  if (conn->use_read) {
+    c->sent_end = chunk_end (&conn->read_info, from, c->offset + c->count);
     /* Every read lands in the same scratch buffer: the data is thrown
      * away, only the server's work of fetching it matters.
      */
-    r = nbd_aio_pread (conn->nbd, conn->scratch, c->count, c->offset,
+    r = nbd_aio_pread (conn->nbd, conn->scratch, c->sent_end - from, from,
                        cb, 0);
-  else
+  }
+  else {
+    c->sent_end = c->offset + c->count;
     r = nbd_aio_cache (conn->nbd, c->count, c->offset, cb, 0);
+  }
   if (r == -1) {
-    /* chunk_freed has run and queued C as done; give it the real
-     * reason.  C is still ours until the next flush.  Unless the
-     * handle is dead (then C is sent again elsewhere), libnbd refused
-     * C itself and the server never saw it.
+    /* chunk_freed has run and finished C; give it the real reason.  C
+     * is still ours until the next flush.  Unless the handle is dead
+     * (then C is sent again elsewhere), libnbd refused the command
+     * itself and the server never saw it.
      */
     c->error = nbd_get_errno () ? nbd_get_errno () : EIO;
     c->retry = !nbd_aio_is_ready (conn->nbd) &&
@@ -168,16 +201,37 @@ issue_chunk (struct nbdconn *conn, struct chunk *c)
   }
 }
 
+/* Send C now: it takes a free slot of CONN, which is up. */
+static void
+issue_chunk (struct nbdconn *conn, struct chunk *c)
+{
+  conn->in_flight++;
+  c->sent_end = c->offset;
+  send_command (conn, c);
+}
+
 static void return_queued (struct nbdconn *conn, bool held_back);
 
-/* Move queued chunks into free slots; while an admin has paused the
+/* Send the next read of each chunk on the reading list; then move
+ * queued chunks into free slots, or, while an admin has paused the
  * export, hand them back to main instead, which sends them again once
- * it is resumed.  (Chunks queue only behind a full set of commands in
- * flight, whose replies bring the worker back here.)
+ * it is resumed.  A chunk being read is not held back: it has been
+ * sent, as a Cache command that the server is working on has been.
+ * (Chunks queue only behind a full set of chunks in flight, whose
+ * replies bring the worker back here.)
  */
 static void
 issue_queued (struct nbdconn *conn)
 {
+  while (conn->state == CONN_UP && !conn->shutdown_wanted &&
+         conn->reading_head != NULL) {
+    struct msg *m = conn->reading_head;
+
+    conn->reading_head = m->next;
+    if (conn->reading_head == NULL)
+      conn->reading_tail = &conn->reading_head;
+    send_command (conn, container_of (m, struct chunk, msg));
+  }
   if (conn->queue_head != NULL &&
       atomic_load_explicit (&conn->exp->paused, memory_order_relaxed)) {
     return_queued (conn, true);
@@ -214,6 +268,23 @@ return_queued (struct nbdconn *conn, bool held_back)
   conn->queue_tail = &conn->queue_head;
 }
 
+/* Finish every chunk on the reading list, to be sent again: its
+ * connection is lost, after one of its reads or more.
+ */
+static void
+return_reading (struct nbdconn *conn)
+{
+  while (conn->reading_head != NULL) {
+    struct msg *m = conn->reading_head;
+    struct chunk *c = container_of (m, struct chunk, msg);
+
+    conn->reading_head = m->next;
+    c->error = ENOTCONN;
+    chunk_finished (conn, c);
+  }
+  conn->reading_tail = &conn->reading_head;
+}
+
 /* The connection has just become ready. */
 static void
 conn_ready (struct nbdconn *conn)
@@ -233,6 +304,13 @@ conn_ready (struct nbdconn *conn)
       conn_down (conn, "out of memory for the read buffer");
       return;
     }
+  }
+  if (conn->use_read) {
+    /* libnbd's minimum is at most 64 KiB, so no read exceeds the
+     * buffer.
+     */
+    server_info (conn, &conn->read_info);
+    cap_block_max (&conn->read_info, FALLBACK_READ_MAX);
   }
   conn_log (log_debug, conn, "connected%s",
             conn->use_read ? " (emulating cache with reads)" : "");
@@ -467,9 +545,9 @@ cancel_timer (struct event *ev, uint64_t *lost_due)
 }
 
 /* Close the handle (its in-flight chunks come back through
- * chunk_freed for retry) and hand the queued chunks back.  A connect
- * job still running is abandoned but kept, so that the next attempt
- * waits for it.
+ * chunk_freed for retry) and hand the chunks between two reads and
+ * the queued chunks back.  A connect job still running is abandoned
+ * but kept, so that the next attempt waits for it.
  */
 static void
 conn_close (struct nbdconn *conn)
@@ -482,6 +560,7 @@ conn_close (struct nbdconn *conn)
     conn->nbd = NULL;
   }
   conn->state = CONN_DOWN;
+  return_reading (conn);
   return_queued (conn, false);
 }
 
@@ -556,6 +635,7 @@ nbdconn_start (struct nbdconn *conn)
     conn->stopped = false;
     conn->shutdown_wanted = false;
     conn->queue_tail = &conn->queue_head;
+    conn->reading_tail = &conn->reading_head;
     conn->backoff_ms = conn->exp->cfg.reconnect_min_ms;
     TAILQ_INSERT_TAIL (&conn->worker->conns, conn, worker_entry);
     conn->listed = true;
