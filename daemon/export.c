@@ -585,19 +585,26 @@ export_conn_event (struct nbdconn *conn)
  *  - one chunk unanswered for twice the request timeout while others
  *    were answered: the server lost that command, and it would keep
  *    its max-in-flight slot for as long as the connection lives.
- * Returns the reason to log, and in *FOR_NS for how long it has been
- * so, or NULL.
+ * The reply to each read of a chunk that a connection emulating cache
+ * reads in pieces counts, although main sees the chunk only when it is
+ * over.  Returns the reason to log, and in *FOR_NS for how long it has
+ * been so, or NULL.
  */
 static const char *
 conn_hung (const struct nbdconn *conn, uint64_t timeout, uint64_t now,
            uint64_t *for_ns)
 {
   const struct chunk *oldest = TAILQ_FIRST (&conn->handed);
+  uint64_t progress = conn->last_progress_ns, read;
 
   if (!conn->up || conn->outstanding == 0 || conn->reset_posted ||
       conn->stopping)
     return NULL;
-  *for_ns = now - conn->last_progress_ns;
+  read = atomic_load_explicit (&conn->read_progress_ns, memory_order_relaxed);
+  if (read > progress)
+    progress = read;
+  /* The worker may have read the clock after main. */
+  *for_ns = now > progress ? now - progress : 0;
   if (*for_ns >= timeout)
     return "no reply";
   *for_ns = oldest != NULL ? now - oldest->sent_ns : 0;

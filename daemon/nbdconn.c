@@ -140,6 +140,8 @@ chunk_freed (void *user_data)
   if (!c->nbd_called)
     c->error = ENOTCONN;
   if (c->error == 0 && c->sent_end < c->offset + c->count) {
+    atomic_store_explicit (&conn->read_progress_ns, now_ns (),
+                           memory_order_relaxed);
     c->msg.next = NULL;
     *conn->reading_tail = &c->msg;
     conn->reading_tail = &c->msg.next;

@@ -58,6 +58,12 @@ eval_disk threaded "$tmpdir/log-thread" \
      elif mkdir $tmpdir/thread/c1 2>/dev/null; then echo none
      else sleep 1; echo native; fi"
 
+# Export "slow": as "first", but every read takes 0.5 s.
+mkdir "$tmpdir/slow-disk"
+eval_disk slow "$tmpdir/log-slow" \
+    "if mkdir $tmpdir/slow-disk/c0 2>/dev/null; then echo none; else echo native; fi" \
+    "sleep 0.5"
+
 start_nbdcached_conf -t 2 <<EOC
 [export first]
 uri = $disk_uri
@@ -75,6 +81,12 @@ fallback = read
 warm-ttl = 0
 coalesce = false
 request-timeout = 10
+[export slow]
+uri = $slow_uri
+connections = 2
+fallback = read
+warm-ttl = 0
+request-timeout = 3
 EOC
 
 # mixed N UP: export N has UP connections up and, from the last one,
@@ -87,6 +99,7 @@ mixed ()
 }
 wait_until 10 mixed 0 2 || fail "export first: $(ctl exports --json)"
 wait_until 10 mixed 1 3 || fail "export thread: $(ctl exports --json)"
+wait_until 10 mixed 2 2 || fail "export slow: $(ctl exports --json)"
 grep "the server changed the export" "$tmpdir/nbdcached.log"
 
 # ctl_within SECONDS ARGS...: ctl, killed after SECONDS (the old daemon
@@ -194,5 +207,21 @@ wait $c || fail "the request failed: $(cat "$tmpdir/out5")"
     fail "not sent again whole: $(cache_lines "$tmpdir/log-after")"
 [ "$(retries 0)" -ge 1 ] || fail "export first: the chunk was not sent again"
 [ "$(ctl stats --json | jq "[e['in_flight'] for e in j['exports']]")" = \
-  '[0, 0]' ] || fail "requests left in flight"
+  '[0, 0, 0]' ] || fail "requests left in flight"
+
+# 6. A 32 MiB chunk on connection 0 of "slow" takes 8 reads of 0.5 s,
+# longer than request-timeout (3 s): its request times out, but the
+# connection, whose server answers every read, is not dropped as hung.
+status=0
+ctl_within 30 cache slow 0 $((32*M)) 2> "$tmpdir/err6" || status=$?
+cat "$tmpdir/err6"
+[ $status = 1 ] && grep -q "did not finish within request-timeout" "$tmpdir/err6" ||
+    fail "expected ETIMEDOUT, exit $status"
+all_read () { [ "$(grep -c '\.\.\.Read id=[0-9]* return=0' "$tmpdir/log-slow")" = 8 ]; }
+wait_until 10 all_read || fail "not read to the end: $(command_lines Read "$tmpdir/log-slow")"
+sleep 0.5
+! grep "export slow: connection 0: .*dropping it" "$tmpdir/nbdcached.log" ||
+    fail "connection 0 dropped as hung while its server answered"
+[ "$(ctl stats --json | jq "j['exports'][2]['reconnects']")" = 0 ] ||
+    fail "export slow reconnected"
 stop_nbdcached
