@@ -222,17 +222,19 @@ print(json.dumps({
     rm -f "$tmp"/many.*
 }
 many_direct () {
-    local s0
+    local s0 out
     s0="$(cpu_us "$server_pid")"
-    "$BENCH_CLIENT" direct random --uri "$(uri mem)" --requests $reqs \
-        --depth 64 --connections 4 --start-at $(( $(date +%s%N) + 300000000 )) |
-        python3 -c '
+    out="$("$BENCH_CLIENT" direct random --uri "$(uri mem)" --requests $reqs \
+        --depth 64 --connections 4 --start-at $(( $(date +%s%N) + 300000000 )))"
+    # (Not a pipeline: its parts start together, so an argument of the
+    # second part would be read before the first part has run.)
+    python3 -c '
 import json, sys
-r = json.loads(sys.stdin.read())
+r = json.loads(sys.argv[1])
 print(json.dumps({"rps": r["rps"], "requests": r["requests"],
                   "clients_cpu_us": r["cpu_us"], "daemon_cpu_us": 0,
-                  "server_cpu_us": int(sys.argv[1])}))' \
-        $(( $(cpu_us "$server_pid") - s0 ))
+                  "server_cpu_us": int(sys.argv[2])}))' \
+        "$out" $(( $(cpu_us "$server_pid") - s0 ))
 }
 interleave mp many_direct many
 row many_processes rps "$(med mp direct rps)" "$(med mp daemon rps)" ">= 0.8"
@@ -257,6 +259,15 @@ sv_d="$(per_request mp direct server_cpu_us)"
 cl="$(per_request mp daemon clients_cpu_us)"
 dm="$(per_request mp daemon daemon_cpu_us)"
 sv="$(per_request mp daemon server_cpu_us)"
+# A full run is long enough for every party to use some CPU; a part
+# that shows none was not measured.
+if [ $quick = 0 ]; then
+    for v in "$cl_d" "$sv_d" "$cl" "$dm" "$sv"; do
+        awk -v v="$v" 'BEGIN { exit !(v > 0) }' ||
+            { echo "$0: a CPU accounting part is 0: $cl_d $sv_d $cl $dm $sv" >&2
+              exit 1; }
+    done
+fi
 sum () { awk -v a="$1" -v b="$2" -v c="${3:-0}" 'BEGIN { printf "%.2f", a + b + c }'; }
 row many_processes cpu_us_per_request "$(sum "$cl_d" "$sv_d")" \
     "$(sum "$cl" "$dm" "$sv")" "context"
