@@ -311,6 +311,11 @@ main (int argc, char **argv)
   o.workload = argv[optind + 1];
   if (o.length == 0)
     o.length = (uint64_t) export_size (&o) - o.offset;
+  if (o.size == 0 || o.length < o.size) {
+    fprintf (stderr, "bench-client: --length %" PRIu64 " holds no request "
+             "of --size %" PRIu64 " (sizes are in bytes)\n", o.length, o.size);
+    exit (2);
+  }
   if (strcmp (o.workload, "warm") == 0)
     o.requests = o.length / o.size;
   if (strcmp (o.workload, "latency") == 0)

@@ -180,40 +180,67 @@ loop_set_busy_poll (unsigned us)
     log_info ("busy-poll-us = 0: event loops sleep as soon as idle");
 }
 
+/* The next busy-poll window, as QEMU's event loops adapt theirs
+ * (poll-max-ns): from WINDOW, after the loop was idle for IDLE_NS
+ * before work came, with busy-poll-us MAX.  Work that came within the
+ * window was caught by the spin: keep it.  Work that came later, but
+ * within MAX, would have been caught by a longer one: double it
+ * (starting at 4 us).  Work that took longer than MAX would have been
+ * waited for in vain: stop spinning until short gaps come back.  So an
+ * idle daemon, or one with requests seconds apart, does not spin at
+ * all, and one that serves one request at a time spins just long
+ * enough to find the next message on its CPU.
+ */
+static uint64_t
+next_window (uint64_t window, uint64_t idle_ns, uint64_t max)
+{
+  if (idle_ns <= window)
+    return window;
+  if (idle_ns > max)
+    return 0;
+  window = window ? window * 2 : 4000;
+  return window < max ? window : max;
+}
+
 /* Run LOOP on this thread until event_base_loopbreak, which only the
  * loop's own callbacks call (a break from elsewhere between two passes
  * would be lost when the next pass clears it).
  *
  * Each pass waits for events and runs their callbacks.  With
- * busy-poll-us set, a pass that did work (loop_note_work) makes the
- * passes for that long after it poll without sleeping, as long as few
- * NBD commands stay in flight on the loop's connections: a request
- * that comes back from the server or the client's next request then
- * finds the thread on its CPU, and is not delayed by a wake-up.  An
- * idle loop sleeps as it does without busy-polling, and so does a busy
- * one (BUSY_POLL_MAX_IN_FLIGHT), even in the middle of a spin.
+ * busy-poll-us set, the passes for a while after one that did work
+ * (loop_note_work) poll without sleeping, as long as few NBD commands
+ * stay in flight on the loop's connections: a reply that comes back
+ * from the server, or the client's next request, then finds the
+ * thread on its CPU, and is not delayed by a wake-up.  How long is the
+ * window (next_window), at most busy-poll-us.  An idle loop sleeps as
+ * it does without busy-polling, and so does a busy one
+ * (BUSY_POLL_MAX_IN_FLIGHT), even in the middle of a spin.
  */
 void
 loop_run (struct loop *loop)
 {
-  uint64_t spin_until = 0;
+  uint64_t window = 0;          /* the spin after work, ns */
+  uint64_t idle_since = 0;      /* end of the last pass that did work */
 
   running_loop = loop;
   while (!event_base_got_break (loop->base)) {
-    uint64_t spin_ns = __atomic_load_n (&busy_poll_ns, __ATOMIC_RELAXED);
+    uint64_t max = __atomic_load_n (&busy_poll_ns, __ATOMIC_RELAXED);
     unsigned work = loop_work;
-    int flags = EVLOOP_NO_EXIT_ON_EMPTY;
+    int flags = EVLOOP_NO_EXIT_ON_EMPTY | EVLOOP_ONCE;
 
-    if (spin_until != 0 && loop_nbd_in_flight <= BUSY_POLL_MAX_IN_FLIGHT &&
-        now_ns () < spin_until)
-      flags |= EVLOOP_NONBLOCK;
-    else {
-      spin_until = 0;
-      flags |= EVLOOP_ONCE;
-    }
+    if (window != 0 && loop_nbd_in_flight <= BUSY_POLL_MAX_IN_FLIGHT &&
+        now_ns () < idle_since + window)
+      flags = EVLOOP_NO_EXIT_ON_EMPTY | EVLOOP_NONBLOCK;
     event_base_loop (loop->base, flags);
-    if (spin_ns != 0 && loop_work != work)
-      spin_until = now_ns () + spin_ns;
+    if (loop_work != work && max != 0) {
+      uint64_t now = now_ns ();
+
+      if (idle_since != 0)
+        window = next_window (window, now - idle_since, max);
+      idle_since = now;
+    }
+    else if (max == 0)
+      window = 0;
   }
   running_loop = NULL;
 }

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # busy-poll-us: after a pass of its loop that did work, the daemon
-# polls without sleeping for that long, then sleeps again; 0 (the
-# default) never spins, and neither does a loop with more than one
-# NBD command in flight.  Checked by the daemon's own CPU time
-# (/proc/PID/stat), idle, just after a request, and while two wait
-# for a slow server, across a reload that turns it off, with every
-# request still reaching the server.
+# polls without sleeping for a while, at most that long, then sleeps
+# again.  The while adapts to how soon work has come after work: a
+# client sending one request at a time keeps the loop awake, requests
+# further apart than busy-poll-us do not make it spin at all.  0 (the
+# default) never spins, and neither does a loop with more than one NBD
+# command in flight.  Checked by the daemon's own CPU time
+# (/proc/PID/stat) and its main thread's sleeps (voluntary context
+# switches), idle, during and after a stream of requests, while two
+# wait for a slow server, for requests far apart, and across a reload
+# that turns it off, with requests still reaching the server.
 source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
@@ -26,10 +30,12 @@ for bad in -1 1000001 abc; do
         fail "busy-poll-us = $bad: unclear error: $(cat "$tmpdir/err")"
 done
 
-# A whole second (the most it may be), so that the spin is long enough
-# to measure even on a machine busy with other tests.
+# A whole second, the most it may be: the window adapts to the gaps
+# between messages, far below it.
+# warm-ttl = 0: every request goes to the server, whose reply the loop
+# waits for (a range warmed earlier would be answered at once).
 write_conf () {
-    printf '[daemon]\nbusy-poll-us = %s\n\n[export disk]\nuri = %s\n' \
+    printf '[daemon]\nbusy-poll-us = %s\n\n[export disk]\nuri = %s\nwarm-ttl = 0\n' \
         "$1" "$disk_uri" > "$tmpdir/conf"
     printf '[export slow]\nuri = %s\nconnections = 1\n' "$slow_uri" \
         >> "$tmpdir/conf"
@@ -57,17 +63,43 @@ request () {
         fail "the request at $1 MiB did not reach the server"
 }
 
+# sleeps: how often the daemon's main thread, which serves a lone
+# request, has gone to sleep so far.  A spinning loop does not.
+sleeps () {
+    awk '/^voluntary_ctxt_switches/ { print $2 }' "/proc/$nbdcached_pid/status"
+}
+# stream N: N requests one after the other, each sent as soon as the
+# last one's reply is in (bench-client's latency workload, through
+# libnbdcache).  Prints the main thread's sleeps meanwhile.
+stream () {
+    local a b
+    a=$(sleeps)
+    "$abs_top_builddir/bench/bench-client" daemon latency --requests "$1" \
+        --socket "$sock" --export disk --length $((1 << 30)) \
+        > "$tmpdir/stream.json"
+    b=$(sleeps)
+    [ "$(jq 'j["requests"]' < "$tmpdir/stream.json")" = "$1" ] ||
+        fail "the stream of $1 requests: $(cat "$tmpdir/stream.json")"
+    echo $(( b - a ))
+}
+
 sleep 1.5                       # let start-up's spin run out
 idle=$(cpu_over 1)
 echo "idle, busy-poll on: ${idle} ms of CPU in 1 s"
 [ "$idle" -lt 100 ] || fail "an idle daemon spins: ${idle} ms of CPU in 1 s"
 
+# One request at a time: the window grows until the reply from the
+# server and the next request come while the loop still spins, so the
+# thread hardly ever sleeps.  (Off, it sleeps at least once a
+# request: see the end.)
 request 1
-spun=$(cpu_over 0.8)
-echo "just after a request: ${spun} ms of CPU in 0.8 s"
-[ "$spun" -ge 100 ] ||
-    fail "busy-poll-us = 1000000 did not spin after a request: ${spun} ms in 0.8 s"
+slept=$(stream 2000)
+echo "2000 requests one at a time: the main thread slept ${slept} times"
+[ "$slept" -lt 500 ] ||
+    fail "busy-polling did not keep the loop awake: it slept $slept times"
 
+# The window is only as long as the gaps it has seen, well under
+# busy-poll-us: idle again at once.
 sleep 0.5
 idle=$(cpu_over 1)
 echo "idle again: ${idle} ms of CPU in 1 s"
@@ -91,7 +123,25 @@ wait $slow_pipe || fail "the slow requests: $(cat "$tmpdir/slow.json")"
     fail "not all slow requests succeeded: $(cat "$tmpdir/slow.json")"
 sleep 1.2                       # the spin after their replies
 
-# A reload turns it off: the same request then leaves the daemon idle.
+# Requests further apart than busy-poll-us do not make it spin: the
+# window closes after the first such gap.  (Before the window adapted,
+# each of these 8 requests cost a spin of 50 ms, 400 ms in all.)
+write_conf 50000
+reloads=$(log_count 'reloaded:')
+kill -HUP "$nbdcached_pid"
+wait_until 10 log_grew 'reloaded:' "$reloads"
+[ "$(log_count 'busy-poll-us = 50000: event loops poll')" = 1 ] ||
+    fail "the log does not say that the reload set busy-poll-us = 50000"
+sleep 0.5
+a=$(cpu_ms)
+for n in 3 4 5 6 7 8 9 10; do request $n; sleep 0.25; done
+b=$(cpu_ms)
+echo "8 requests 0.25 s apart: $(( b - a )) ms of CPU"
+[ $(( b - a )) -lt 150 ] ||
+    fail "requests further apart than busy-poll-us spin: $(( b - a )) ms"
+
+# A reload turns it off: the same request then leaves the daemon idle,
+# and a stream of requests makes it sleep for each.
 write_conf 0
 reloads=$(log_count 'reloaded:')
 kill -HUP "$nbdcached_pid"
@@ -103,3 +153,7 @@ request 2
 after=$(cpu_over 0.8)
 echo "after a request with busy-poll off: ${after} ms of CPU in 0.8 s"
 [ "$after" -lt 100 ] || fail "busy-poll-us = 0 still spins: ${after} ms in 0.8 s"
+slept=$(stream 500)
+echo "500 requests one at a time, busy-poll off: the main thread slept ${slept} times"
+[ "$slept" -ge 500 ] ||
+    fail "busy-poll-us = 0: the main thread slept only $slept times for 500 requests"
