@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 #define LIBNBDCACHE_VERSION_MAJOR 0
-#define LIBNBDCACHE_VERSION_MINOR 3
+#define LIBNBDCACHE_VERSION_MINOR 4
 #define LIBNBDCACHE_VERSION_RELEASE 0
 
 /* An opaque connection to the daemon. */
