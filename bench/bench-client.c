@@ -42,29 +42,32 @@ struct opts {
   uint64_t start_at;             /* CLOCK_REALTIME ns, or 0 */
 };
 
+/* The time of CLOCK, in ns. */
+static uint64_t
+clock_ns (clockid_t clock)
+{
+  struct timespec ts;
+  clock_gettime (clock, &ts);
+  return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+}
+
 static uint64_t
 now_ns (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+  return clock_ns (CLOCK_MONOTONIC);
 }
 
 static uint64_t
 wall_ns (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_REALTIME, &ts);
-  return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+  return clock_ns (CLOCK_REALTIME);
 }
 
-/* CPU time (user and system) of the calling thread so far, in ns. */
+/* CPU time (user and system) of the calling thread so far. */
 static uint64_t
 thread_cpu_ns (void)
 {
-  struct timespec ts;
-  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+  return clock_ns (CLOCK_THREAD_CPUTIME_ID);
 }
 
 /* With --start-at, wait (once connected) for the common start time.

@@ -63,6 +63,17 @@ request () {
         fail "the request at $1 MiB did not reach the server"
 }
 
+# reload_with US LOG-LINE: reload with busy-poll-us = US, which the
+# log must then say once, in LOG-LINE.
+reload_with () {
+    local reloads
+    write_conf "$1"
+    reloads=$(log_count 'reloaded:')
+    kill -HUP "$nbdcached_pid"
+    wait_until 10 log_grew 'reloaded:' "$reloads"
+    [ "$(log_count "$2")" = 1 ] ||
+        fail "after a reload to busy-poll-us = $1 the log does not say: $2"
+}
 # sleeps: how often the daemon's main thread, which serves a lone
 # request, has gone to sleep so far.  A spinning loop does not.
 sleeps () {
@@ -126,12 +137,7 @@ sleep 1.2                       # the spin after their replies
 # Requests further apart than busy-poll-us do not make it spin: the
 # window closes after the first such gap.  (Before the window adapted,
 # each of these 8 requests cost a spin of 50 ms, 400 ms in all.)
-write_conf 50000
-reloads=$(log_count 'reloaded:')
-kill -HUP "$nbdcached_pid"
-wait_until 10 log_grew 'reloaded:' "$reloads"
-[ "$(log_count 'busy-poll-us = 50000: event loops poll')" = 1 ] ||
-    fail "the log does not say that the reload set busy-poll-us = 50000"
+reload_with 50000 'busy-poll-us = 50000: event loops poll'
 sleep 0.5
 a=$(cpu_ms)
 for n in 3 4 5 6 7 8 9 10; do request $n; sleep 0.25; done
@@ -142,12 +148,7 @@ echo "8 requests 0.25 s apart: $(( b - a )) ms of CPU"
 
 # A reload turns it off: the same request then leaves the daemon idle,
 # and a stream of requests makes it sleep for each.
-write_conf 0
-reloads=$(log_count 'reloaded:')
-kill -HUP "$nbdcached_pid"
-wait_until 10 log_grew 'reloaded:' "$reloads"
-[ "$(log_count 'busy-poll-us = 0: event loops sleep')" = 1 ] ||
-    fail "the log does not say that the reload turned busy-polling off"
+reload_with 0 'busy-poll-us = 0: event loops sleep'
 sleep 1
 request 2
 after=$(cpu_over 0.8)
