@@ -24,6 +24,16 @@
 /* The loop this thread is running, if any (see loop_run). */
 static __thread struct loop *running_loop;
 
+/* After this many callbacks, a loop looks for new events before it
+ * runs more.  libevent otherwise runs the events activated during a
+ * pass in the same pass, so callbacks that kept activating one another
+ * (a self-post answered by a self-post: a chunk handed back and forth
+ * between main and workers[0], which share the main loop) would run
+ * for ever without polling, and the daemon would answer nothing, not
+ * even SIGTERM.  Normal passes run far fewer.
+ */
+#define LOOP_MAX_CALLBACKS_PER_POLL 256
+
 /* Take everything in the inbox and dispatch it, in order. */
 static void
 loop_run_inbox (struct loop *loop)
@@ -84,6 +94,12 @@ loop_init (struct loop *loop, const char *name,
   if (ecfg == NULL)
     goto fail;
   event_config_set_flag (ecfg, EVENT_BASE_FLAG_NOLOCK);
+  if (event_config_set_max_dispatch_interval (ecfg, NULL,
+                                              LOOP_MAX_CALLBACKS_PER_POLL,
+                                              0) == -1) {
+    event_config_free (ecfg);
+    goto fail;
+  }
   loop->base = event_base_new_with_config (ecfg);
   event_config_free (ecfg);
   if (loop->base == NULL)

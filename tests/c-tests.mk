@@ -24,9 +24,11 @@ EXTRA_DIST += test-util.h test-lib.h
 
 # Unit tests.
 TESTS += test-codec test-codec-strings test-codec-fastpath \
-	test-codec-request-reuse test-normalise test-pending test-human-size
+	test-codec-request-reuse test-normalise test-pending test-human-size \
+	test-loop
 check_PROGRAMS += test-codec test-codec-strings test-codec-fastpath \
-	test-codec-request-reuse test-normalise test-pending test-human-size
+	test-codec-request-reuse test-normalise test-pending test-human-size \
+	test-loop
 
 test_codec_SOURCES = test-codec.c test-util.h
 test_codec_LDADD = $(LIBS_FOR_CODEC_TESTS)
@@ -53,6 +55,12 @@ test_pending_SOURCES = test-pending.c test-util.h \
 	$(top_srcdir)/daemon/pending.c
 test_pending_CFLAGS = $(CFLAGS_FOR_TESTS) $(LIBNBD_CFLAGS) $(LIBEVENT_CFLAGS)
 test_pending_LDADD = $(LIBS_FOR_CODEC_TESTS)
+
+# The daemon's loop.c is compiled into the test itself.
+test_loop_SOURCES = test-loop.c test-util.h $(top_srcdir)/daemon/loop.c
+test_loop_CFLAGS = $(CFLAGS_FOR_TESTS) $(LIBNBD_CFLAGS) $(LIBEVENT_CFLAGS)
+test_loop_LDADD = $(top_builddir)/common/libcommon.la $(LIBEVENT_LIBS) \
+	-lpthread
 
 test_human_size_SOURCES = test-human-size.c test-util.h
 test_human_size_LDADD = $(top_builddir)/common/libcommon.la
