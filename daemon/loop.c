@@ -8,8 +8,9 @@
  * A loop posting to itself (the main loop handing chunks to
  * workers[0], which runs on it, and workers[0] handing back results)
  * needs no eventfd: it activates its own event, which libevent runs in
- * the same pass, before it polls again.  That saves a write, a read
- * and a pass per hand-off.
+ * the same pass, before it polls again (unless the pass has run
+ * LOOP_MAX_CALLBACKS_PER_POLL callbacks already).  That saves a write,
+ * a read and a pass per hand-off.
  */
 #include <config.h>
 
@@ -244,6 +245,8 @@ loop_run (struct loop *loop)
     unsigned work = loop_work;
     int flags = EVLOOP_NO_EXIT_ON_EMPTY | EVLOOP_ONCE;
 
+    if (window > max)           /* a reload lowered busy-poll-us */
+      window = max;
     if (window != 0 && loop_nbd_in_flight <= BUSY_POLL_MAX_IN_FLIGHT &&
         now_ns () < idle_since + window)
       flags = EVLOOP_NO_EXIT_ON_EMPTY | EVLOOP_NONBLOCK;
@@ -255,8 +258,6 @@ loop_run (struct loop *loop)
         window = next_window (window, now - idle_since, max);
       idle_since = now;
     }
-    else if (max == 0)
-      window = 0;
   }
   running_loop = NULL;
 }

@@ -134,6 +134,36 @@ wait $slow_pipe || fail "the slow requests: $(cat "$tmpdir/slow.json")"
     fail "not all slow requests succeeded: $(cat "$tmpdir/slow.json")"
 sleep 1.2                       # the spin after their replies
 
+# A reload that lowers busy-poll-us also shortens a window already
+# grown: a client pacing its requests 2 ms apart keeps the loop
+# spinning under a bound of 1 s, and no longer under one of 100 us.
+run_py_bg <<'EOP'
+import time, rawclient
+c = rawclient.Client()
+c.hello(1)
+off = 0
+while True:
+    r = c.request({"op": "cache", "export": "disk", "offset": off,
+                   "count": 65536})
+    c.wait_complete(r["cookie"])
+    off = (off + 65536) % (1 << 30)
+    time.sleep(0.002)
+EOP
+paced=$py_pid
+sleep 0.5
+spun=$(cpu_over 1)
+echo "requests 2 ms apart, busy-poll-us = 1000000: ${spun} ms of CPU in 1 s"
+[ "$spun" -ge 200 ] ||
+    fail "requests 2 ms apart did not make the loop spin: ${spun} ms in 1 s"
+reload_with 100 'busy-poll-us = 100: event loops poll'
+sleep 0.2
+spun=$(cpu_over 1)
+echo "the same after a reload to busy-poll-us = 100: ${spun} ms of CPU in 1 s"
+[ "$spun" -lt 100 ] ||
+    fail "a reload to busy-poll-us = 100 left a longer window: ${spun} ms in 1 s"
+kill "$paced"
+wait "$paced" 2>/dev/null || :
+
 # Requests further apart than busy-poll-us do not make it spin: the
 # window closes after the first such gap.  (Before the window adapted,
 # each of these 8 requests cost a spin of 50 ms, 400 ms in all.)
