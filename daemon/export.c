@@ -594,8 +594,8 @@ static const char *
 conn_hung (const struct nbdconn *conn, uint64_t timeout, uint64_t now,
            uint64_t *for_ns)
 {
-  const struct chunk *oldest = TAILQ_FIRST (&conn->handed);
-  uint64_t progress = conn->last_progress_ns, read;
+  struct chunk *c;
+  uint64_t progress = conn->last_progress_ns, read, unanswered = now;
 
   if (!conn->up || conn->outstanding == 0 || conn->reset_posted ||
       conn->stopping)
@@ -607,7 +607,20 @@ conn_hung (const struct nbdconn *conn, uint64_t timeout, uint64_t now,
   *for_ns = now > progress ? now - progress : 0;
   if (*for_ns >= timeout)
     return "no reply";
-  *for_ns = oldest != NULL ? now - oldest->sent_ns : 0;
+  /* The command unanswered for longest: a chunk's since it was
+   * handed over or, read in pieces, since its last read was answered.
+   * (Without reads, that is the first one handed over.)
+   */
+  TAILQ_FOREACH (c, &conn->handed, conn_entry) {
+    uint64_t since = atomic_load_explicit (&c->read_ns,
+                                           memory_order_relaxed);
+
+    if (since < c->sent_ns)
+      since = c->sent_ns;
+    if (since < unanswered)
+      unanswered = since;
+  }
+  *for_ns = now > unanswered ? now - unanswered : 0;
   if (*for_ns >= 2 * timeout)
     return "one command unanswered while others were answered";
   return NULL;

@@ -577,6 +577,9 @@ struct chunk {
   uint64_t offset;
   uint32_t count;
   uint64_t sent_ns;             /* when it was handed to a connection */
+  _Atomic uint64_t read_ns;     /* the worker's: when the last read of a
+                                   chunk read in pieces was answered,
+                                   or 0; main reads it (conn_hung) */
   uint64_t sent_end;            /* the worker's: the end of what it has
                                    sent (short of offset + count between
                                    two reads of a chunk read in pieces) */

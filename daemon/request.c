@@ -291,6 +291,7 @@ batch_add (struct batch *batches, struct nbdconn *conn, struct chunk *c,
 
   c->conn = conn;
   c->sent_ns = now;
+  atomic_store_explicit (&c->read_ns, 0, memory_order_relaxed);
   TAILQ_INSERT_TAIL (&conn->handed, c, conn_entry);
   c->msg.type = MSG_CHUNK_SUBMIT;
   c->msg.next = NULL;

@@ -86,7 +86,7 @@ uri = $slow_uri
 connections = 2
 fallback = read
 warm-ttl = 0
-request-timeout = 3
+request-timeout = 1.5
 EOC
 
 # mixed N UP: export N has UP connections up and, from the last one,
@@ -210,8 +210,10 @@ wait $c || fail "the request failed: $(cat "$tmpdir/out5")"
   '[0, 0, 0]' ] || fail "requests left in flight"
 
 # 6. A 32 MiB chunk on connection 0 of "slow" takes 8 reads of 0.5 s,
-# longer than request-timeout (3 s): its request times out, but the
-# connection, whose server answers every read, is not dropped as hung.
+# 4 s: longer than request-timeout (1.5 s), and than twice it.  Its
+# request times out, but the connection, whose server answers every
+# read, is not dropped as hung: neither for want of any reply, nor for
+# that chunk's, which is answered a read at a time.
 status=0
 ctl_within 30 cache slow 0 $((32*M)) 2> "$tmpdir/err6" || status=$?
 cat "$tmpdir/err6"
