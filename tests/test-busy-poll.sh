@@ -101,12 +101,12 @@ echo "idle, busy-poll on: ${idle} ms of CPU in 1 s"
 
 # One request at a time: the window grows until the reply from the
 # server and the next request come while the loop still spins, so the
-# thread hardly ever sleeps.  (Off, it sleeps at least once a
-# request: see the end.)
+# thread hardly ever sleeps: under 10% of the requests (7 of 2000 seen;
+# off, over 20%: see the end).
 request 1
 slept=$(stream 2000)
 echo "2000 requests one at a time: the main thread slept ${slept} times"
-[ "$slept" -lt 500 ] ||
+[ "$slept" -lt 200 ] ||
     fail "busy-polling did not keep the loop awake: it slept $slept times"
 
 # The window is only as long as the gaps it has seen, well under
@@ -184,7 +184,11 @@ request 2
 after=$(cpu_over 0.8)
 echo "after a request with busy-poll off: ${after} ms of CPU in 0.8 s"
 [ "$after" -lt 100 ] || fail "busy-poll-us = 0 still spins: ${after} ms in 0.8 s"
+# Off, the loop sleeps whenever the server's reply or the next request
+# is not there yet when it looks: more than once a request here, and
+# still 276 times in 500 under AddressSanitizer, whose slower daemon
+# finds more of them waiting.  Over 20% tells sleeping from spinning.
 slept=$(stream 500)
 echo "500 requests one at a time, busy-poll off: the main thread slept ${slept} times"
-[ "$slept" -ge 500 ] ||
+[ "$slept" -ge 100 ] ||
     fail "busy-poll-us = 0: the main thread slept only $slept times for 500 requests"
