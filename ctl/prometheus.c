@@ -41,7 +41,9 @@ static const struct metric_rule global_rules[] = {
     "Accepted cache requests not yet completed, all exports." },
   { "draining", "draining", "gauge",
     "1 while the daemon finishes its requests before exiting." },
-  /* Present only when the daemon cut a list short (PROTOCOL.md 4.4). */
+  /* In the JSON only when the daemon cut a list short (PROTOCOL.md
+   * 4.4); 0 otherwise (zero_when_absent).
+   */
   { "exports_omitted", "exports_omitted", "gauge",
     "Exports left out of the stats, whose reply must fit in 64 KiB: "
     "their metrics are missing." },
@@ -78,6 +80,13 @@ static const struct metric_rule export_rules[] = {
   { "deduplicated", "export_deduplicated_total", "counter",
     "Chunks not sent: the same range was in flight or recently warmed." },
   { NULL },
+};
+
+/* Global members whose absence means 0: the gauge has a sample every
+ * time, so that an alert on it needs no "or vector(0)".
+ */
+static const char *const zero_when_absent[] = {
+  "exports_omitted", "clients_omitted", NULL,
 };
 
 /* Members of an export printed by code of their own below. */
@@ -263,6 +272,8 @@ print_globals (struct json_object *stats)
     family_init (&f, r->name, r->type, r->help);
     if (value_text (json_member (stats, r->key), value, sizeof value))
       sample (&f, "", NULL, value);
+    else if (in_list (zero_when_absent, r->key))
+      sample (&f, "", NULL, "0");
     family_free (&f);
   }
   json_object_object_foreach (stats, key, v) {
