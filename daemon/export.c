@@ -595,31 +595,30 @@ conn_hung (const struct nbdconn *conn, uint64_t timeout, uint64_t now,
            uint64_t *for_ns)
 {
   struct chunk *c;
-  uint64_t progress = conn->last_progress_ns, read, unanswered = now;
+  uint64_t progress = conn->last_progress_ns, unanswered = now;
 
   if (!conn->up || conn->outstanding == 0 || conn->reset_posted ||
       conn->stopping)
     return NULL;
-  read = atomic_load_explicit (&conn->read_progress_ns, memory_order_relaxed);
-  if (read > progress)
-    progress = read;
+  /* A chunk read in pieces answers each read (read_ns), though main
+   * hears of it only when it is over: that is progress of the
+   * connection, and the chunk is unanswered only since its last read.
+   * (Without reads, the oldest unanswered is the first one handed
+   * over.)
+   */
+  TAILQ_FOREACH (c, &conn->handed, conn_entry) {
+    uint64_t read = atomic_load_explicit (&c->read_ns, memory_order_relaxed);
+    uint64_t since = read > c->sent_ns ? read : c->sent_ns;
+
+    if (read > progress)
+      progress = read;
+    if (since < unanswered)
+      unanswered = since;
+  }
   /* The worker may have read the clock after main. */
   *for_ns = now > progress ? now - progress : 0;
   if (*for_ns >= timeout)
     return "no reply";
-  /* The command unanswered for longest: a chunk's since it was
-   * handed over or, read in pieces, since its last read was answered.
-   * (Without reads, that is the first one handed over.)
-   */
-  TAILQ_FOREACH (c, &conn->handed, conn_entry) {
-    uint64_t since = atomic_load_explicit (&c->read_ns,
-                                           memory_order_relaxed);
-
-    if (since < c->sent_ns)
-      since = c->sent_ns;
-    if (since < unanswered)
-      unanswered = since;
-  }
   *for_ns = now > unanswered ? now - unanswered : 0;
   if (*for_ns >= 2 * timeout)
     return "one command unanswered while others were answered";

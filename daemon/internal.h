@@ -352,11 +352,6 @@ struct nbdconn {
   TAILQ_HEAD (, chunk) handed;  /* those chunks, oldest first */
   uint64_t last_progress_ns;    /* last chunk back, or start of busy */
 
-  /* Written by the worker, read by main (conn_hung): when a read of a
-   * chunk read in pieces last succeeded, short of the chunk's end.
-   * Main hears of nothing else until the chunk finishes.
-   */
-  _Atomic uint64_t read_progress_ns;
 };
 
 /* Reads of at most this size emulate cache when the server lacks it. */

@@ -140,11 +140,7 @@ chunk_freed (void *user_data)
   if (!c->nbd_called)
     c->error = ENOTCONN;
   if (c->error == 0 && c->sent_end < c->offset + c->count) {
-    uint64_t now = now_ns ();
-
-    atomic_store_explicit (&conn->read_progress_ns, now,
-                           memory_order_relaxed);
-    atomic_store_explicit (&c->read_ns, now, memory_order_relaxed);
+    atomic_store_explicit (&c->read_ns, now_ns (), memory_order_relaxed);
     c->msg.next = NULL;
     *conn->reading_tail = &c->msg;
     conn->reading_tail = &c->msg.next;
