@@ -146,19 +146,15 @@ adds_up ()
 }
 
 # (Each "omitted" is assigned first, so that its failure ends the test.)
-ctl_ok exports
-left="$(omitted exports exports)"
-adds_up "exports" "$(table_rows)" "$left" $nr_exports
-ctl_ok exports --json
-left="$(omitted exports exports)"
-adds_up "exports --json" "$(jq 'len(j)' < "$tmpdir/out")" "$left" $nr_exports
-
-ctl_ok clients
-left="$(omitted clients clients)"
-adds_up "clients" "$(table_rows)" "$left" $nr_clients
-ctl_ok clients --json
-left="$(omitted clients clients)"
-adds_up "clients --json" "$(jq 'len(j)' < "$tmpdir/out")" "$left" $nr_clients
+for list in exports clients; do
+    if [ $list = exports ]; then total=$nr_exports; else total=$nr_clients; fi
+    ctl_ok $list
+    left="$(omitted $list $list)"
+    adds_up "$list" "$(table_rows)" "$left" $total
+    ctl_ok $list --json
+    left="$(omitted $list $list)"
+    adds_up "$list --json" "$(jq 'len(j)' < "$tmpdir/out")" "$left" $total
+done
 
 # stats lists both; the exports fill the reply, so that its list of
 # clients may well be empty: then the table must not say "none".
