@@ -42,11 +42,12 @@ SHELL_TESTS = \
 	test-protocol-half-close.sh \
 	test-client-gone-paused.sh \
 	test-protocol-utf8.sh \
+	test-protocol-spec-client.sh \
 	test-stop.sh \
 	test-stop-inflight.sh \
 	test-stop-retry-queue.sh \
 	test-stop-during-reload.sh
 
 TESTS += $(SHELL_TESTS)
-EXTRA_DIST += $(SHELL_TESTS) rawclient.py check-chunks.py jq.py \
+EXTRA_DIST += $(SHELL_TESTS) rawclient.py spec-client.py check-chunks.py jq.py \
 	emfile-clients.py
