@@ -310,6 +310,15 @@ class Session:
                 expected.append(("stats", 2001, None, None))
                 lines.append('{"op":"cache","id":2002,')   # not JSON
                 expected.append(("EINVAL", None, None, None))
+                # \u0000 in a value is found after the id is read; in a
+                # member name, before (section 5).
+                lines.append('{"op":"cache","id":2007,"export":"a\\u0000b",'
+                             '"offset":0,"count":1}')
+                expected.append(("EINVAL", 2007, None, None))
+                lines.append('{"op":"cache","id":2008,"export":"%s",'
+                             '"offset":0,"count":1,"a\\u0000":1}'
+                             % self.export)
+                expected.append(("EINVAL", None, None, None))
             if i == 30:
                 lines.append('{"op":"frobnicate","id":2003}')
                 expected.append(("ENOSYS", 2003, None, None))
