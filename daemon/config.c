@@ -123,8 +123,14 @@ parse_size (const char *value, void *field, long min, long max)
               format_human_size ((uint64_t) max, hi, sizeof hi));
     return range;
   }
-  if (n < (uint64_t) min)
-    return "too small";
+  if (n < (uint64_t) min) {
+    static __thread char least[64];
+    char lo[HUMAN_SIZE_LEN];
+
+    snprintf (least, sizeof least, "must be at least %s",
+              format_human_size ((uint64_t) min, lo, sizeof lo));
+    return least;
+  }
   *(uint64_t *) field = n;
   return NULL;
 }
@@ -622,10 +628,13 @@ config_finish (struct config *c, const char *file)
   return 0;
 }
 
-/* Read a whole configuration: defaults, then FILE (may be NULL), then
- * the -e NAME=URI arguments, then the checks.  Used at start and on
- * every reload, so both see the same rules.  Returns 0, or -1 after
- * logging; C must then be freed.
+/* Read a whole configuration: defaults, then the -e NAME=URI
+ * arguments, then FILE (may be NULL), then the checks.  So the -e
+ * exports come first wherever exports are listed in order (the
+ * "exports" and "stats" replies, and which ones a reply too long for
+ * its bound leaves out).  Used at start and on every reload, so both
+ * see the same rules.  Returns 0, or -1 after logging; C must then be
+ * freed.
  */
 int
 config_read (struct config *c, const char *file, char *const *export_args,

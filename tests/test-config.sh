@@ -113,6 +113,10 @@ max-chunk = 1000"
 bad_file 2 'max-chunk = 5G: must be 4K to 4G' \
 "[export a]
 max-chunk = 5G"
+# A size with only a lower bound names it.
+bad_file 2 'max-client-output = 1K: must be at least 64K' \
+"[daemon]
+max-client-output = 1K"
 bad_file 2 'threads = many: must be 0 to 64' \
 "[daemon]
 threads = many"
