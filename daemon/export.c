@@ -365,10 +365,12 @@ export_allowed (const struct export *exp, const struct client *client)
  * outlast request-timeout on its own, when smaller ones in parallel
  * would not), and the buffer of reads that emulate cache.  Neither
  * takes it below the server's minimum, which every command must be a
- * multiple of.
+ * multiple of.  A pure function of immutable data: the workers call
+ * it too, for their own connection's server (nbdconn.c).
  */
-static struct export_info
-effective_info (const struct export *exp, const struct export_info *info)
+struct export_info
+export_effective_info (const struct export *exp,
+                       const struct export_info *info)
 {
   struct export_info e = *info;
   uint64_t cap = exp->cfg.max_chunk;
@@ -378,6 +380,36 @@ effective_info (const struct export *exp, const struct export_info *info)
     cap = FALLBACK_READ_MAX;
   cap_block_max (&e, cap);
   return e;
+}
+
+/* Can a server with the facts INFO warm ranges of EXP: it caches, or
+ * the export emulates cache with reads?  Any thread.
+ */
+bool
+export_info_serves (const struct export *exp, const struct export_info *info)
+{
+  return info->can_cache || exp->cfg.fallback == FALLBACK_READ;
+}
+
+/* Is CONN up, and can its own server warm ranges?  When the export's
+ * facts (another connection's) say the server caches, this one's may
+ * not: it is given no chunks, since libnbd would refuse them all.
+ * Main thread.
+ */
+bool
+export_conn_serves (const struct nbdconn *conn)
+{
+  return conn->up && export_info_serves (conn->exp, &conn->info);
+}
+
+/* Is any connection of EXP up that can warm ranges? */
+static bool
+export_any_conn_serves (const struct export *exp)
+{
+  for (unsigned j = 0; j < exp->nr_conns; j++)
+    if (export_conn_serves (&exp->conns[j]))
+      return true;
+  return false;
 }
 
 static bool
@@ -441,7 +473,7 @@ int
 export_range (const struct export *exp, uint64_t offset, uint64_t count,
               uint64_t *start, uint64_t *end, struct nbdc_error *err)
 {
-  if (!exp->info.can_cache && exp->cfg.fallback != FALLBACK_READ) {
+  if (!export_info_serves (exp, &exp->info)) {
     nbdc_set_error (err, ENOTSUP, "the server of export \"%s\" does not "
                     "support NBD_CMD_CACHE", exp->name);
     return -1;
@@ -481,14 +513,16 @@ export_fail_stale (struct export *exp)
  * not what EXP knew, the server has changed the export: log it, adopt
  * the new facts (re-sizing the pool if multi-conn changed) and fail
  * the requests they no longer allow.  Connections still up keep the
- * facts they connected with until they reconnect; libnbd refuses a
- * chunk that those do not allow, and the event says so.
+ * facts they connected with until they reconnect (conn->info), and
+ * each is given only chunks its own server accepts: none if it cannot
+ * cache and fallback is error (pick_conn), and the others fitted to
+ * its block sizes by its worker (send_command in nbdconn.c).
  */
 static void
 export_check_info (struct export *exp, const struct nbdconn *conn,
                    const struct export_info *info)
 {
-  struct export_info e = effective_info (exp, info);
+  struct export_info e = export_effective_info (exp, info);
   char was[128], now[128];
 
   if (info_equal (&e, &exp->info))
@@ -507,7 +541,7 @@ export_check_info (struct export *exp, const struct nbdconn *conn,
 static void
 export_first_up (struct export *exp, const struct export_info *info)
 {
-  struct export_info e = effective_info (exp, info);
+  struct export_info e = export_effective_info (exp, info);
   char buf[128];
 
   export_set_info (exp, &e);
@@ -548,6 +582,7 @@ export_conn_event (struct nbdconn *conn)
                 exp->name, conn->index);
     }
     conn->ever_up = true;
+    conn->info = export_effective_info (exp, &r.info);
     if (!exp->have_info)
       export_first_up (exp, &r.info);
     else
@@ -585,9 +620,10 @@ export_conn_event (struct nbdconn *conn)
  *  - one chunk unanswered for twice the request timeout while others
  *    were answered: the server lost that command, and it would keep
  *    its max-in-flight slot for as long as the connection lives.
- * The reply to each read of a chunk that a connection emulating cache
- * reads in pieces counts, although main sees the chunk only when it is
- * over.  Returns the reason to log, and in *FOR_NS for how long it has
+ * The reply to each piece of a chunk that a connection sends in pieces
+ * (reads that emulate cache, or commands fitted to a server whose
+ * block sizes are not the export's) counts, although main sees the
+ * chunk only when it is over.  Returns the reason to log, and in *FOR_NS for how long it has
  * been so, or NULL.
  */
 static const char *
@@ -600,18 +636,19 @@ conn_hung (const struct nbdconn *conn, uint64_t timeout, uint64_t now,
   if (!conn->up || conn->outstanding == 0 || conn->reset_posted ||
       conn->stopping)
     return NULL;
-  /* A chunk read in pieces answers each read (read_ns), though main
+  /* A chunk sent in pieces answers each piece (piece_ns), though main
    * hears of it only when it is over: that is progress of the
-   * connection, and the chunk is unanswered only since its last read.
-   * (Without reads, the oldest unanswered is the first one handed
+   * connection, and the chunk is unanswered only since its last piece.
+   * (Without pieces, the oldest unanswered is the first one handed
    * over.)
    */
   TAILQ_FOREACH (c, &conn->handed, conn_entry) {
-    uint64_t read = atomic_load_explicit (&c->read_ns, memory_order_relaxed);
-    uint64_t since = read > c->sent_ns ? read : c->sent_ns;
+    uint64_t piece = atomic_load_explicit (&c->piece_ns,
+                                           memory_order_relaxed);
+    uint64_t since = piece > c->sent_ns ? piece : c->sent_ns;
 
-    if (read > progress)
-      progress = read;
+    if (piece > progress)
+      progress = piece;
     if (since < unanswered)
       unanswered = since;
   }
@@ -640,7 +677,12 @@ export_janitor (struct export *exp, uint64_t now)
   while ((req = TAILQ_FIRST (&exp->live)) != NULL &&
          req->deadline_ns <= now) {
     exp->st_timeouts++;
-    if (exp->state == EXPORT_UP)
+    if (exp->state == EXPORT_UP && !export_any_conn_serves (exp))
+      request_complete (req, ENOTCONN,
+                        "no connection up can serve it: their servers do "
+                        "not support NBD_CMD_CACHE, and the connections "
+                        "whose servers do were lost and are not back yet");
+    else if (exp->state == EXPORT_UP)
       request_complete (req, ETIMEDOUT,
                         "the request did not finish within request-timeout");
     else if (exp->state == EXPORT_RECONNECTING)

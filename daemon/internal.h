@@ -322,22 +322,24 @@ struct nbdconn {
   bool shutdown_wanted;         /* the server sent ESHUTDOWN */
   bool use_read;                /* emulate cache with pread */
   char *scratch;                /* pread target when use_read */
-  struct export_info read_info; /* when use_read: this server's block
-                                   sizes, the maximum at most
-                                   FALLBACK_READ_MAX: where reads are cut */
+  struct export_info server;    /* what its own server told it, as the
+                                   daemon uses it (export_effective_info):
+                                   maybe not the export's facts, which
+                                   are another connection's; every
+                                   command is fitted to it (send_command) */
   unsigned backoff_ms;          /* next reconnect delay */
   unsigned in_flight;           /* chunks sent and not finished: each
                                    holds one of max-in-flight slots, and
                                    has one NBD command in flight or is
-                                   on the reading list */
+                                   on the pieces list */
   struct msg *queue_head;       /* chunks waiting for a slot */
   struct msg **queue_tail;
-  /* Chunks read in pieces, between two reads: each keeps its slot, and
-   * its next read is sent once the libnbd call that ended the last one
-   * has returned (issue_queued).
+  /* Chunks sent in pieces, between two pieces: each keeps its slot,
+   * and its next piece is sent once the libnbd call that ended the last
+   * one has returned (issue_queued).
    */
-  struct msg *reading_head;
-  struct msg **reading_tail;
+  struct msg *pieces_head;
+  struct msg **pieces_tail;
 
   /* Main-owned. */
   bool started;                 /* MSG_CONN_START was posted */
@@ -345,6 +347,8 @@ struct nbdconn {
   bool up;
   unsigned ups_seen;            /* report.ups when it was last seen up */
   bool ever_up;
+  struct export_info info;      /* its server's facts (effective), as
+                                   it last reported them up */
   bool reset_posted;            /* a MSG_CONN_RESET is on its way */
   char reset_why[128];          /* and why: written before the post,
                                    read by the worker after it */
@@ -503,6 +507,11 @@ extern void export_stopped (struct nbdconn *conn);
 extern size_t exports_in_flight (void);
 extern bool exports_first_attempts_done (void);
 extern void exports_free (void);
+extern struct export_info export_effective_info
+  (const struct export *exp, const struct export_info *info);
+extern bool export_info_serves (const struct export *exp,
+                                const struct export_info *info);
+extern bool export_conn_serves (const struct nbdconn *conn);
 extern int export_range (const struct export *exp, uint64_t offset,
                          uint64_t count, uint64_t *start, uint64_t *end,
                          struct nbdc_error *err);
@@ -535,6 +544,16 @@ extern int normalise_range (const struct export_info *info,
  */
 extern uint64_t chunk_end (const struct export_info *info,
                            uint64_t pos, uint64_t end);
+
+/* The next command of the chunk [POS, END), or of what is left of it
+ * from POS on, for a server whose facts are SERVER: [*FROM, *TO),
+ * rounded out to its minimum block size (warming a little more than
+ * asked is harmless), never past its last whole block, and cut where
+ * chunk_end cuts by its sizes.  Returns false when nothing from POS on
+ * is left that the server can take.
+ */
+extern bool fit_piece (const struct export_info *server, uint64_t pos,
+                       uint64_t end, uint64_t *from, uint64_t *to);
 
 /* Lower INFO's maximum block size to CAP, but never below its
  * minimum, which every command must be a multiple of.
@@ -572,12 +591,13 @@ struct chunk {
   uint64_t offset;
   uint32_t count;
   uint64_t sent_ns;             /* when it was handed to a connection */
-  _Atomic uint64_t read_ns;     /* the worker's: when the last read of a
-                                   chunk read in pieces was answered,
+  _Atomic uint64_t piece_ns;    /* the worker's: when the last piece of a
+                                   chunk sent in pieces was answered,
                                    or 0; main reads it (conn_hung) */
   uint64_t sent_end;            /* the worker's: the end of what it has
                                    sent (short of offset + count between
-                                   two reads of a chunk read in pieces) */
+                                   two pieces; past it when rounded out
+                                   to the server's minimum block size) */
   TAILQ_ENTRY (chunk) conn_entry; /* in conn->handed, main-owned */
   int error;                    /* errno, set by the worker */
   bool nbd_called;              /* libnbd called the completion callback */

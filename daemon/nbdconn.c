@@ -6,11 +6,13 @@
  * libnbd calls exactly once per command in every case: after the
  * completion callback, when the handle dies, when it is closed, and
  * when the submit itself fails.  A chunk has one command in flight at
- * a time: one NBD_CMD_CACHE, or, on a connection that emulates cache,
- * one read of at most FALLBACK_READ_MAX; the .free of a read that
- * succeeded short of the chunk's end puts the chunk on the reading
- * list for its next read, every other .free finishes it.  So no chunk
- * can be lost or finished twice, whatever happens to the connection.
+ * a time: an NBD_CMD_CACHE or, on a connection that emulates cache, a
+ * read of at most FALLBACK_READ_MAX, each fitted to the block sizes
+ * of this connection's own server, which may not be the export's
+ * (send_command).  The .free of a command that succeeded short of the
+ * chunk's end puts the chunk on the pieces list for its next piece,
+ * every other .free finishes it.  So no chunk can be lost or finished
+ * twice, whatever happens to the connection.
  * Chunks lost with their connection are marked for retry:
  * NBD_CMD_CACHE is advisory and idempotent, so main sends them again
  * once a connection is up.
@@ -123,10 +125,21 @@ chunk_finished (struct nbdconn *conn, struct chunk *c)
   worker_chunk_done (conn->worker, c);
 }
 
+/* The next piece of C to send on CONN, from where the last one ended
+ * (fit_piece): false when C is all sent.
+ */
+static bool
+next_piece (const struct nbdconn *conn, const struct chunk *c,
+            uint64_t *from, uint64_t *to)
+{
+  return fit_piece (&conn->server, c->sent_end, c->offset + c->count,
+                    from, to);
+}
+
 /* libnbd's .free callback: C's command is over, one way or another.
- * If it was a read that succeeded and C has more to read, C waits on
- * the reading list: libnbd's handle lock is held here, so its next
- * read is sent once the libnbd call that got here has returned
+ * If it succeeded and C has another piece to send, C waits on the
+ * pieces list: libnbd's handle lock is held here, so its next piece
+ * is sent once the libnbd call that got here has returned
  * (issue_queued).  Otherwise C is finished, with the first error of
  * its commands (a failed one is its last).
  */
@@ -135,28 +148,49 @@ chunk_freed (void *user_data)
 {
   struct chunk *c = user_data;
   struct nbdconn *conn = c->conn;
+  uint64_t from, to;
 
   loop_nbd_in_flight--;
   if (!c->nbd_called)
     c->error = ENOTCONN;
-  if (c->error == 0 && c->sent_end < c->offset + c->count) {
-    atomic_store_explicit (&c->read_ns, now_ns (), memory_order_relaxed);
+  if (c->error == 0 && next_piece (conn, c, &from, &to)) {
+    atomic_store_explicit (&c->piece_ns, now_ns (), memory_order_relaxed);
     c->msg.next = NULL;
-    *conn->reading_tail = &c->msg;
-    conn->reading_tail = &c->msg.next;
+    *conn->pieces_tail = &c->msg;
+    conn->pieces_tail = &c->msg.next;
     return;
   }
   chunk_finished (conn, c);
 }
 
-/* Send the next command of C, which holds one of CONN's slots: all of
- * C as one NBD_CMD_CACHE or, when CONN emulates cache, a read from
- * where the last one ended of at most FALLBACK_READ_MAX.  A chunk may
- * be larger than that: main cuts by the export's facts, which are
- * those of the connection that came up last, and that one's server may
- * cache where this one's cannot.  Reads are cut where chunk_end cuts
- * by this server's block sizes, so that each is a multiple of its
- * minimum when the chunk is.
+/* C, which holds one of CONN's slots, lies wholly past the last whole
+ * block of CONN's server (smaller than the export's facts say, or
+ * with a partial last block under a larger minimum block size): no
+ * command of it can be sent.  Refuse it, as libnbd would.
+ */
+static void
+refuse_unreachable (struct nbdconn *conn, struct chunk *c)
+{
+  conn_log (log_warnx, conn, "the chunk at offset %llu, %u bytes, lies "
+            "past the last whole block of this connection's server (size "
+            "%llu, minimum block size %u); not sent",
+            (unsigned long long) c->offset, c->count,
+            (unsigned long long) conn->server.size, conn->server.block_min);
+  c->error = EINVAL;
+  c->refused = true;
+  chunk_finished (conn, c);
+}
+
+/* Send the next piece of C, which holds one of CONN's slots: an
+ * NBD_CMD_CACHE or, when CONN emulates cache, a read, from where the
+ * last one ended.  Main cuts chunks by the export's facts, which are
+ * those of the connection that came up last, and this connection's
+ * server may differ: cache where that one's cannot (then reads are of
+ * at most FALLBACK_READ_MAX), a larger minimum block size, a smaller
+ * maximum.  So each piece is fitted to this server's facts
+ * (conn->server, fit_piece): rounded out to its minimum, never past
+ * its last whole block, and cut by its maximum, as libnbd and the
+ * server require.  Usually the chunk is one piece.
  */
 static void
 send_command (struct nbdconn *conn, struct chunk *c)
@@ -166,23 +200,23 @@ send_command (struct nbdconn *conn, struct chunk *c)
     .user_data = c,
     .free = chunk_freed,
   };
-  uint64_t from = c->sent_end;
+  uint64_t from, to;
   int64_t r;
 
+  if (!next_piece (conn, c, &from, &to)) {
+    refuse_unreachable (conn, c);
+    return;
+  }
   c->nbd_called = false;
+  c->sent_end = to;
   loop_nbd_in_flight++;
-  if (conn->use_read) {
-    c->sent_end = chunk_end (&conn->read_info, from, c->offset + c->count);
-    /* Every read lands in the same scratch buffer: the data is thrown
-     * away, only the server's work of fetching it matters.
-     */
-    r = nbd_aio_pread (conn->nbd, conn->scratch, c->sent_end - from, from,
-                       cb, 0);
-  }
-  else {
-    c->sent_end = c->offset + c->count;
-    r = nbd_aio_cache (conn->nbd, c->count, c->offset, cb, 0);
-  }
+  /* Every read lands in the same scratch buffer: the data is thrown
+   * away, only the server's work of fetching it matters.
+   */
+  if (conn->use_read)
+    r = nbd_aio_pread (conn->nbd, conn->scratch, to - from, from, cb, 0);
+  else
+    r = nbd_aio_cache (conn->nbd, to - from, from, cb, 0);
   if (r == -1) {
     /* chunk_freed has run and finished C; give it the real reason.  C
      * is still ours until the next flush.  Unless the handle is dead
@@ -213,10 +247,10 @@ issue_chunk (struct nbdconn *conn, struct chunk *c)
 
 static void return_queued (struct nbdconn *conn, bool held_back);
 
-/* Send the next read of each chunk on the reading list; then move
+/* Send the next piece of each chunk on the pieces list; then move
  * queued chunks into free slots, or, while an admin has paused the
  * export, hand them back to main instead, which sends them again once
- * it is resumed.  A chunk being read is not held back: it has been
+ * it is resumed.  A chunk sent in pieces is not held back: it has been
  * sent, as a Cache command that the server is working on has been.
  * (Chunks queue only behind a full set of chunks in flight, whose
  * replies bring the worker back here.)
@@ -225,12 +259,12 @@ static void
 issue_queued (struct nbdconn *conn)
 {
   while (conn->state == CONN_UP && !conn->shutdown_wanted &&
-         conn->reading_head != NULL) {
-    struct msg *m = conn->reading_head;
+         conn->pieces_head != NULL) {
+    struct msg *m = conn->pieces_head;
 
-    conn->reading_head = m->next;
-    if (conn->reading_head == NULL)
-      conn->reading_tail = &conn->reading_head;
+    conn->pieces_head = m->next;
+    if (conn->pieces_head == NULL)
+      conn->pieces_tail = &conn->pieces_head;
     send_command (conn, container_of (m, struct chunk, msg));
   }
   if (conn->queue_head != NULL &&
@@ -269,27 +303,29 @@ return_queued (struct nbdconn *conn, bool held_back)
   conn->queue_tail = &conn->queue_head;
 }
 
-/* Finish every chunk on the reading list, to be sent again: its
- * connection is lost, after one of its reads or more.
+/* Finish every chunk on the pieces list, to be sent again: its
+ * connection is lost, after one of its pieces or more.
  */
 static void
-return_reading (struct nbdconn *conn)
+return_pieces (struct nbdconn *conn)
 {
-  while (conn->reading_head != NULL) {
-    struct msg *m = conn->reading_head;
+  while (conn->pieces_head != NULL) {
+    struct msg *m = conn->pieces_head;
     struct chunk *c = container_of (m, struct chunk, msg);
 
-    conn->reading_head = m->next;
+    conn->pieces_head = m->next;
     c->error = ENOTCONN;
     chunk_finished (conn, c);
   }
-  conn->reading_tail = &conn->reading_head;
+  conn->pieces_tail = &conn->pieces_head;
 }
 
 /* The connection has just become ready. */
 static void
 conn_ready (struct nbdconn *conn)
 {
+  struct export_info raw;
+
   conn->state = CONN_UP;
   /* Not yet a reason to reset the reconnect delay: a server may
    * accept connections only to fail every command (conn_down).
@@ -306,13 +342,12 @@ conn_ready (struct nbdconn *conn)
       return;
     }
   }
-  if (conn->use_read) {
-    /* libnbd's minimum is at most 64 KiB, so no read exceeds the
-     * buffer.
-     */
-    server_info (conn, &conn->read_info);
-    cap_block_max (&conn->read_info, FALLBACK_READ_MAX);
-  }
+  /* Capped like the export's facts: when reading, to FALLBACK_READ_MAX
+   * (libnbd's minimum is at most 64 KiB, so no read exceeds the
+   * buffer).
+   */
+  server_info (conn, &raw);
+  conn->server = export_effective_info (conn->exp, &raw);
   conn_log (log_debug, conn, "connected%s",
             conn->use_read ? " (emulating cache with reads)" : "");
   conn->ups++;
@@ -561,7 +596,7 @@ conn_close (struct nbdconn *conn)
     conn->nbd = NULL;
   }
   conn->state = CONN_DOWN;
-  return_reading (conn);
+  return_pieces (conn);
   return_queued (conn, false);
 }
 
@@ -636,7 +671,7 @@ nbdconn_start (struct nbdconn *conn)
     conn->stopped = false;
     conn->shutdown_wanted = false;
     conn->queue_tail = &conn->queue_head;
-    conn->reading_tail = &conn->reading_head;
+    conn->pieces_tail = &conn->pieces_head;
     conn->backoff_ms = conn->exp->cfg.reconnect_min_ms;
     TAILQ_INSERT_TAIL (&conn->worker->conns, conn, worker_entry);
     conn->listed = true;
@@ -694,13 +729,19 @@ nbdconn_job_done (struct nbdconn *conn, struct nbd_handle *nbd,
 }
 
 /* MSG_CHUNK_SUBMIT: send C on this connection, or queue it for a
- * free slot, or give it back for retry if the connection is not up.
+ * free slot, or give it back for retry if the connection is not up or
+ * its server cannot warm ranges.  Main gives chunks only to
+ * connections whose servers can (pick_conn), but this one may have
+ * reconnected to one that cannot since main last heard of it; main
+ * hears of that before it gets C back (the report was posted first),
+ * and sends C elsewhere.
  */
 void
 nbdconn_submit (struct nbdconn *conn, struct chunk *c)
 {
   c->refused = false;
-  if (conn->state != CONN_UP) {
+  if (conn->state != CONN_UP ||
+      !export_info_serves (conn->exp, &conn->server)) {
     c->error = ENOTCONN;
     c->retry = true;
     worker_chunk_done (conn->worker, c);

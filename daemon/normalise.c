@@ -95,3 +95,21 @@ chunk_end (const struct export_info *info, uint64_t pos, uint64_t end)
   next = (pos / step + 1) * step;
   return next < end ? next : end;
 }
+
+bool
+fit_piece (const struct export_info *server, uint64_t pos, uint64_t end,
+           uint64_t *from, uint64_t *to)
+{
+  uint64_t min = server->block_min;
+  uint64_t reachable = server->size - server->size % min;
+
+  if (end % min != 0)
+    end += min - end % min;
+  if (end > reachable)
+    end = reachable;
+  *from = pos - pos % min;
+  if (*from >= end)
+    return false;
+  *to = chunk_end (server, *from, end);
+  return true;
+}

@@ -190,8 +190,8 @@ request_complete (struct request *req, int error, const char *why)
     req->error = error;
   else {
     snprintf (buf, sizeof buf, req->error_refused ?
-              "libnbd refused the chunk at offset %llu, %llu bytes; "
-              "it was not sent to the server" :
+              "the chunk at offset %llu, %llu bytes was refused before "
+              "it was sent to the server" :
               "the server failed the chunk at offset %llu, %llu bytes",
               (unsigned long long) req->error_offset,
               (unsigned long long) req->error_count);
@@ -253,7 +253,10 @@ conn_capacity (const struct nbdconn *conn)
 }
 
 /* Choose the up connection with the fewest chunks outstanding and
- * room for another (conn_capacity), or NULL.  Connection 0 runs on
+ * room for another (conn_capacity), or NULL.  Only one whose own
+ * server can warm ranges (export_conn_serves): the export's facts are
+ * another connection's, and may say the server caches when this one's
+ * cannot.  Connection 0 runs on
  * the main loop (see worker.c) and wins ties, so that a lone request
  * is never handed to another thread; ties among the others go
  * round-robin.
@@ -267,7 +270,7 @@ pick_conn (struct export *exp)
     unsigned i = k == 0 ? 0 : 1 + (exp->rr + k - 1) % (exp->nr_conns - 1);
     struct nbdconn *conn = &exp->conns[i];
 
-    if (conn->up && !conn->reset_posted &&
+    if (export_conn_serves (conn) && !conn->reset_posted &&
         conn->outstanding < conn_capacity (conn) &&
         (best == NULL || conn->outstanding < best->outstanding))
       best = conn;
@@ -291,7 +294,7 @@ batch_add (struct batch *batches, struct nbdconn *conn, struct chunk *c,
 
   c->conn = conn;
   c->sent_ns = now;
-  atomic_store_explicit (&c->read_ns, 0, memory_order_relaxed);
+  atomic_store_explicit (&c->piece_ns, 0, memory_order_relaxed);
   TAILQ_INSERT_TAIL (&conn->handed, c, conn_entry);
   c->msg.type = MSG_CHUNK_SUBMIT;
   c->msg.next = NULL;

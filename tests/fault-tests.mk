@@ -16,6 +16,7 @@ FAULT_TESTS = \
 	test-fault-dns-slow.sh \
 	test-fault-fallback-read.sh \
 	test-fault-fallback-mixed.sh \
+	test-fault-mixed-facts.sh \
 	test-fault-late-server.sh \
 	test-fault-calls.sh \
 	test-fault-alloc.sh \
