@@ -663,8 +663,8 @@ conn_hung (const struct nbdconn *conn, uint64_t timeout, uint64_t now,
 }
 
 /* Periodic upkeep of one export: complete requests past their
- * deadline, drop connections that conn_hung finds hung, and finish
- * draining.
+ * deadline, stop sending the chunks nobody wants any more, drop
+ * connections that conn_hung finds hung, and finish draining.
  */
 static void
 export_janitor (struct export *exp, uint64_t now)
@@ -692,6 +692,8 @@ export_janitor (struct export *exp, uint64_t now)
     else
       request_complete (req, ENOTCONN, "the export's server is unreachable");
   }
+  for (unsigned j = 0; j < exp->connections_configured; j++)
+    request_abandon_unwanted (&exp->conns[j]);
   for (unsigned j = 0; j < exp->nr_conns; j++) {
     struct nbdconn *conn = &exp->conns[j];
 

@@ -605,6 +605,8 @@ struct chunk {
   bool held_back;               /* not sent: the export was paused */
   bool refused;                 /* not sent: libnbd refused it locally */
   bool indexed;                 /* in exp->inflight (dedup.c) */
+  atomic_bool abandoned;        /* set by main once no request wants it:
+                                   its worker sends no further piece */
   request_ptrs waiters;         /* other requests waiting on this range */
 };
 
@@ -657,6 +659,7 @@ extern int request_start (struct client *client, uint64_t id,
 extern void request_pump (struct export *exp);
 extern void requests_pump_wanted (void);
 extern void request_chunk_done (struct chunk *c);
+extern void request_abandon_unwanted (struct nbdconn *conn);
 extern void requests_fail_all (struct export *exp, int error,
                                const char *why);
 extern void request_complete (struct request *req, int error,

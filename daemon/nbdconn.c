@@ -10,7 +10,8 @@
  * read of at most FALLBACK_READ_MAX, each fitted to the block sizes
  * of this connection's own server, which may not be the export's
  * (send_command).  The .free of a command that succeeded short of the
- * chunk's end puts the chunk on the pieces list for its next piece,
+ * chunk's end puts the chunk on the pieces list for its next piece
+ * (or finishes it there, if main found that nobody wants it any more),
  * every other .free finishes it.  So no chunk can be lost or finished
  * twice, whatever happens to the connection.
  * Chunks lost with their connection are marked for retry:
@@ -247,6 +248,22 @@ issue_chunk (struct nbdconn *conn, struct chunk *c)
 
 static void return_queued (struct nbdconn *conn, bool held_back);
 
+/* C, on the pieces list, has another piece to send: send it, unless
+ * main has found that no request wants C any more
+ * (request_abandon_unwanted).  Then C is finished here, with
+ * ECANCELED, which no client sees.
+ */
+static void
+send_next_piece (struct nbdconn *conn, struct chunk *c)
+{
+  if (atomic_load_explicit (&c->abandoned, memory_order_relaxed)) {
+    c->error = ECANCELED;
+    chunk_finished (conn, c);
+  }
+  else
+    send_command (conn, c);
+}
+
 /* Send the next piece of each chunk on the pieces list; then move
  * queued chunks into free slots, or, while an admin has paused the
  * export, hand them back to main instead, which sends them again once
@@ -265,7 +282,7 @@ issue_queued (struct nbdconn *conn)
     conn->pieces_head = m->next;
     if (conn->pieces_head == NULL)
       conn->pieces_tail = &conn->pieces_head;
-    send_command (conn, container_of (m, struct chunk, msg));
+    send_next_piece (conn, container_of (m, struct chunk, msg));
   }
   if (conn->queue_head != NULL &&
       atomic_load_explicit (&conn->exp->paused, memory_order_relaxed)) {

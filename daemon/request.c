@@ -615,6 +615,29 @@ request_pump (struct export *exp)
   }
 }
 
+/* Mark each chunk CONN holds that no request wants any more (each has
+ * completed, at its deadline say, or its client has gone), so that the
+ * worker sends none of its further pieces: a chunk read in pieces
+ * would otherwise be read to its end for nobody, holding its slot.  It
+ * leaves the dedup index at once, so that no new request comes to wait
+ * on it; and since a request that is not wanted never is again, no
+ * request can be failed by it.  The worker finishes it, once, with
+ * ECANCELED (nbdconn.c).  Main thread, from the janitor.
+ */
+void
+request_abandon_unwanted (struct nbdconn *conn)
+{
+  struct chunk *c;
+
+  TAILQ_FOREACH (c, &conn->handed, conn_entry) {
+    if (!atomic_load_explicit (&c->abandoned, memory_order_relaxed) &&
+        !chunk_wanted (c)) {
+      dedup_inflight_remove (conn->exp, c);
+      atomic_store_explicit (&c->abandoned, true, memory_order_relaxed);
+    }
+  }
+}
+
 /* MSG_CHUNK_DONE: account for C; queue it for retry if its connection
  * was lost, else finish it and maybe its request.
  */
@@ -624,6 +647,7 @@ request_chunk_done (struct chunk *c)
   struct request *req = c->req;
   struct export *exp = req->exp;
   uint64_t now = now_ns ();
+  uint64_t end = c->offset + c->count;
 
   c->conn->outstanding--;
   TAILQ_REMOVE (&c->conn->handed, c, conn_entry);
@@ -635,6 +659,8 @@ request_chunk_done (struct chunk *c)
     exp->st_chunks--;
     exp->st_bytes -= c->count;
   }
+  else if (c->abandoned && c->sent_end < end)
+    exp->st_bytes -= end - c->sent_end;   /* the pieces never sent */
   if (c->retry && chunk_wanted (c)) {
     c->msg.next = NULL;
     *exp->retry_tail = &c->msg;

@@ -210,20 +210,57 @@ wait $c || fail "the request failed: $(cat "$tmpdir/out5")"
   '[0, 0, 0]' ] || fail "requests left in flight"
 
 # 6. A 32 MiB chunk on connection 0 of "slow" takes 8 reads of 0.5 s,
-# 4 s: longer than request-timeout (1.5 s), and than twice it.  Its
-# request times out, but the connection, whose server answers every
-# read, is not dropped as hung: neither for want of any reply, nor for
-# that chunk's, which is answered a read at a time.
+# 4 s: longer than request-timeout (1.5 s).  Its request times out,
+# once; then nobody wants the chunk, and its reads stop, within one
+# read of the janitor's next pass.  The connection, whose server
+# answers every read, is not dropped as hung for want of a reply
+# meanwhile, and serves the next request.
+mark "$tmpdir/log-slow"
 status=0
 ctl_within 30 cache slow 0 $((32*M)) 2> "$tmpdir/err6" || status=$?
 cat "$tmpdir/err6"
 [ $status = 1 ] && grep -q "did not finish within request-timeout" "$tmpdir/err6" ||
     fail "expected ETIMEDOUT, exit $status"
-all_read () { [ "$(grep -c '\.\.\.Read id=[0-9]* return=0' "$tmpdir/log-slow")" = 8 ]; }
-wait_until 10 all_read || fail "not read to the end: $(command_lines Read "$tmpdir/log-slow")"
-sleep 0.5
+wait_until 10 chunks_in_flight_are 0 2 || fail "the chunk is still read"
+sleep 1
+since "$tmpdir/log-slow"
+reads=$(command_lines Read "$tmpdir/since" | wc -l)
+echo "$reads reads"
+! measuring || [ "$reads" -lt 8 ] ||
+    fail "read to its end: $(command_lines Read "$tmpdir/since")"
+[ "$(grep -c '\.\.\.Read id=[0-9]* return=0' "$tmpdir/since")" = "$reads" ] ||
+    fail "a read is unanswered: $(cat "$tmpdir/since")"
 ! grep "export slow: connection 0: .*dropping it" "$tmpdir/nbdcached.log" ||
     fail "connection 0 dropped as hung while its server answered"
 [ "$(ctl stats --json | jq "j['exports'][2]['reconnects']")" = 0 ] ||
     fail "export slow reconnected"
+ctl_within 30 cache slow $((32*M)) 4M
+[ "$(ctl stats --json | jq "[j['exports'][2][k] for k in ('errors', 'timeouts')]")" = \
+  '[1, 1]' ] || fail "export slow: $(ctl stats --json)"
+
+# 7. The same, but the client disconnects after the second read: the
+# reads stop too.
+mark "$tmpdir/log-slow"
+# (timeout itself in the background, so that killing it kills the
+# client.)
+timeout 30 $VG "$NBDCACHECTL" -s "$sock" cache slow $((64*M)) $((32*M)) \
+    > "$tmpdir/out7" 2>&1 &
+c=$!
+slow_second_read ()
+{
+    since "$tmpdir/log-slow"
+    grep -q " Read id=[0-9]* offset=$(printf '0x%x' $((68*M))) " "$tmpdir/since"
+}
+wait_until 10 slow_second_read || fail "no second read: $(cat "$tmpdir/since")"
+kill $c
+wait $c || :
+wait_until 10 chunks_in_flight_are 0 2 || fail "the chunk is still read"
+sleep 1
+since "$tmpdir/log-slow"
+reads=$(command_lines Read "$tmpdir/since" | wc -l)
+echo "$reads reads"
+! measuring || [ "$reads" -lt 8 ] ||
+    fail "read to its end: $(command_lines Read "$tmpdir/since")"
+[ "$(ctl stats --json | jq "[j['exports'][2][k] for k in ('in_flight', 'timeouts')]")" = \
+  '[0, 1]' ] || fail "export slow: $(ctl stats --json)"
 stop_nbdcached
