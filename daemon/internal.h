@@ -248,7 +248,10 @@ extern void worker_flush (struct worker *w);
 /* ------------------------------------------------------------------ */
 /* nbdconn.c: one pooled libnbd connection, driven by its worker. */
 
-/* What the first connection learns about the export. */
+/* What a connection learns from its server about the export.  The
+ * export's facts (struct export) are those of the connection that came
+ * up last; each connection keeps its own (nbdconn).
+ */
 struct export_info {
   uint64_t size;
   bool can_cache;
