@@ -167,6 +167,29 @@ export_retire (struct export *exp)
   exp->pump_wanted = true;
 }
 
+/* After a reload: the requests that exports finishing theirs (this
+ * reload's, or an earlier one's) hold for clients that the export now
+ * served under the same name does not allow are revoked
+ * (requests_revoke).  A removed export's requests still finish: that
+ * is not a change of who may use it.
+ */
+static void
+exports_revoke_draining (void)
+{
+  for (size_t i = 0; i < draining.len; i++) {
+    struct export *old = draining.ptr[i];
+    const struct export *successor = export_lookup (old->name);
+    size_t n;
+
+    if (successor == NULL || successor == old)
+      continue;
+    n = requests_revoke (old, successor);
+    if (n > 0)
+      log_info ("export %s: revoked %zu request%s of clients no longer "
+                "allowed", old->name, n, n == 1 ? "" : "s");
+  }
+}
+
 /* Apply a new configuration to the running exports: keep the ones
  * configured identically (their connections and requests carry on),
  * retire the removed and changed ones, and start the new and changed
@@ -212,6 +235,7 @@ exports_reload (const struct config *newcfg)
       export_start (next.ptr[j]);
   export_list_reset (&exports);
   exports = next;
+  exports_revoke_draining ();
   return 0;
 
  fail:

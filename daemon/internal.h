@@ -665,6 +665,8 @@ extern void request_chunk_done (struct chunk *c);
 extern void request_abandon_unwanted (struct nbdconn *conn);
 extern void requests_fail_all (struct export *exp, int error,
                                const char *why);
+extern size_t requests_revoke (struct export *exp,
+                               const struct export *successor);
 extern void request_complete (struct request *req, int error,
                               const char *why);
 extern void request_caches_free (void);

@@ -684,6 +684,37 @@ requests_fail_all (struct export *exp, int error, const char *why)
   purge_retries (exp);
 }
 
+/* A reload gave EXP's name to SUCCESSOR, whose allow-users and
+ * allow-groups may leave out clients that EXP let in.  Complete each
+ * such client's requests on EXP now with EPERM, rather than send the
+ * rest of them for a user no longer allowed, and drop their chunks
+ * waiting for a retry; chunks already handed to a connection still
+ * finish, as for a client that disconnects.  Returns how many
+ * requests were revoked.
+ */
+size_t
+requests_revoke (struct export *exp, const struct export *successor)
+{
+  struct request *req, *next;
+  size_t n = 0;
+
+  /* Completing one request never ends another of EXP's: the client is
+   * closed, if at all, at the end of the pass (client_close_soon) or
+   * once it has none left (client_maybe_finish).
+   */
+  for (req = TAILQ_FIRST (&exp->live); req != NULL; req = next) {
+    next = TAILQ_NEXT (req, live_entry);
+    if (!export_allowed (successor, req->client)) {
+      request_complete (req, EPERM, "no longer allowed to use the export "
+                        "(the configuration was reloaded)");
+      n++;
+    }
+  }
+  if (n > 0)
+    purge_retries (exp);
+  return n;
+}
+
 /* After a batch of messages on the main loop: refill the pools. */
 void
 requests_pump_wanted (void)

@@ -34,6 +34,7 @@ FAULT_TESTS = \
 	test-limit-reply-size.sh \
 	test-access-exports.sh \
 	test-access-socket.sh \
+	test-access-reload.sh \
 	test-uri-hardening.sh \
 	test-tls-psk.sh
 
