@@ -111,7 +111,9 @@ op_hello (struct client *client, const struct nbdc_request *req)
 
 /* The served export called NAME, or NULL with ENOENT in ERR.  If
  * HIDE_FROM is not NULL, an export that client may not use counts as
- * missing, as it is from its "exports" and "stats".
+ * missing, as it is from its "exports" and "stats": the reply must not
+ * tell a user who guesses names which of them exist (the denial is
+ * logged for the admin).
  */
 static struct export *
 find_export (const char *name, const struct client *hide_from,
@@ -119,8 +121,12 @@ find_export (const char *name, const struct client *hide_from,
 {
   struct export *exp = export_lookup (name);
 
-  if (exp != NULL && hide_from != NULL && !export_allowed (exp, hide_from))
+  if (exp != NULL && hide_from != NULL && !export_allowed (exp, hide_from)) {
+    log_info ("client %llu (uid %u): denied export %s",
+              (unsigned long long) hide_from->serial,
+              (unsigned) hide_from->uid, exp->name);
     exp = NULL;
+  }
   if (exp == NULL)
     nbdc_set_error (err, ENOENT, "no export named \"%.*s\"",
                     nbdc_utf8_prefix (name, 64), name);
@@ -156,20 +162,12 @@ op_cache (struct client *client, const struct nbdc_request *req)
 {
   const char *name = req->u.cache.export;
   struct nbdc_error err;
-  struct export *exp = find_export (name, NULL, &err);
+  struct export *exp = find_export (name, client, &err);
   uint64_t start, end;
   struct request *r;
 
   if (exp == NULL)
     goto fail;
-  if (!export_allowed (exp, client)) {
-    log_info ("client %llu (uid %u): denied export %s",
-              (unsigned long long) client->serial, (unsigned) client->uid,
-              exp->name);
-    nbdc_set_error (&err, EPERM, "not allowed to use export \"%.*s\"",
-                    nbdc_utf8_prefix (name, 64), name);
-    goto fail;
-  }
   if (req->u.cache.flags & ~(uint64_t) NBDC_CACHE_FLAG_MASK) {
     nbdc_set_error (&err, EINVAL, "unknown flags 0x%llx",
                     (unsigned long long) req->u.cache.flags);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Per-export access lists by peer credentials: a user not on an
-# export's allow-users / allow-groups gets EPERM for it and does not
-# see it in exports or stats; a listed user or group member does; root
-# always does.
+# export's allow-users / allow-groups does not see it in exports or
+# stats, and gets the very reply for it that a name no export has gets
+# (ENOENT), so that guessing names does not tell which exist; a listed
+# user or group member does; root always does.
 source "$abs_srcdir/functions.sh"
 set -e
 make_tmpdir
@@ -54,7 +55,14 @@ ctl_as_nobody cache open 0 1M
 ctl_as_nobody cache by-group 0 1M
 expect_status 1 "nobody warming the secret export" \
     ctl_as_nobody cache secret 0 1M
-grep -q "Operation not permitted" "$tmpdir/err" || fail "not EPERM"
+sed 's/secret/NAME/g' "$tmpdir/err" > "$tmpdir/err.hidden"
+expect_status 1 "nobody warming an export that does not exist" \
+    ctl_as_nobody cache secreu 0 1M
+sed 's/secreu/NAME/g' "$tmpdir/err" > "$tmpdir/err.missing"
+cmp -s "$tmpdir/err.hidden" "$tmpdir/err.missing" ||
+    fail "a hidden export is told from a missing one: $(cat "$tmpdir/err.hidden")"
+grep -q "No such file or directory" "$tmpdir/err.hidden" ||
+    fail "not ENOENT: $(cat "$tmpdir/err.hidden")"
 grep -q "denied export secret" "$tmpdir/nbdcached.log" || fail "denial not logged"
 ctl cache secret 0 1M
 # Asked about by name ("exports" with "export", as nbdcache_get_size
@@ -72,15 +80,15 @@ setpriv --reuid=nobody --regid=nogroup --groups="$many" -- \
     "$NBDCACHECTL" -s "$sock" cache by-many 0 1M ||
     fail "a member of 100 groups was refused the export of its 100th"
 
-# The EPERM message quotes the name cut at a character boundary: still
+# The message quotes the name cut at a character boundary: still
 # valid UTF-8 (PROTOCOL.md section 1).
 expect_status 1 "nobody warming the long-named export" \
     ctl_as_nobody cache "$long" 0 1M
-grep -q "Operation not permitted" "$tmpdir/err" || fail "long name: not EPERM"
+grep -q "No such file or directory" "$tmpdir/err" || fail "long name: not ENOENT"
 python3 -c '
 import sys
 m = open(sys.argv[1], "rb").read().decode("utf-8")
-q = m[m.index("export \"") + 8:m.rindex("\"")]
+q = m[m.index("named \"") + 7:m.rindex("\"")]
 assert sys.argv[2].startswith(q) and len(q.encode()) == 63, q
 ' "$tmpdir/err" "$long" || fail "long name: message cut inside a character: $(cat "$tmpdir/err")"
 stop_nbdcached
