@@ -17,6 +17,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,12 +227,64 @@ client_watch (struct client *client, struct event *ev)
   return -1;
 }
 
+/* A user's clients are summed only each time one of them has another
+ * OUTPUT_STEP bytes unread: a client that keeps up is never counted,
+ * and a user with many clients cannot make each send cost a walk of
+ * the list.
+ */
+#define OUTPUT_STEP 65536
+
+/* Bytes unread by all the open clients of user UID. */
+static uint64_t
+user_unwritten (uid_t uid)
+{
+  const struct client *c;
+  uint64_t sum = 0;
+
+  TAILQ_FOREACH (c, &clients, entry)
+    if (c->uid == uid)
+      sum += unwritten (c);
+  return sum;
+}
+
+/* Has CLIENT too much output unread: more than max-client-output of
+ * its own, or, with its user's other clients (root excepted), more
+ * than max-client-output together?  Without the second limit one
+ * user could hold max-user-clients times max-client-output of the
+ * daemon's memory (1 GiB by default) with connections that each stay
+ * under the first.  BEFORE is what CLIENT had unread before the
+ * latest message.  Logs why.
+ */
+static bool
+output_over_limits (const struct client *client, size_t before)
+{
+  uint64_t sum;
+
+  if (unwritten (client) > cfg.max_client_output) {
+    client_log (log_warnx, client, "disconnecting: %zu bytes of replies "
+                "unread (max-client-output)", unwritten (client));
+    return true;
+  }
+  if (client->uid == 0 ||
+      before / OUTPUT_STEP == unwritten (client) / OUTPUT_STEP)
+    return false;
+  sum = user_unwritten (client->uid);
+  if (sum <= cfg.max_client_output)
+    return false;
+  client_log (log_warnx, client, "disconnecting: %" PRIu64 " bytes of "
+              "replies unread by the clients of uid %u together "
+              "(max-client-output)", sum, (unsigned) client->uid);
+  return true;
+}
+
 /* Queue MSG for CLIENT.  It is written at the end of this pass of the
  * loop (clients_flush), together with whatever else the pass queued.
  */
 void
 client_send (struct client *client, const strbuf *msg)
 {
+  size_t before;
+
   if (!client_is_open (client) || client->doomed != NULL)
     return;
   /* A client that keeps reading, but never quite catches up, must not
@@ -243,6 +296,7 @@ client_send (struct client *client, const strbuf *msg)
     client->wbuf.len -= client->wpos;
     client->wpos = 0;
   }
+  before = unwritten (client);
   if (strbuf_append_mem (&client->wbuf, msg->ptr, msg->len) == -1) {
     client_close_oom (client, "queueing a reply");
     return;
@@ -251,11 +305,8 @@ client_send (struct client *client, const strbuf *msg)
   /* A client that does not read what we send must not make us buffer
    * without bound.
    */
-  if (unwritten (client) > cfg.max_client_output) {
-    client_log (log_warnx, client, "disconnecting: %zu bytes of replies "
-                "unread (max-client-output)", unwritten (client));
+  if (output_over_limits (client, before))
     client_close_soon (client, "not reading its replies");
-  }
 }
 
 /* Write as much of CLIENT's output as the socket takes.  Arms the

@@ -31,6 +31,7 @@ FAULT_TESTS = \
 	test-load-clients.sh \
 	test-limit-emfile.sh \
 	test-limit-user-clients.sh \
+	test-limit-user-output.sh \
 	test-limit-reply-size.sh \
 	test-access-exports.sh \
 	test-access-socket.sh \
