@@ -2,6 +2,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -181,16 +182,23 @@ default_threads (void)
   return n < 1 ? 1 : n > 8 ? 8 : (unsigned) n;
 }
 
+/* Write our pid to the pid file, or exit.  A symbolic link there is
+ * refused (ELOOP), not followed: whoever could place one, in a
+ * directory the daemon shares, would have it overwrite and truncate
+ * any file it can write, as root perhaps.
+ */
 static void
 write_pid_file (void)
 {
-  FILE *fp;
+  FILE *fp = NULL;
+  int fd;
 
   if (cfg.pid_file == NULL)
     return;
-  fp = fopen (cfg.pid_file, "w");
-  if (fp == NULL || fprintf (fp, "%d\n", (int) getpid ()) < 0 ||
-      fclose (fp) == EOF)
+  fd = open (cfg.pid_file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+             O_CLOEXEC | O_NOCTTY, 0644);
+  if (fd == -1 || (fp = fdopen (fd, "w")) == NULL ||
+      fprintf (fp, "%d\n", (int) getpid ()) < 0 || fclose (fp) == EOF)
     fatal ("%s", cfg.pid_file);
 }
 

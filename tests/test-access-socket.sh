@@ -58,3 +58,16 @@ expect_status 1 "a socket it cannot chown" as_nobody $VG "$NBDCACHED" \
 grep -q "setting the mode or owner of $tmpdir/nobody/d.sock: Operation not permitted" \
     "$tmpdir/err" || fail "the reason is not logged"
 [ ! -e "$tmpdir/nobody/d.sock" ] || fail "it left its socket file behind"
+
+# A symbolic link where the pid file goes (placed by whoever can write
+# to that directory) is refused, not followed: the file it points to is
+# not overwritten, and the daemon exits 1.
+echo precious > "$tmpdir/precious"
+ln -s "$tmpdir/precious" "$tmpdir/link.pid"
+expect_status 1 "a pid file that is a symbolic link" timeout 10 \
+    $VG "$NBDCACHED" -e disk="$disk_uri" -s "$tmpdir/l.sock" \
+    -P "$tmpdir/link.pid"
+[ "$(cat "$tmpdir/precious")" = precious ] ||
+    fail "the daemon wrote through the symbolic link"
+grep -q "link.pid: Too many levels of symbolic links" "$tmpdir/err" ||
+    fail "the reason is not logged"
