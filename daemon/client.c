@@ -616,6 +616,20 @@ on_readable (evutil_socket_t fd, short what, void *opaque)
   client_unref (client);
 }
 
+/* Take out of CLIENT's supplementary groups those that stand for any
+ * group its user namespace does not map (peer_gid_known).
+ */
+static void
+drop_unknown_groups (struct client *client)
+{
+  unsigned kept = 0;
+
+  for (unsigned i = 0; i < client->nr_groups; i++)
+    if (peer_gid_known (client->groups[i]))
+      client->groups[kept++] = client->groups[i];
+  client->nr_groups = kept;
+}
+
 /* Read the supplementary groups of FD's peer into CLIENT, for
  * allow-groups: into groups_inline, or an array of their own when
  * there are more (a user may have up to NGROUPS_MAX, 65536).  Without
@@ -641,6 +655,7 @@ read_peer_groups (struct client *client, int fd)
   }
  done:
   client->nr_groups = len / sizeof (gid_t);
+  drop_unknown_groups (client);
 }
 
 /* Has user UID (not root) as many connections open as
@@ -702,6 +717,8 @@ client_accept (int fd)
     client->pid = cred.pid;
     client->uid = cred.uid;
     client->gid = cred.gid;
+    client->uid_known = peer_uid_known (cred.uid);
+    client->gid_known = peer_gid_known (cred.gid);
   }
   else {
     /* Without credentials we cannot apply access lists: refuse. */

@@ -364,7 +364,9 @@ id_listed (const id_list *list, unsigned id)
 
 /* May CLIENT use EXP?  Root may always; otherwise, when the export has
  * allow-users or allow-groups, the peer's uid, gid or one of its
- * supplementary groups must be listed.
+ * supplementary groups must be listed, and not be the overflow id
+ * that stands for any id the daemon's user namespace does not map
+ * (peer-ids.c).
  */
 bool
 export_allowed (const struct export *exp, const struct client *client)
@@ -373,8 +375,8 @@ export_allowed (const struct export *exp, const struct client *client)
 
   if (!ec->restricted || client->uid == 0)
     return true;
-  if (id_listed (&ec->allow_uids, client->uid) ||
-      id_listed (&ec->allow_gids, client->gid))
+  if ((client->uid_known && id_listed (&ec->allow_uids, client->uid)) ||
+      (client->gid_known && id_listed (&ec->allow_gids, client->gid)))
     return true;
   for (unsigned i = 0; i < client->nr_groups; i++)
     if (id_listed (&ec->allow_gids, client->groups[i]))

@@ -672,6 +672,13 @@ extern void request_complete (struct request *req, int error,
 extern void request_caches_free (void);
 
 /* ------------------------------------------------------------------ */
+/* peer-ids.c: which of a peer's ids name it (user namespaces). */
+
+extern void peer_ids_init (void);
+extern bool peer_uid_known (uid_t uid);
+extern bool peer_gid_known (gid_t gid);
+
+/* ------------------------------------------------------------------ */
 /* client.c: one local client connection. */
 
 struct client {
@@ -694,6 +701,7 @@ struct client {
   pid_t pid;
   uid_t uid;
   gid_t gid;
+  bool uid_known, gid_known;    /* not an unmapped peer's overflow id */
   char name[64];                /* from hello, for logs */
   gid_t *groups;                /* supplementary groups (SO_PEERGROUPS): */
   gid_t groups_inline[16];      /* here, or allocated when there are more */

@@ -438,6 +438,7 @@ main (int argc, char **argv)
   if (janitor_ev == NULL || event_add (janitor_ev, &janitor_tv) == -1)
     fatalx ("cannot start the janitor timer");
   clients_init ();
+  peer_ids_init ();
 
   if (listener_open (socket_path) == -1)
     exit (1);

@@ -192,11 +192,14 @@ op_cache (struct client *client, const struct nbdc_request *req)
   reply_error (client, req->id, err.errnum, err.message);
 }
 
-/* Root and the daemon's own user may run the admin ops. */
+/* Root and the daemon's own user may run the admin ops (not a peer
+ * whose uid is the overflow uid, when the daemon runs as that).
+ */
 bool
 client_is_admin (const struct client *client)
 {
-  return client->uid == 0 || client->uid == geteuid ();
+  return client->uid == 0 ||
+    (client->uid_known && client->uid == geteuid ());
 }
 
 /* "pause" and "resume": stop or restart sending an export's chunks. */

@@ -36,6 +36,7 @@ FAULT_TESTS = \
 	test-access-exports.sh \
 	test-access-socket.sh \
 	test-access-reload.sh \
+	test-access-userns.sh \
 	test-uri-hardening.sh \
 	test-tls-psk.sh
 
