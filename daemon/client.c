@@ -227,14 +227,27 @@ client_watch (struct client *client, struct event *ev)
   return -1;
 }
 
-/* A user's clients are summed only each time one of them has another
- * OUTPUT_STEP bytes unread: a client that keeps up is never counted,
- * and a user with many clients cannot make each send cost a walk of
- * the list.
+/* A user's clients are summed only when the socket of one of them
+ * fills, and then each time it has another OUTPUT_STEP bytes unread:
+ * a client that keeps up is never counted, and a user with many
+ * clients cannot make each send cost a walk of the list.
  */
 #define OUTPUT_STEP 65536
 
-/* Bytes unread by all the open clients of user UID. */
+/* Is CLIENT's socket full, so that its queued output waits for it to
+ * read?  Output queued in this pass is otherwise written at its end
+ * (clients_flush): a burst of events for a client that keeps up is
+ * not unread.
+ */
+static bool
+output_blocked (const struct client *client)
+{
+  return event_pending (client->write_ev, EV_WRITE, NULL);
+}
+
+/* Bytes unread by the open clients of user UID whose sockets are
+ * full.
+ */
 static uint64_t
 user_unwritten (uid_t uid)
 {
@@ -242,31 +255,27 @@ user_unwritten (uid_t uid)
   uint64_t sum = 0;
 
   TAILQ_FOREACH (c, &clients, entry)
-    if (c->uid == uid)
+    if (c->uid == uid && output_blocked (c))
       sum += unwritten (c);
   return sum;
 }
 
-/* Has CLIENT too much output unread: more than max-client-output of
- * its own, or, with its user's other clients (root excepted), more
- * than max-client-output together?  Without the second limit one
- * user could hold max-user-clients times max-client-output of the
- * daemon's memory (1 GiB by default) with connections that each stay
- * under the first.  BEFORE is what CLIENT had unread before the
- * latest message.  Logs why.
+/* Do the clients of CLIENT's user (root excepted) whose sockets are
+ * full have more than max-client-output unread together?  Without
+ * this one user could hold max-user-clients times max-client-output
+ * of the daemon's memory (1 GiB by default) with connections that each
+ * stay under it.  Only full sockets count (output_blocked): many
+ * clients of one user that each get a burst of events in one pass,
+ * and read them, are not cut off.  Asked when CLIENT's socket fills
+ * (client_write), and then each time it has another OUTPUT_STEP bytes
+ * unread (output_over_limits).  Logs why.
  */
 static bool
-output_over_limits (const struct client *client, size_t before)
+user_output_over (const struct client *client)
 {
   uint64_t sum;
 
-  if (unwritten (client) > cfg.max_client_output) {
-    client_log (log_warnx, client, "disconnecting: %zu bytes of replies "
-                "unread (max-client-output)", unwritten (client));
-    return true;
-  }
-  if (client->uid == 0 ||
-      before / OUTPUT_STEP == unwritten (client) / OUTPUT_STEP)
+  if (client->uid == 0)
     return false;
   sum = user_unwritten (client->uid);
   if (sum <= cfg.max_client_output)
@@ -275,6 +284,24 @@ output_over_limits (const struct client *client, size_t before)
               "replies unread by the clients of uid %u together "
               "(max-client-output)", sum, (unsigned) client->uid);
   return true;
+}
+
+/* Has CLIENT too much output unread: more than max-client-output of
+ * its own, or with its user's other clients (user_output_over)?
+ * BEFORE is what CLIENT had unread before the latest message.  Logs
+ * why.
+ */
+static bool
+output_over_limits (const struct client *client, size_t before)
+{
+  if (unwritten (client) > cfg.max_client_output) {
+    client_log (log_warnx, client, "disconnecting: %zu bytes of replies "
+                "unread (max-client-output)", unwritten (client));
+    return true;
+  }
+  return output_blocked (client) &&
+    before / OUTPUT_STEP != unwritten (client) / OUTPUT_STEP &&
+    user_output_over (client);
 }
 
 /* Queue MSG for CLIENT.  It is written at the end of this pass of the
@@ -324,8 +351,10 @@ client_write (struct client *client)
       if (errno == EINTR)
         continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (!event_pending (client->write_ev, EV_WRITE, NULL))
-          client_watch (client, client->write_ev);
+        if (!output_blocked (client) &&
+            client_watch (client, client->write_ev) == 0 &&
+            user_output_over (client))
+          client_close (client, "not reading its replies");
         return;
       }
       client_close (client, strerror (errno));

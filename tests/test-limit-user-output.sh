@@ -53,4 +53,50 @@ echo "daemon RSS with nobody's connections held: ${rss} kB"
 ctl cache disk 0 1M                   # others are served
 touch "$flags/go"
 wait $holder || fail "the holder failed"
+
+# But replies that clients read are not unread: twelve connections of
+# nobody's that each get about 100 KiB of replies in the same pass of
+# the daemon's loop (queued while it was stopped), 1.2 MiB together,
+# and read them at once, are all served in full.
+before="$(disconnected)"
+as_nobody env PYTHONPATH="$abs_srcdir" NBDCACHE_SOCKET="$sock" \
+    /usr/bin/env python3 - "$flags" <<'PY' &
+import os, sys, threading, time
+from rawclient import Client
+def flag(name):
+    open(os.path.join(sys.argv[1], name), "w").close()
+def await_flag(name):
+    while not os.path.exists(os.path.join(sys.argv[1], name)):
+        time.sleep(0.02)
+n = 150
+clients = [Client() for _ in range(12)]
+for c in clients:
+    c.hello()
+flag("ready2")
+await_flag("stopped2")              # the daemon is stopped now
+for c in clients:
+    c.send_raw(b'{"op":"stats","id":9}\n' * n)
+flag("sent2")
+got = [0] * len(clients)
+def read_all(k):
+    for _ in range(n):
+        if clients[k].recv_reply().get("ok") is True:
+            got[k] += 1
+threads = [threading.Thread(target=read_all, args=(k,))
+           for k in range(len(clients))]
+for t in threads: t.start()
+for t in threads: t.join()
+if got != [n] * len(clients):
+    sys.exit("replies read: %s, expected %d each" % (got, n))
+PY
+reader=$!
+cleanup_fn "kill -CONT $nbdcached_pid"
+wait_for_file "$flags/ready2"
+kill -STOP "$nbdcached_pid"
+touch "$flags/stopped2"
+wait_for_file "$flags/sent2"
+kill -CONT "$nbdcached_pid"
+wait $reader || fail "the readers did not get every reply"
+[ "$(disconnected)" = "$before" ] ||
+    fail "clients that read their replies were cut off as unread"
 stop_nbdcached
