@@ -174,6 +174,26 @@ listener_activated (void)
   return listener_wrap (fd) == -1 ? -1 : 1;
 }
 
+/* Bind FD to ADDR, creating the socket file with socket-mode.  The
+ * mode is set at creation, by the umask, rather than by a chmod
+ * afterwards: chmod follows symbolic links, so whoever could replace
+ * the file between the two calls (in a directory they can write to)
+ * would have the daemon change the mode of a file of their choosing.
+ * The umask is the process's, so this is called only at start, before
+ * any other thread exists.  Returns bind's result, with its errno.
+ */
+static int
+bind_with_mode (int fd, const struct sockaddr_un *addr)
+{
+  mode_t old = umask (~cfg.socket_mode & 0777);
+  int r = bind (fd, (const struct sockaddr *) addr, sizeof *addr);
+  int saved = errno;
+
+  umask (old);
+  errno = saved;
+  return r;
+}
+
 /* Listen on the socket systemd passed, else bind and listen on PATH.
  * Accepting starts with listener_enable.  Returns 0 or -1 (logged).
  */
@@ -198,7 +218,7 @@ listener_open (const char *path)
   fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd == -1)
     return (log_warn ("socket"), -1);
-  if (bind (fd, (struct sockaddr *) &addr, sizeof addr) == -1) {
+  if (bind_with_mode (fd, &addr) == -1) {
     log_warn ("bind %s", path);
     close (fd);
     return -1;
@@ -209,10 +229,10 @@ listener_open (const char *path)
     log_warn ("strdup");
     goto fail;
   }
-  if (chmod (path, cfg.socket_mode) == -1 ||
-      ((cfg.socket_owner != (uid_t) -1 || cfg.socket_group != (gid_t) -1) &&
-       chown (path, cfg.socket_owner, cfg.socket_group) == -1)) {
-    log_warn ("setting the mode or owner of %s", path);
+  /* lchown: whatever is at PATH by now, a link is not followed. */
+  if ((cfg.socket_owner != (uid_t) -1 || cfg.socket_group != (gid_t) -1) &&
+      lchown (path, cfg.socket_owner, cfg.socket_group) == -1) {
+    log_warn ("setting the owner of %s", path);
     goto fail;
   }
   if (listen (fd, SOMAXCONN) == -1) {

@@ -55,7 +55,7 @@ printf '[daemon]\nsocket-owner = root\n[export disk]\nuri = %s\n' "$disk_uri" \
     > "$tmpdir/nobody/conf"
 expect_status 1 "a socket it cannot chown" as_nobody $VG "$NBDCACHED" \
     -c "$tmpdir/nobody/conf" -s "$tmpdir/nobody/d.sock"
-grep -q "setting the mode or owner of $tmpdir/nobody/d.sock: Operation not permitted" \
+grep -q "setting the owner of $tmpdir/nobody/d.sock: Operation not permitted" \
     "$tmpdir/err" || fail "the reason is not logged"
 [ ! -e "$tmpdir/nobody/d.sock" ] || fail "it left its socket file behind"
 
