@@ -114,6 +114,20 @@ ctl_within ()
 mark () { wc -l < "$1" > "$1.mark"; }
 since () { tail -n +$(( $(cat "$1.mark") + 1 )) "$1" > "$tmpdir/since"; }
 
+# reads_stopped: export slow's 32 MiB chunk, whose requests have all
+# gone, has left connection 0, and its reads stopped short of the 8 it
+# takes whole (counted in $reads, since its log's mark).
+reads_stopped ()
+{
+    wait_until 10 chunks_in_flight_are 0 2 || fail "the chunk is still read"
+    sleep 1
+    since "$tmpdir/log-slow"
+    reads=$(command_lines Read "$tmpdir/since" | wc -l)
+    echo "$reads reads"
+    ! measuring || [ "$reads" -lt 8 ] ||
+        fail "read to its end: $(command_lines Read "$tmpdir/since")"
+}
+
 # retries N: export N's chunks sent again (none should be: no
 # connection was lost).
 retries () { ctl stats --json | jq "j['exports'][$1]['retries']"; }
@@ -221,13 +235,7 @@ ctl_within 30 cache slow 0 $((32*M)) 2> "$tmpdir/err6" || status=$?
 cat "$tmpdir/err6"
 [ $status = 1 ] && grep -q "did not finish within request-timeout" "$tmpdir/err6" ||
     fail "expected ETIMEDOUT, exit $status"
-wait_until 10 chunks_in_flight_are 0 2 || fail "the chunk is still read"
-sleep 1
-since "$tmpdir/log-slow"
-reads=$(command_lines Read "$tmpdir/since" | wc -l)
-echo "$reads reads"
-! measuring || [ "$reads" -lt 8 ] ||
-    fail "read to its end: $(command_lines Read "$tmpdir/since")"
+reads_stopped
 [ "$(grep -c '\.\.\.Read id=[0-9]* return=0' "$tmpdir/since")" = "$reads" ] ||
     fail "a read is unanswered: $(cat "$tmpdir/since")"
 ! grep "export slow: connection 0: .*dropping it" "$tmpdir/nbdcached.log" ||
@@ -254,13 +262,7 @@ slow_second_read ()
 wait_until 10 slow_second_read || fail "no second read: $(cat "$tmpdir/since")"
 kill $c
 wait $c || :
-wait_until 10 chunks_in_flight_are 0 2 || fail "the chunk is still read"
-sleep 1
-since "$tmpdir/log-slow"
-reads=$(command_lines Read "$tmpdir/since" | wc -l)
-echo "$reads reads"
-! measuring || [ "$reads" -lt 8 ] ||
-    fail "read to its end: $(command_lines Read "$tmpdir/since")"
+reads_stopped
 [ "$(ctl stats --json | jq "[j['exports'][2][k] for k in ('in_flight', 'timeouts')]")" = \
   '[0, 1]' ] || fail "export slow: $(ctl stats --json)"
 stop_nbdcached
