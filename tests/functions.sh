@@ -483,6 +483,12 @@ run_py ()
     "${py_cmd[@]}" "$@"
 }
 
+# run_py_as_nobody [ARGS...]: run_py as nobody:nogroup (as_nobody).
+run_py_as_nobody ()
+{
+    as_nobody "${py_cmd[@]}" "$@"
+}
+
 # run_py_bg [ARGS...]: run_py in the background.  Sets $py_pid to the
 # Python process itself, which the test can wait for, and which is
 # killed at exit.  ("run_py ... &" would give the pid of a subshell,

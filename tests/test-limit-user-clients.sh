@@ -21,8 +21,7 @@ EOC
 # Three connections of nobody's, held open until $flags/go exists.
 flags="$tmpdir/flags"
 mkdir -m 0777 "$flags"
-as_nobody env PYTHONPATH="$abs_srcdir" NBDCACHE_SOCKET="$sock" \
-    python3 - "$flags" <<'PY' &
+run_py_as_nobody "$flags" <<'PY' &
 import os, sys, time
 from rawclient import Client
 held = [Client() for _ in range(3)]
@@ -43,7 +42,7 @@ wait_until 10 test -e "$flags/held" || fail "nobody's connections did not open"
 expect_status 1 "a fourth connection of nobody's" ctl_as_nobody exports
 grep -q "too many connections from uid $(id -u nobody) (max-user-clients = 3)" \
     "$tmpdir/err" || fail "the refusal does not say why"
-as_nobody env PYTHONPATH="$abs_srcdir" NBDCACHE_SOCKET="$sock" python3 - <<'PY' ||
+run_py_as_nobody <<'PY' ||
 from rawclient import Client, check, expect_error
 c = Client()
 r = c.recv()

@@ -24,8 +24,7 @@ EOC
 # $flags/go exists.
 flags="$tmpdir/flags"
 mkdir -m 0777 "$flags"
-as_nobody env PYTHONPATH="$abs_srcdir" NBDCACHE_SOCKET="$sock" \
-    /usr/bin/env python3 - "$flags" <<'PY' &
+run_py_as_nobody "$flags" <<'PY' &
 import os, socket, sys, time
 from rawclient import Client
 held = []
@@ -59,8 +58,7 @@ wait $holder || fail "the holder failed"
 # the daemon's loop (queued while it was stopped), 1.2 MiB together,
 # and read them at once, are all served in full.
 before="$(disconnected)"
-as_nobody env PYTHONPATH="$abs_srcdir" NBDCACHE_SOCKET="$sock" \
-    /usr/bin/env python3 - "$flags" <<'PY' &
+run_py_as_nobody "$flags" <<'PY' &
 import os, sys, threading, time
 from rawclient import Client
 def flag(name):
