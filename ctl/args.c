@@ -93,44 +93,99 @@ parse_seconds_arg (const struct command *cmd, const char *what,
   return 0;
 }
 
-/* getopt takes an operand such as "-1" (a negative OFFSET) for
- * options ("invalid option -- '1'").  No option is a digit, so
- * option parsing ends before the first such argument, and the
- * operand's own parser says what is wrong with it.  Returns how many
- * of ARGV getopt may see.
+/* The options of a subcommand that has none but --help. */
+static const struct option help_only_options[] = {
+  { "help", no_argument, NULL, 'h' },
+  { NULL, 0, NULL, 0 }
+};
+
+/* Whether ARG is an operand, where getopt would see an option: "-"
+ * (standard input) or a negative number ("-1", "-5M"), which no option
+ * of nbdcachectl looks like (none is a digit).  The operand's own
+ * parser then says what is wrong with a negative number.
  */
-static int
-options_end (int argc, char **argv)
+static bool
+is_operand (const char *arg)
 {
-  for (int i = 1; i < argc; i++) {
-    if (strcmp (argv[i], "--") == 0)
-      break;
-    if (argv[i][0] == '-' && isdigit ((unsigned char) argv[i][1]))
-      return i;
-  }
-  return argc;
+  return arg[0] != '-' || arg[1] == '\0' ||
+    isdigit ((unsigned char) arg[1]);
 }
 
-/* Parse the options of a subcommand that has none but --help.
- * Returns KEEP_GOING with optind at the first operand (the operands
- * are argv[optind] to argv[argc - 1]), or an exit status.  The caller
- * has reset optind.
+/* Note ARG as the next operand of OPS. */
+static void
+add_operand (struct operands *ops, const char *arg)
+{
+  if (ops->n < sizeof ops->arg / sizeof ops->arg[0])
+    ops->arg[ops->n] = arg;
+  ops->n++;
+}
+
+/* Parse the arguments of CMD, options and operands in any order, up to
+ * "--" after which all are operands.  LONG_OPTIONS (NULL: --help only)
+ * must have {"help", no_argument, NULL, 'h'}; the only short option is
+ * -h.  --help prints CMD's help at once, wherever it is, so it wins
+ * over any mistake in the arguments but an unknown option before it.
+ * Every other option goes to ON_OPTION with getopt's code and
+ * argument (borrowed from ARGV) and OPTS, to be noted: checking values
+ * is for the caller, after this, so that --help after a bad value
+ * still helps.  The operands are noted in OPS in order.  Returns
+ * KEEP_GOING, or an exit status (getopt has reported a bad option).
  */
 int
-parse_no_options (const struct command *cmd, int argc, char **argv)
+parse_args (const struct command *cmd, int argc, char **argv,
+            const struct option *long_options, option_fn on_option,
+            void *opts, struct operands *ops)
 {
-  static const struct option long_options[] = {
-    { "help", no_argument, NULL, 'h' },
-    { NULL, 0, NULL, 0 }
-  };
-  int nargs = options_end (argc, argv);
   int c;
 
-  while ((c = getopt_long (nargs, argv, "h", long_options, NULL)) != -1) {
-    if (c != 'h')
+  if (long_options == NULL)
+    long_options = help_only_options;
+  ops->n = 0;
+  /* With optind 0, glibc also forgets the state of an earlier parse;
+   * with argc 1 this call parses nothing.  "+": getopt stops at
+   * operands, which the loop takes, so that it never takes a negative
+   * number for options.
+   */
+  optind = 0;
+  getopt_long (1, argv, "+h", long_options, NULL);
+  while (optind < argc) {
+    if (strcmp (argv[optind], "--") == 0) {
+      while (++optind < argc)
+        add_operand (ops, argv[optind]);
+      break;
+    }
+    if (is_operand (argv[optind])) {
+      add_operand (ops, argv[optind++]);
+      continue;
+    }
+    c = getopt_long (argc, argv, "+h", long_options, NULL);
+    if (c == 'h') {
+      command_help (cmd);
+      return EXIT_SUCCESS;
+    }
+    /* -1 cannot happen at an option; it would loop for ever. */
+    if (c == '?' || c == -1)
       return try_help (cmd);
-    command_help (cmd);
-    return EXIT_SUCCESS;
+    on_option (c, optarg, opts);
   }
+  return KEEP_GOING;
+}
+
+/* Check that OPS are the operands NAMES (NULL-terminated) of CMD, no
+ * fewer and no more: report the first one missing or the first extra
+ * one.  Returns KEEP_GOING, or EXIT_USAGE after the report.
+ */
+int
+expect_operands (const struct command *cmd, const struct operands *ops,
+                 const char *const *names)
+{
+  size_t n = 0;
+
+  while (names[n] != NULL)
+    n++;
+  if (ops->n < n)
+    return usage_error (cmd, "missing %s", names[ops->n]);
+  if (ops->n > n)
+    return usage_error (cmd, "unexpected argument '%s'", ops->arg[n]);
   return KEEP_GOING;
 }

@@ -6,7 +6,6 @@
  */
 #include <config.h>
 
-#include <getopt.h>
 #include <stdlib.h>
 
 #include "ctl.h"
@@ -15,27 +14,33 @@
 typedef int (*admin_call) (struct nbdcache_handle *h,
                            const char *export_name);
 
-/* Run CMD, which takes NARGS (0 or 1) operands, by CALL. */
+static const char *const export_operand[] = { "EXPORT", NULL };
+static const char *const no_operands[] = { NULL };
+
+/* Run CMD, which takes the operand EXPORT or (TAKES_EXPORT false)
+ * none, by CALL.
+ */
 static int
-run_admin (const struct command *cmd, int argc, char **argv, int nargs,
-           admin_call call)
+run_admin (const struct command *cmd, int argc, char **argv,
+           bool takes_export, admin_call call)
 {
   struct nbdcache_handle *h;
+  struct operands ops;
   int r;
 
-  r = parse_no_options (cmd, argc, argv);
+  r = parse_args (cmd, argc, argv, NULL, NULL, NULL, &ops);
+  if (r == KEEP_GOING)
+    r = expect_operands (cmd, &ops,
+                         takes_export ? export_operand : no_operands);
   if (r != KEEP_GOING)
     return r;
-  if (argc - optind != nargs)
-    return nargs ? usage_error (cmd, "expected one EXPORT")
-      : usage_error (cmd, "unexpected argument '%s'", argv[optind]);
 
   h = connect_daemon (NULL);
   if (h == NULL)
     return EXIT_FAILURE;
   r = EXIT_SUCCESS;
   deadline_waiting_for ("waiting for the daemon's reply to %s", cmd->name);
-  if (call (h, nargs ? argv[optind] : NULL) == -1)
+  if (call (h, takes_export ? ops.arg[0] : NULL) == -1)
     r = library_error ();
   disconnect_daemon (h);
   return r;
@@ -50,19 +55,19 @@ reload (struct nbdcache_handle *h, const char *unused)
 static int
 run_pause (const struct command *cmd, int argc, char **argv)
 {
-  return run_admin (cmd, argc, argv, 1, nbdcache_pause_export);
+  return run_admin (cmd, argc, argv, true, nbdcache_pause_export);
 }
 
 static int
 run_resume (const struct command *cmd, int argc, char **argv)
 {
-  return run_admin (cmd, argc, argv, 1, nbdcache_resume_export);
+  return run_admin (cmd, argc, argv, true, nbdcache_resume_export);
 }
 
 static int
 run_reload (const struct command *cmd, int argc, char **argv)
 {
-  return run_admin (cmd, argc, argv, 0, reload);
+  return run_admin (cmd, argc, argv, false, reload);
 }
 
 const struct command pause_command = {

@@ -1,28 +1,32 @@
 /* nbdcachectl: the "cache" command, warming one range synchronously. */
 #include <config.h>
 
-#include <getopt.h>
 #include <stdlib.h>
 
 #include "ctl.h"
 #include "protocol.h"
 
+static const char *const cache_operands[] = {
+  "EXPORT", "OFFSET", "COUNT", NULL
+};
+
 static int
 run_cache (const struct command *cmd, int argc, char **argv)
 {
   struct nbdcache_handle *h;
+  struct operands ops;
   const char *export_name;
   uint64_t offset, count;
   int r;
 
-  r = parse_no_options (cmd, argc, argv);
+  r = parse_args (cmd, argc, argv, NULL, NULL, NULL, &ops);
+  if (r == KEEP_GOING)
+    r = expect_operands (cmd, &ops, cache_operands);
   if (r != KEEP_GOING)
     return r;
-  if (argc - optind != 3)
-    return usage_error (cmd, "expected EXPORT OFFSET COUNT");
-  export_name = argv[optind];
-  if (parse_size_arg (cmd, "OFFSET", argv[optind + 1], &offset) == -1 ||
-      parse_size_arg (cmd, "COUNT", argv[optind + 2], &count) == -1)
+  export_name = ops.arg[0];
+  if (parse_size_arg (cmd, "OFFSET", ops.arg[1], &offset) == -1 ||
+      parse_size_arg (cmd, "COUNT", ops.arg[2], &count) == -1)
     return EXIT_USAGE;
   /* What no export could accept is a usage error, daemon or not. */
   if (*export_name == '\0')

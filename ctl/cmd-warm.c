@@ -24,10 +24,50 @@ struct warm_options {
   bool no_progress;
   const char *manifest;         /* --manifest FILE, or NULL */
   const char *export_name;      /* the operand, without --manifest */
+  /* The values as given, checked after parse_args. */
+  const char *in_flight, *request_size;
 };
 
-/* Parse the options of warm into W and *OPTS.  Returns KEEP_GOING, or
- * an exit status.
+/* Note an option of warm in OPTS (an option_fn). */
+static void
+note_warm_option (int opt, const char *arg, void *opts)
+{
+  struct warm_options *o = opts;
+
+  switch (opt) {
+  case OPT_IN_FLIGHT: o->in_flight = arg; break;
+  case OPT_MANIFEST: o->manifest = arg; break;
+  case OPT_NO_PROGRESS: o->no_progress = true; break;
+  case OPT_REQUEST_SIZE: o->request_size = arg; break;
+  }
+}
+
+/* Check the values of the options in OPTS into W.  Returns KEEP_GOING,
+ * or EXIT_USAGE after reporting the bad one.
+ */
+static int
+check_warm_values (const struct command *cmd,
+                   const struct warm_options *opts, struct warm *w)
+{
+  if (opts->manifest && opts->manifest[0] == '\0')
+    return usage_error (cmd, "--manifest: the file name is empty");
+  if (opts->in_flight &&
+      parse_count_arg (cmd, "--in-flight", opts->in_flight, 1,
+                       MAX_IN_FLIGHT, &w->max_in_flight) == -1)
+    return EXIT_USAGE;
+  if (opts->request_size) {
+    if (parse_size_arg (cmd, "--request-size", opts->request_size,
+                        &w->request_size) == -1)
+      return EXIT_USAGE;
+    if (w->request_size == 0)
+      return usage_error (cmd, "--request-size '%s': must not be 0",
+                          opts->request_size);
+  }
+  return KEEP_GOING;
+}
+
+/* Parse the arguments of warm into W and *OPTS.  Returns KEEP_GOING,
+ * or an exit status.
  */
 static int
 parse_warm_options (const struct command *cmd, int argc, char **argv,
@@ -41,43 +81,27 @@ parse_warm_options (const struct command *cmd, int argc, char **argv,
     { "request-size", required_argument, NULL, OPT_REQUEST_SIZE },
     { NULL, 0, NULL, 0 }
   };
-  int c;
+  static const char *const export_operand[] = { "EXPORT", NULL };
+  struct operands ops;
+  int r;
 
-  while ((c = getopt_long (argc, argv, "h", long_options, NULL)) != -1) {
-    switch (c) {
-    case 'h':
-      command_help (cmd);
-      return EXIT_SUCCESS;
-    case OPT_IN_FLIGHT:
-      if (parse_count_arg (cmd, "--in-flight", optarg, 1, MAX_IN_FLIGHT,
-                           &w->max_in_flight) == -1)
-        return EXIT_USAGE;
-      break;
-    case OPT_MANIFEST:
-      opts->manifest = optarg;
-      break;
-    case OPT_NO_PROGRESS:
-      opts->no_progress = true;
-      break;
-    case OPT_REQUEST_SIZE:
-      if (parse_size_arg (cmd, "--request-size", optarg,
-                          &w->request_size) == -1)
-        return EXIT_USAGE;
-      if (w->request_size == 0)
-        return usage_error (cmd, "--request-size must not be 0");
-      break;
-    default:
-      return try_help (cmd);
-    }
-  }
-  if (opts->manifest && optind < argc)
+  r = parse_args (cmd, argc, argv, long_options, note_warm_option, opts,
+                  &ops);
+  if (r == KEEP_GOING)
+    r = check_warm_values (cmd, opts, w);
+  if (r != KEEP_GOING)
+    return r;
+  if (opts->manifest && ops.n > 0)
     return usage_error (cmd, "--manifest replaces EXPORT: unexpected '%s'",
-                        argv[optind]);
-  if (!opts->manifest && argc - optind != 1)
-    return usage_error (cmd, "expected one EXPORT, or --manifest FILE");
-  if (!opts->manifest)
-    opts->export_name = argv[optind];
-  return KEEP_GOING;
+                        ops.arg[0]);
+  if (opts->manifest)
+    return KEEP_GOING;
+  if (ops.n == 0)
+    return usage_error (cmd, "missing EXPORT, or --manifest FILE");
+  r = expect_operands (cmd, &ops, export_operand);
+  if (r == KEEP_GOING)
+    opts->export_name = ops.arg[0];
+  return r;
 }
 
 /* "SIZE in SECONDS (RATE/s)" of DONE bytes. */

@@ -8,6 +8,7 @@
 #ifndef NBDCACHED_CTL_CTL_H
 #define NBDCACHED_CTL_CTL_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,8 +71,23 @@ extern int parse_count_arg (const struct command *cmd, const char *what,
                             unsigned *n);
 extern int parse_seconds_arg (const struct command *cmd, const char *what,
                               const char *str, double *seconds);
-extern int parse_no_options (const struct command *cmd,
-                             int argc, char **argv);
+/* The operands of a subcommand, in order, borrowed from its argv. */
+#define MAX_OPERANDS 3          /* the most any command takes */
+struct operands {
+  size_t n;                     /* how many were given */
+  const char *arg[MAX_OPERANDS + 1]; /* the first ones, and an extra */
+};
+/* Notes an option OPT (getopt's code) with its argument ARG (or NULL)
+ * in OPTS, a command's own struct.
+ */
+typedef void (*option_fn) (int opt, const char *arg, void *opts);
+extern int parse_args (const struct command *cmd, int argc, char **argv,
+                       const struct option *long_options,
+                       option_fn on_option, void *opts,
+                       struct operands *ops);
+extern int expect_operands (const struct command *cmd,
+                            const struct operands *ops,
+                            const char *const *names);
 
 /* connect.c */
 extern struct nbdcache_handle *connect_daemon (const char *export_name);

@@ -18,9 +18,25 @@
 
 enum output_format { OUTPUT_HUMAN, OUTPUT_JSON, OUTPUT_PROMETHEUS };
 
+/* The options given, for parse_args. */
+struct json_options {
+  bool json, prometheus;
+};
+
+/* Note --json or --prometheus in OPTS (an option_fn). */
+static void
+note_json_option (int opt, const char *arg, void *opts)
+{
+  struct json_options *o = opts;
+
+  if (opt == 'j')
+    o->json = true;
+  else
+    o->prometheus = true;
+}
+
 /* Parse [--json | --prometheus] [--help], --prometheus only if JC
- * offers it.  Returns KEEP_GOING with optind after the options, or an
- * exit status.
+ * offers it, and no operand.  Returns KEEP_GOING, or an exit status.
  */
 static int
 parse_json_options (const struct command *cmd, const struct json_command *jc,
@@ -37,32 +53,22 @@ parse_json_options (const struct command *cmd, const struct json_command *jc,
     { "prometheus", no_argument, NULL, 'p' },
     { NULL, 0, NULL, 0 }
   };
+  static const char *const no_operands[] = { NULL };
   const struct option *long_options =
     jc->render_prometheus ? prometheus_options : json_options;
-  bool json = false, prometheus = false;
-  int c;
+  struct json_options o = { .json = false };
+  struct operands ops;
+  int r;
 
-  while ((c = getopt_long (argc, argv, "h", long_options, NULL)) != -1) {
-    switch (c) {
-    case 'h':
-      command_help (cmd);
-      return EXIT_SUCCESS;
-    case 'j':
-      json = true;
-      break;
-    case 'p':
-      prometheus = true;
-      break;
-    default:
-      return try_help (cmd);
-    }
-  }
-  if (optind < argc)
-    return usage_error (cmd, "unexpected argument '%s'", argv[optind]);
-  if (json && prometheus)
+  r = parse_args (cmd, argc, argv, long_options, note_json_option, &o, &ops);
+  if (r == KEEP_GOING)
+    r = expect_operands (cmd, &ops, no_operands);
+  if (r != KEEP_GOING)
+    return r;
+  if (o.json && o.prometheus)
     return usage_error (cmd, "--json and --prometheus are mutually exclusive");
-  *format = json ? OUTPUT_JSON :
-    prometheus ? OUTPUT_PROMETHEUS : OUTPUT_HUMAN;
+  *format = o.json ? OUTPUT_JSON :
+    o.prometheus ? OUTPUT_PROMETHEUS : OUTPUT_HUMAN;
   return KEEP_GOING;
 }
 

@@ -146,8 +146,6 @@ run_command (const struct command *cmd, int argc, char **argv)
   if (asprintf (&name, "%s: %s", PROGRAM_NAME, cmd->name) == -1)
     out_of_memory ();
   argv[0] = name;
-  /* 0, not 1: glibc then also resets its internal getopt state. */
-  optind = 0;
   r = cmd->run (cmd, argc, argv);
   free (name);
   return r;

@@ -8,6 +8,7 @@
 
 SHELL_TESTS = \
 	test-help.sh \
+	test-ctl-usage.sh \
 	test-config.sh \
 	test-config-long-lines.sh \
 	test-config-sections.sh \
