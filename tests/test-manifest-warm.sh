@@ -122,6 +122,25 @@ for line in '{"export":"disk","offset":0,"count":1.0}' \
         fail "'$line' was not refused: $(cat "$tmpdir/err")"
 done
 
+# Numbers are decimal without leading zeros: 00 and 010 are refused
+# with the number named (json-c alone reads 00 as 0 and says only
+# "number expected" of 010), before anything is sent; -0, a 0 after a
+# decimal digit or in a name, and a 0 in an exponent are no such zero.
+mark_logs
+for number in 00 010 -00 007; do
+    { echo '{"export":"disk","offset":0,"count":1}'
+      echo "{\"export\":\"disk\",\"offset\":$number,\"count\":1}"
+    } | expect_status 1 "offset $number" ctl warm --manifest - --no-progress
+    grep -qx "nbdcachectl: <stdin>:2: the number $number has a leading zero (numbers are decimal, without leading zeros)" \
+        "$tmpdir/err" || fail "offset $number: not refused as such"
+done
+[ -z "$(new_caches disk)" ] || fail "leading zeros: something was sent"
+echo '{"export":"disk-01","offset":-0,"count":10}' |
+    expect_status 1 "-0 and a name with 01" ctl warm --manifest - --no-progress
+grep -q ':1: export "disk-01" offset 0 count 10: .*no export named' \
+    "$tmpdir/err" ||
+    fail "-0 and a name with 01 were not accepted"
+
 # A member given twice is an error, not "the last one wins".
 for line in '{"export":"disk","export":"nope"}' \
             '{"export":"disk","offset":0,"count":1,"count":2}'; do
