@@ -171,7 +171,9 @@ dispatch (struct nbdcache_handle *h, struct nbdc_message *msg)
 }
 
 /* Decode and dispatch one line.  Returns 0, or -1 after
- * connection_lost.
+ * connection_lost: with EPROTO when the daemon broke the protocol, with
+ * ENOMEM when there was no memory to decode what it sent (the reply
+ * it was is lost, so the connection cannot go on).
  */
 static int
 process_line (struct nbdcache_handle *h, const char *line, size_t len)
@@ -181,7 +183,7 @@ process_line (struct nbdcache_handle *h, const char *line, size_t len)
   int r;
 
   if (nbdc_decode_message (line, len, &msg, &err) == -1) {
-    connection_lost (h, EPROTO, err.message);
+    connection_lost (h, err.errnum == ENOMEM ? ENOMEM : EPROTO, err.message);
     return -1;
   }
   r = dispatch (h, &msg);

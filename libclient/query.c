@@ -262,11 +262,15 @@ query_json (struct nbdcache_handle *h, enum nbdc_op op, const char *key,
     json_object_object_del (v, "id");
     json_object_object_del (v, "ok");
   }
+  /* json-c 0.16 may leave out what it had no memory to print, and not
+   * say so; but a failed allocation sets errno to ENOMEM.
+   */
+  errno = 0;
   s = json_object_to_json_string_ext (v, JSON_C_TO_STRING_PLAIN |
                                       JSON_C_TO_STRING_NOSLASHESCAPE);
-  ret = s ? strdup (s) : NULL;
+  ret = s && errno != ENOMEM ? strdup (s) : NULL;
   if (ret == NULL)
-    set_error (ENOMEM, "out of memory");
+    set_error (ENOMEM, "out of memory encoding the reply as JSON text");
  out:
   nbdc_message_free (&q.reply);
   return ret;

@@ -15,6 +15,7 @@
 
 #include "codec.h"
 #include "flat.h"
+#include "shape.h"
 
 bool nbdc_fastpath_disabled;
 
@@ -268,41 +269,52 @@ check_strings (const char *line, size_t len, struct nbdc_error *err)
   return 0;
 }
 
-/* Parse LINE as exactly one JSON object.  Returns the object (caller
- * puts it) or NULL with ERR filled.
+/* Whether json-c ran out of memory in a parse that gave OBJ (or NULL)
+ * and JERR, ALLOC_ERRNO being errno after it, set to 0 before: json-c
+ * 0.16 then returns NULL with no error, or goes on (see shape.h), but
+ * an allocation that fails sets errno to ENOMEM (which a number parsed
+ * later may reset).  Later versions have json_tokener_error_memory.
+ */
+static bool
+tokener_ran_out_of_memory (struct json_object *obj,
+                           enum json_tokener_error jerr, int alloc_errno)
+{
+#if JSON_C_VERSION_NUM >= 0x001100
+  if (jerr == json_tokener_error_memory)
+    return true;
+#endif
+  return alloc_errno == ENOMEM || (obj == NULL && jerr == json_tokener_success);
+}
+
+/* Parse LINE (LEN bytes, checked by parse_object) as exactly one JSON
+ * object with json-c.  Returns the object (caller puts it) or NULL
+ * with ERR filled.
  */
 static struct json_object *
-parse_object (const char *line, size_t len, struct nbdc_error *err)
+parse_with_json_c (const char *line, size_t len, struct nbdc_error *err)
 {
   struct json_tokener *tok;
   struct json_object *obj;
   enum json_tokener_error jerr;
   size_t used;
+  int parse_errno;
 
-  if (len >= NBDC_MAX_MESSAGE) {
-    nbdc_set_too_long (err);
-    return NULL;
-  }
-  if (memchr (line, '\0', len) != NULL) {
-    nbdc_set_error (err, EINVAL, "message contains a NUL byte");
-    return NULL;
-  }
-  /* json-c's own check lets overlong forms and surrogates through. */
-  if (!nbdc_utf8_valid (line, len)) {
-    nbdc_set_error (err, EINVAL, "message is not valid UTF-8");
-    return NULL;
-  }
-  if (check_strings (line, len, err) == -1)
-    return NULL;
   tok = thread_tokener ();
   if (tok == NULL) {
-    nbdc_set_error (err, ENOMEM, "out of memory");
+    nbdc_set_error (err, ENOMEM, "out of memory decoding the message");
     return NULL;
   }
+  errno = 0;
   obj = json_tokener_parse_ex (tok, line, (int) len);
+  parse_errno = errno;
   jerr = json_tokener_get_error (tok);
   used = json_tokener_get_parse_end (tok);
 
+  if (tokener_ran_out_of_memory (obj, jerr, parse_errno)) {
+    json_object_put (obj);
+    nbdc_set_error (err, ENOMEM, "out of memory decoding the message");
+    return NULL;
+  }
   if (obj == NULL) {
     if (jerr == json_tokener_continue)
       nbdc_set_error (err, EINVAL, "malformed JSON: message ends early");
@@ -329,6 +341,58 @@ parse_object (const char *line, size_t len, struct nbdc_error *err)
     return NULL;
   }
   return obj;
+}
+
+/* Parse LINE (LEN bytes) as exactly one JSON object.  Returns the
+ * object (caller puts it) or NULL with ERR filled: EINVAL for what is
+ * not such an object, ENOMEM when json-c could not allocate.
+ */
+static struct json_object *
+parse_object (const char *line, size_t len, struct nbdc_error *err)
+{
+  struct json_object *obj;
+  struct nbdc_json_shape text, first, again;
+
+  if (len >= NBDC_MAX_MESSAGE) {
+    nbdc_set_too_long (err);
+    return NULL;
+  }
+  if (memchr (line, '\0', len) != NULL) {
+    nbdc_set_error (err, EINVAL, "message contains a NUL byte");
+    return NULL;
+  }
+  /* json-c's own check lets overlong forms and surrogates through. */
+  if (!nbdc_utf8_valid (line, len)) {
+    nbdc_set_error (err, EINVAL, "message is not valid UTF-8");
+    return NULL;
+  }
+  if (check_strings (line, len, err) == -1)
+    return NULL;
+  obj = parse_with_json_c (line, len, err);
+  if (obj == NULL)
+    return NULL;
+
+  /* A tree smaller than its text lost a part for want of memory, or
+   * the text repeats a member (json-c keeps the last).  Parsed again,
+   * a repeated member gives the same tree; a loss would have to
+   * happen again in the same place.
+   */
+  nbdc_text_shape (line, len, &text);
+  first = (struct nbdc_json_shape) { .values = 0 };
+  nbdc_tree_shape (obj, &first);
+  if (nbdc_shape_equal (&first, &text))
+    return obj;
+  json_object_put (obj);
+  obj = parse_with_json_c (line, len, err);
+  if (obj == NULL)
+    return NULL;
+  again = (struct nbdc_json_shape) { .values = 0 };
+  nbdc_tree_shape (obj, &again);
+  if (nbdc_shape_equal (&again, &text) || nbdc_shape_equal (&again, &first))
+    return obj;
+  json_object_put (obj);
+  nbdc_set_error (err, ENOMEM, "out of memory decoding the message");
+  return NULL;
 }
 
 /* Read VAL as an integer in 0 .. NBDC_MAX_INTEGER. */

@@ -93,9 +93,11 @@ LIB_TESTS = \
 	test-lib-sync-peek \
 	test-lib-export-names \
 	test-lib-bad-daemon \
-	test-lib-bad-replies
+	test-lib-bad-replies \
+	test-lib-oom
 TESTS += $(LIB_TESTS:=.sh)
 EXTRA_DIST += $(LIB_TESTS:=.sh) bad-daemon.py
 check_PROGRAMS += $(LIB_TESTS)
 # Each is built from its .c file (automake's default _SOURCES) with the
-# defaults above.
+# defaults above; test-lib-oom also checks JSON with json-c.
+test_lib_oom_LDADD = $(LIBS_FOR_LIB_TESTS) $(JSONC_LIBS)
