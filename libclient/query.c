@@ -100,13 +100,15 @@ run_query (struct nbdcache_handle *h, struct query *q)
     if (poll_locked_nointr (h) == -1 && !q->done) {
       /* Q lives on our stack, so it goes; but its reply will still
        * come, and must not look like a reply to nothing.  Without
-       * memory to note that, the connection cannot be trusted either.
+       * memory to note that, the connection cannot be trusted either:
+       * what is in flight fails for want of memory (ENOMEM), the
+       * daemon broke nothing.
        */
       int e = errno;
 
       unlink_query (h, q);
       if (query_ids_append (&h->abandoned, q->id) == -1)
-        connection_lost (h, EPROTO, "out of memory to track a reply");
+        connection_lost (h, ENOMEM, "out of memory to track a reply");
       errno = e;
       return -1;
     }

@@ -1,7 +1,8 @@
 /* nbdcached tests: make chosen calls to library functions fail, to
  * reach error paths that no real condition reaches on demand (a
  * thread that cannot be started, a timerfd that cannot be made, a
- * send that finds no buffer space, memory that cannot be allocated).
+ * send that finds no buffer space, a poll that finds no kernel memory,
+ * memory that cannot be allocated).
  *
  * Preloaded into the daemon or a client (LD_PRELOAD) with FAIL_CALLS="NAME=N
  * [,NAME=N...]": the Nth call to NAME, counting from 1, fails as the
@@ -34,6 +35,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -120,6 +122,21 @@ send (int fd, const void *buf, size_t len, int flags)
   }
   *(void **) &fn = real ("send");
   return fn (fd, buf, len, flags);
+}
+
+/* As when the kernel cannot allocate its table of descriptors. */
+int
+poll (struct pollfd *fds, nfds_t nfds, int timeout)
+{
+  static atomic_uint calls;
+  int (*fn) (struct pollfd *, nfds_t, int);
+
+  if (pick ("poll", &calls)) {
+    errno = ENOMEM;
+    return -1;
+  }
+  *(void **) &fn = real ("poll");
+  return fn (fds, nfds, timeout);
 }
 
 /* Armed failures of the calls of kind armed_kind: call number N

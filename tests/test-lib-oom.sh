@@ -18,3 +18,4 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 export FAIL_ARM_FILE="$tmpdir/arm"
 
 LD_PRELOAD="$shim" "$abs_builddir/test-lib-oom" "$sock" sweep
+LD_PRELOAD="$shim" FAIL_CALLS=poll=2 "$abs_builddir/test-lib-oom" "$sock" track
