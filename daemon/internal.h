@@ -587,6 +587,16 @@ extern void dedup_inflight_remove (struct export *exp, struct chunk *c);
 /* ------------------------------------------------------------------ */
 /* request.c: one client cache request, split into chunks. */
 
+/* Where a chunk's error came from, for its request's completion. */
+enum chunk_failure {
+  CHUNK_FAILED_AT_SERVER,       /* the server answered with the error */
+  CHUNK_REFUSED_UNSENT,         /* not sent: libnbd refused it locally,
+                                   or it lies past the end of its
+                                   connection's server */
+  CHUNK_NO_MEMORY,              /* not sent again: no memory to fit it to
+                                   the server's new limits (chunk_refit) */
+};
+
 struct chunk {
   struct msg msg;               /* first member */
   struct request *req;
@@ -606,7 +616,7 @@ struct chunk {
   bool nbd_called;              /* libnbd called the completion callback */
   bool retry;                   /* not sent, or lost: send again */
   bool held_back;               /* not sent: the export was paused */
-  bool refused;                 /* not sent: libnbd refused it locally */
+  enum chunk_failure failure;   /* where ERROR came from */
   bool indexed;                 /* in exp->inflight (dedup.c) */
   atomic_bool abandoned;        /* set by main once no request wants it:
                                    its worker sends no further piece */
@@ -638,7 +648,7 @@ struct request {
   int error;                    /* first chunk error */
   uint64_t error_offset;
   uint64_t error_count;
-  bool error_refused;           /* that chunk was never sent (libnbd) */
+  enum chunk_failure error_failure; /* where that chunk's error came from */
 };
 
 /* pending.c */

@@ -178,7 +178,7 @@ refuse_unreachable (struct nbdconn *conn, struct chunk *c)
             (unsigned long long) c->offset, c->count,
             (unsigned long long) conn->server.size, conn->server.block_min);
   c->error = EINVAL;
-  c->refused = true;
+  c->failure = CHUNK_REFUSED_UNSENT;
   chunk_finished (conn, c);
 }
 
@@ -227,8 +227,8 @@ send_command (struct nbdconn *conn, struct chunk *c)
     c->error = nbd_get_errno () ? nbd_get_errno () : EIO;
     c->retry = !nbd_aio_is_ready (conn->nbd) &&
       !nbd_aio_is_processing (conn->nbd);
-    c->refused = !c->retry;
-    if (c->refused)
+    c->failure = c->retry ? CHUNK_FAILED_AT_SERVER : CHUNK_REFUSED_UNSENT;
+    if (c->failure == CHUNK_REFUSED_UNSENT)
       conn_log (log_warnx, conn, "libnbd refused the chunk at offset "
                 "%llu, %u bytes: %s", (unsigned long long) c->offset,
                 c->count, nbd_get_error ());
@@ -756,7 +756,7 @@ nbdconn_job_done (struct nbdconn *conn, struct nbd_handle *nbd,
 void
 nbdconn_submit (struct nbdconn *conn, struct chunk *c)
 {
-  c->refused = false;
+  c->failure = CHUNK_FAILED_AT_SERVER;
   if (conn->state != CONN_UP ||
       !export_info_serves (conn->exp, &conn->server)) {
     c->error = ENOTCONN;

@@ -170,6 +170,32 @@ record_completion (struct export *exp, const struct request *req)
   exp->st_latency_sum_us += us;
 }
 
+/* Say in BUF (of LEN bytes) how REQ's first failed chunk failed.
+ * Messages do not repeat strerror: the errno travels beside them.
+ * Returns BUF.
+ */
+static const char *
+chunk_failure_text (const struct request *req, char *buf, size_t len)
+{
+  unsigned long long offset = req->error_offset, count = req->error_count;
+
+  switch (req->error_failure) {
+  case CHUNK_REFUSED_UNSENT:
+    snprintf (buf, len, "the chunk at offset %llu, %llu bytes was refused "
+              "before it was sent to the server", offset, count);
+    break;
+  case CHUNK_NO_MEMORY:
+    snprintf (buf, len, "the daemon had no memory to send the chunk at "
+              "offset %llu, %llu bytes again, fitted to the server's new "
+              "limits", offset, count);
+    break;
+  default:
+    snprintf (buf, len, "the server failed the chunk at offset %llu, %llu "
+              "bytes", offset, count);
+  }
+  return buf;
+}
+
 /* Send REQ's completion event with ERROR (0 for success; ignored if
  * an earlier chunk already failed), exactly once.  WHY explains an
  * error that no chunk reported.
@@ -179,24 +205,16 @@ request_complete (struct request *req, int error, const char *why)
 {
   struct export *exp = req->exp;
   struct client *client = req->client;
-  char buf[128];
+  char buf[192];
   const char *msg = why;
 
   if (req->completed)
     return;
   req->completed = true;
-  /* Messages do not repeat strerror: the errno travels beside them. */
   if (req->error == 0)
     req->error = error;
-  else {
-    snprintf (buf, sizeof buf, req->error_refused ?
-              "the chunk at offset %llu, %llu bytes was refused before "
-              "it was sent to the server" :
-              "the server failed the chunk at offset %llu, %llu bytes",
-              (unsigned long long) req->error_offset,
-              (unsigned long long) req->error_count);
-    msg = buf;
-  }
+  else
+    msg = chunk_failure_text (req, buf, sizeof buf);
   pending_remove (req->exp, req);
   TAILQ_REMOVE (&exp->live, req, live_entry);
   TAILQ_REMOVE (&client->requests, req, client_entry);
@@ -227,7 +245,7 @@ request_chunk_failed (struct request *req, struct chunk *c)
     req->error = c->error;
     req->error_offset = c->offset;
     req->error_count = c->count;
-    req->error_refused = c->refused;
+    req->error_failure = c->failure;
   }
   pending_remove (req->exp, req);
   if (req->outstanding == 0)
@@ -471,10 +489,8 @@ chunk_refit (struct export *exp, struct chunk *c)
     struct chunk *n = chunk_alloc ();
 
     to = chunk_end (info, from, end);
-    if (n == NULL) {
-      log_warn ("export %s: allocating a chunk", exp->name);
+    if (n == NULL)
       goto nomem;
-    }
     n->req = c->req;
     n->offset = from;
     n->count = (uint32_t) (to - from);
@@ -501,14 +517,20 @@ chunk_refit (struct export *exp, struct chunk *c)
   return true;
 
  nomem:
-  /* The pieces made so far and C itself fail their requests. */
-  *tail = &c->msg;
-  c->msg.next = NULL;
+  /* C itself, first so that its requests' completions name its whole
+   * range, and the pieces made so far fail their requests.
+   */
+  log_warn ("export %s: fitting the chunk at offset %llu, %u bytes to "
+            "the server's new limits", exp->name,
+            (unsigned long long) c->offset, c->count);
+  c->msg.next = pieces;
+  pieces = &c->msg;
   while (pieces != NULL) {
     struct chunk *n = container_of (pieces, struct chunk, msg);
 
     pieces = pieces->next;
     n->error = ENOMEM;
+    n->failure = CHUNK_NO_MEMORY;
     chunk_finish (exp, n);
   }
   return false;

@@ -21,6 +21,7 @@ FAULT_TESTS = \
 	test-fault-calls.sh \
 	test-fault-alloc.sh \
 	test-fault-alloc-reload.sh \
+	test-fault-alloc-refit.sh \
 	test-fault-epoll.sh \
 	test-fault-timers.sh \
 	test-fault-dns.sh \
