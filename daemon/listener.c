@@ -110,7 +110,9 @@ make_parent_dir (const char *path)
 {
   CLEANUP_FREE char *copy = strdup (path);
 
-  if (copy != NULL && mkdir (dirname (copy), 0755) == 0)
+  if (copy == NULL)
+    log_warn ("%s: not creating its directory", path);
+  else if (mkdir (dirname (copy), 0755) == 0)
     log_debug ("created %s", dirname (copy));
 }
 
@@ -226,7 +228,7 @@ listener_open (const char *path)
   /* From here on, a failure removes the socket file it made. */
   listen_path = strdup (path);   /* to remove it at exit */
   if (listen_path == NULL) {
-    log_warn ("strdup");
+    log_warn ("%s: copying the path", path);
     goto fail;
   }
   /* lchown: whatever is at PATH by now, a link is not followed. */

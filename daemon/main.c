@@ -147,12 +147,13 @@ parse_args (int argc, char **argv, bool *check_only)
   cmdline_pid_file = pid_arg;
   cmdline_threads = threads;
   if (config_apply_command_line (&cfg) == -1)
-    exit (1);
+    fatalx ("cannot start");
 }
 
 /* The command line wins over the file: at start, and over each file
  * read again by a reload (reload.c), so that a reload compares like
- * with like.  Returns 0, or -1 (logged) for want of memory.
+ * with like.  Returns 0, or -1 (logged, naming the option) for want
+ * of memory.
  */
 int
 config_apply_command_line (struct config *c)
@@ -161,17 +162,34 @@ config_apply_command_line (struct config *c)
     free (c->socket_path);
     c->socket_path = strdup (cmdline_socket);
     if (c->socket_path == NULL)
-      return (log_warn ("strdup"), -1);
+      return (log_warn ("applying --socket %s", cmdline_socket), -1);
   }
   if (cmdline_pid_file) {
     free (c->pid_file);
     c->pid_file = strdup (cmdline_pid_file);
     if (c->pid_file == NULL)
-      return (log_warn ("strdup"), -1);
+      return (log_warn ("applying --pid-file %s", cmdline_pid_file), -1);
   }
   if (cmdline_threads >= 0)
     c->threads = (unsigned) cmdline_threads;
   return 0;
+}
+
+/* The path to listen on, the caller's to free: -s or the file's, else
+ * the default.  Exits if there is none, or no memory for it.
+ */
+static char *
+choose_socket_path (void)
+{
+  char *path = cfg.socket_path ? strdup (cfg.socket_path)
+                               : default_socket_path ();
+
+  if (path == NULL && errno == ENOENT)
+    fatalx ("no socket path: use -s PATH, or set NBDCACHE_SOCKET or "
+            "XDG_RUNTIME_DIR");
+  if (path == NULL)
+    fatal ("cannot start: copying the socket path");
+  return path;
 }
 
 static unsigned
@@ -410,11 +428,7 @@ main (int argc, char **argv)
     arg_list_reset (&export_args);
     return 0;
   }
-  socket_path = cfg.socket_path ? strdup (cfg.socket_path)
-                                : default_socket_path ();
-  if (socket_path == NULL)
-    fatalx ("no socket path: use -s PATH, or set NBDCACHE_SOCKET or "
-            "XDG_RUNTIME_DIR");
+  socket_path = choose_socket_path ();
   reload_init (config_file, export_args.ptr, export_args.len);
   start_time_ns = now_ns ();
 
@@ -441,7 +455,7 @@ main (int argc, char **argv)
   peer_ids_init ();
 
   if (listener_open (socket_path) == -1)
-    exit (1);
+    fatalx ("cannot start: no socket to listen on");
   loop_set_busy_poll (cfg.busy_poll_us);
   if (workers_start (cfg.threads != THREADS_UNSET ? cfg.threads
                      : default_threads ()) == -1 ||

@@ -2,7 +2,8 @@
  * reach error paths that no real condition reaches on demand (a
  * thread that cannot be started, a timerfd that cannot be made, a
  * send that finds no buffer space, a poll that finds no kernel memory,
- * memory that cannot be allocated).
+ * a listener libevent has no memory for, a string that cannot be
+ * copied, memory that cannot be allocated).
  *
  * Preloaded into the daemon or a client (LD_PRELOAD) with FAIL_CALLS="NAME=N
  * [,NAME=N...]": the Nth call to NAME, counting from 1, fails as the
@@ -124,6 +125,23 @@ send (int fd, const void *buf, size_t len, int flags)
   return fn (fd, buf, len, flags);
 }
 
+/* As when there is no memory for the copy.  Counted apart from the
+ * allocations, and chosen by FAIL_CALLS: start-up cannot be armed.
+ */
+char *
+strdup (const char *str)
+{
+  static atomic_uint calls;
+  char *(*fn) (const char *);
+
+  if (pick ("strdup", &calls)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  *(void **) &fn = real ("strdup");
+  return fn (str);
+}
+
 /* As when the kernel cannot allocate its table of descriptors. */
 int
 poll (struct pollfd *fds, nfds_t nfds, int timeout)
@@ -173,6 +191,7 @@ alloc_fails (void)
 
 /* libevent's, declared here so that the shim needs no libevent. */
 struct event;
+struct event_base;
 int event_add (struct event *ev, const struct timeval *tv);
 
 int
@@ -184,6 +203,31 @@ event_add (struct event *ev, const struct timeval *tv)
     return -1;
   *(void **) &fn = real ("event_add");
   return fn (ev, tv);
+}
+
+/* libevent's, declared here so that the shim needs no libevent; as
+ * when it cannot allocate the listener.
+ */
+struct evconnlistener;
+struct evconnlistener *evconnlistener_new (struct event_base *base,
+                                           void *cb, void *ptr,
+                                           unsigned flags, int backlog,
+                                           int fd);
+
+struct evconnlistener *
+evconnlistener_new (struct event_base *base, void *cb, void *ptr,
+                    unsigned flags, int backlog, int fd)
+{
+  static atomic_uint calls;
+  struct evconnlistener *(*fn) (struct event_base *, void *, void *,
+                                unsigned, int, int);
+
+  if (pick ("evconnlistener_new", &calls)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  *(void **) &fn = real ("evconnlistener_new");
+  return fn (base, cb, ptr, flags, backlog, fd);
 }
 
 int

@@ -55,3 +55,52 @@ refuses_to_start "a worker thread" \
 # 3. The timer that bounds batched output cannot be made (client.c).
 refuses_to_start "the batch timer" "timerfd_create: Too many open files" \
     timerfd_create=1
+
+# 4. libevent has no memory for the listener (listener.c, listener_wrap):
+# the socket file made for it and the timer made before it go too.
+refuses_to_start "the listener" \
+    "evconnlistener_new: Cannot allocate memory" evconnlistener_new=1
+grep -q "error: cannot start: no socket to listen on" "$tmpdir/err" ||
+    fail "the listener: no final reason"
+
+# 5. A copy of a string (strdup) fails at start-up, each in turn, up to
+# the first that start-up survives without a word: the daemon either
+# refuses to start, saying what it could not copy (the -s and -P of
+# config_apply_command_line among them), and leaves nothing behind;
+# or it starts and serves.
+started_or_gone ()
+{
+    [ -s "$tmpdir/nbdcached.pid" ] || ! kill -0 "$pid" 2>/dev/null
+}
+oom='Cannot allocate memory|out of memory'
+seen=
+for (( k=1; k <= 50; k++ )); do
+    rm -f "$tmpdir/nbdcached.pid" "$tmpdir/d.sock"
+    env LD_PRELOAD="$shim" FAIL_CALLS=strdup=$k $VG "$NBDCACHED" \
+        -s "$tmpdir/d.sock" -P "$tmpdir/nbdcached.pid" -c "$tmpdir/conf" \
+        > "$tmpdir/err" 2>&1 &
+    pid=$!
+    wait_until 20 started_or_gone || fail "strdup $k: neither started nor gone"
+    if [ -s "$tmpdir/nbdcached.pid" ]; then
+        "$NBDCACHECTL" -s "$tmpdir/d.sock" cache disk 0 1M ||
+            fail "strdup $k: started, but does not serve"
+        kill "$pid"
+        wait "$pid" || fail "strdup $k: exit $? after SIGTERM"
+        echo "strdup $k: started"
+        grep -qE "$oom" "$tmpdir/err" || break
+        continue
+    fi
+    status=0
+    wait "$pid" || status=$?
+    cat "$tmpdir/err"
+    [ $status -eq 1 ] || fail "strdup $k: exit $status, expected 1"
+    grep -qE "$oom" "$tmpdir/err" || fail "strdup $k: the reason is not logged"
+    seen+=$(grep -oE "applying --(socket|pid-file)|copying the socket path" \
+                 "$tmpdir/err" | tr -d ' ' || :)
+    [ ! -e "$tmpdir/d.sock" ] || fail "strdup $k: it left its socket file behind"
+    echo "strdup $k: refused to start"
+done
+[ $k -le 50 ] || fail "start-up never survived a failed strdup"
+for what in applying--socket applying--pid-file copyingthesocketpath; do
+    [[ $seen == *$what* ]] || fail "no strdup failed in '$what'"
+done
