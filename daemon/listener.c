@@ -116,7 +116,12 @@ make_parent_dir (const char *path)
     log_debug ("created %s", dirname (copy));
 }
 
-/* Wrap the listening socket FD in an evconnlistener, disabled. */
+/* Wrap the listening socket FD in an evconnlistener, disabled.  FD
+ * already listens: with backlog 0 libevent leaves it so, where -1
+ * would listen again with 128, shrinking our SOMAXCONN and the
+ * Backlog= of a socket systemd passed.  Returns 0, or -1 (logged)
+ * with FD closed.
+ */
 static int
 listener_wrap (int fd)
 {
@@ -129,7 +134,7 @@ listener_wrap (int fd)
   }
   listener = evconnlistener_new (main_loop.base, on_accept, NULL,
                                  LEV_OPT_CLOSE_ON_FREE | LEV_OPT_DISABLED,
-                                 -1, fd);
+                                 0, fd);
   if (listener == NULL) {
     log_warn ("evconnlistener_new");
     event_free (resume_ev);

@@ -422,6 +422,13 @@ oom_warnings ()
     log_count 'warning: .*(Cannot allocate memory|out of memory)'
 }
 
+# listen_backlog PATH: the backlog of the Unix socket listening at PATH
+# (what ss shows as its Send-Q).
+listen_backlog ()
+{
+    ss -xlH | awk -v path="$1" '$5 == path { print $4 }'
+}
+
 # ctl ARGS...: run nbdcachectl against the test daemon.
 ctl ()
 {

@@ -11,6 +11,13 @@ requires_nobody
 start_nbdkit disk memory 1G
 start_nbdcached -e disk="$disk_uri"
 [ "$(stat -c %a "$sock")" = 660 ] || fail "default mode $(stat -c %a "$sock")"
+# The socket listens with a backlog of SOMAXCONN (up to the system's
+# limit), not the 128 that libevent would set again.
+if ss -V >/dev/null 2>&1 && [ "$(cat /proc/sys/net/core/somaxconn)" -gt 128 ]
+then
+    [ "$(listen_backlog "$sock")" -gt 128 ] ||
+        fail "the socket's backlog is $(listen_backlog "$sock")"
+fi
 status=0
 ctl_as_nobody exports 2> "$tmpdir/err" || status=$?
 [ $status -eq 1 ] && grep -q "Permission denied" "$tmpdir/err" ||

@@ -17,12 +17,17 @@ pid=$!
 cleanup_fn "kill_and_wait $pid"
 wait_for_file "$sock"
 [ ! -e "$tmpdir/nbdcached.pid" ] || fail "the daemon started before a client came"
+backlog=
+! ss -V >/dev/null 2>&1 || backlog=$(listen_backlog "$sock")
 
 # This connect starts the daemon; the request waits in the backlog.
 "$NBDCACHECTL" -s "$sock" cache disk 0 1M
 [ "$(cache_lines "$tmpdir/log")" = "0 1048576" ] || fail "the cache did not reach the server"
 grep -q "listening on the socket passed by systemd" "$tmpdir/nbdcached.log" ||
     fail "the passed socket was not used"
+# systemd's backlog (its Backlog=) is kept.
+[ -z "$backlog" ] || [ "$(listen_backlog "$sock")" = "$backlog" ] ||
+    fail "the backlog went from $backlog to $(listen_backlog "$sock")"
 
 kill "$pid"
 status=0
