@@ -374,8 +374,10 @@ parse_object (const char *line, size_t len, struct nbdc_error *err)
 
   /* A tree smaller than its text lost a part for want of memory, or
    * the text repeats a member (json-c keeps the last).  Parsed again,
-   * a repeated member gives the same tree; a loss would have to
-   * happen again in the same place.
+   * a repeated member gives the same tree, and is refused (member
+   * names are unique, PROTOCOL.md section 1: "last one wins" would let
+   * a message mean what a reader that keeps the first does not); a
+   * loss would have to happen again in the same place.
    */
   nbdc_text_shape (line, len, &text);
   first = (struct nbdc_json_shape) { .values = 0 };
@@ -388,10 +390,14 @@ parse_object (const char *line, size_t len, struct nbdc_error *err)
     return NULL;
   again = (struct nbdc_json_shape) { .values = 0 };
   nbdc_tree_shape (obj, &again);
-  if (nbdc_shape_equal (&again, &text) || nbdc_shape_equal (&again, &first))
+  if (nbdc_shape_equal (&again, &text))
     return obj;
   json_object_put (obj);
-  nbdc_set_error (err, ENOMEM, "out of memory decoding the message");
+  if (nbdc_shape_equal (&again, &first))
+    nbdc_set_error (err, EINVAL, "an object repeats a member name (the "
+                    "names of an object's members must be unique)");
+  else
+    nbdc_set_error (err, ENOMEM, "out of memory decoding the message");
   return NULL;
 }
 

@@ -318,6 +318,16 @@ test_decode_field_errors (void)
   DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":54,"
                   "\"x\":[0,10,100,-0,0.05,1e05,1E-05,\"007\"]}",
                   EINVAL, 54, "unknown field");
+  /* A repeated member is refused, on both paths (the fast path
+   * declines it), whichever value comes last, and at any depth.
+   */
+  DECODE_ERR_MSG ("{\"op\":\"cache\",\"id\":55,\"op\":\"stats\"}",
+                  EINVAL, 0, "repeats a member name");
+  DECODE_ERR_MSG (CACHE_JSON (55, "0", "1", ",\"count\":2"), EINVAL, 0,
+                  "repeats a member name");
+  DECODE_ERR_MSG ("{\"op\":\"stats\",\"id\":55,"
+                  "\"x\":[{\"a\":1,\"a\":[2]}]}",
+                  EINVAL, 0, "repeats a member name");
   /* -0 is zero, not negative (PROTOCOL.md section 5), on the fast
    * path and (with an escape in the name) on json-c's.
    */

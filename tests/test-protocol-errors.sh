@@ -56,6 +56,10 @@ cases = [
     (b'{"op":"EXPORTS","id":5}', "ENOSYS", 5, None),
     # Members.
     (b'{"op":"exports","id":6,"bogus":1}', "EINVAL", 6, "bogus"),
+    # A repeated member: refused, not "the last one counts" (this one
+    # would warm, where a reader keeping the first would list exports).
+    (b'{"op":"exports","id":6,"op":"cache","export":"disk","offset":0,'
+     b'"count":1}', "EINVAL", None, "repeats a member name"),
     (b'{"op":"cache","id":6,"export":"disk","offset":0,"count":1,"x":0}',
      "EINVAL", 6, '"x"'),
     (b'{"op":"cache","id":6,"export":"disk","offset":0}', "EINVAL", 6,
