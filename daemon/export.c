@@ -48,7 +48,7 @@ export_new (const struct export_config *ec)
     ec->connections ? ec->connections : DEFAULT_CONNECTIONS;
   TAILQ_INIT (&exp->flows);
   TAILQ_INIT (&exp->live);
-  exp->retry_tail = &exp->retry_head;
+  msg_queue_init (&exp->retry);
   exp->conns = calloc (exp->connections_configured, sizeof *exp->conns);
   if (exp->conns == NULL) {
     log_warn ("export %s", ec->name);
@@ -253,7 +253,7 @@ static void
 export_maybe_stop (struct export *exp)
 {
   if (!exp->draining || exp->conns_stopping > 0 || exp->in_flight > 0 ||
-      exp->chunks_out > 0 || exp->retry_head != NULL)
+      exp->chunks_out > 0 || !msg_queue_empty (&exp->retry))
     return;
   for (unsigned j = 0; j < exp->connections_configured; j++) {
     struct nbdconn *conn = &exp->conns[j];

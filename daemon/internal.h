@@ -162,6 +162,75 @@ struct msg {
   enum msg_type type;
 };
 
+/* A first-in first-out queue of messages, linked through their next:
+ * a loop's inbox, a worker's finished chunks, a connection's queued
+ * chunks and chunks sent in pieces, an export's chunks to send again,
+ * a pump's batch for each worker.  Not locked: its owner's rules
+ * apply.  It points into itself, so it is never copied: moved with
+ * msg_queue_append.
+ */
+struct msg_queue {
+  struct msg *head;
+  struct msg **tail;            /* &head when empty */
+};
+
+static inline void
+msg_queue_init (struct msg_queue *q)
+{
+  q->head = NULL;
+  q->tail = &q->head;
+}
+
+static inline bool
+msg_queue_empty (const struct msg_queue *q)
+{
+  return q->head == NULL;
+}
+
+static inline void
+msg_queue_push (struct msg_queue *q, struct msg *m)
+{
+  m->next = NULL;
+  *q->tail = m;
+  q->tail = &m->next;
+}
+
+/* The first message of Q, taken off it (its next cleared), or NULL. */
+static inline struct msg *
+msg_queue_pop (struct msg_queue *q)
+{
+  struct msg *m = q->head;
+
+  if (m != NULL) {
+    q->head = m->next;
+    if (q->head == NULL)
+      q->tail = &q->head;
+    m->next = NULL;
+  }
+  return m;
+}
+
+/* Move every message of FROM, in order, to the end of Q (or, AT_FRONT,
+ * before Q's own); FROM is left empty.
+ */
+static inline void
+msg_queue_move (struct msg_queue *q, struct msg_queue *from, bool at_front)
+{
+  if (msg_queue_empty (from))
+    return;
+  if (at_front) {
+    *from->tail = q->head;
+    if (msg_queue_empty (q))
+      q->tail = from->tail;
+    q->head = from->head;
+  }
+  else {
+    *q->tail = from->head;
+    q->tail = from->tail;
+  }
+  msg_queue_init (from);
+}
+
 struct loop {
   char name[32];
   struct event_base *base;
@@ -173,8 +242,7 @@ struct loop {
   void (*after_batch) (struct loop *loop);   /* may be NULL */
 
   pthread_mutex_t lock;         /* protects the inbox only */
-  struct msg *inbox_head;
-  struct msg **inbox_tail;
+  struct msg_queue inbox;
   bool kicked;
 };
 
@@ -182,8 +250,7 @@ extern int loop_init (struct loop *loop, const char *name,
                       void (*dispatch) (struct loop *, struct msg *));
 extern void loop_free (struct loop *loop);
 extern void loop_post (struct loop *loop, struct msg *msg);
-extern void loop_post_list (struct loop *loop, struct msg *head,
-                            struct msg **tail);
+extern void loop_post_queue (struct loop *loop, struct msg_queue *q);
 extern void loop_drain (struct loop *loop);
 extern void loop_run (struct loop *loop);
 extern void loop_set_busy_poll (unsigned us);
@@ -219,8 +286,7 @@ struct worker {
                                    &main_loop for workers[0] */
   unsigned id;
   TAILQ_HEAD (, nbdconn) conns; /* the connections it owns (started) */
-  struct msg *done_head;        /* chunks to post back to main */
-  struct msg **done_tail;
+  struct msg_queue done;        /* chunks to post back to main */
   struct msg stop_msg;          /* MSG_LOOP_STOP, ready at shutdown */
   /* A timer of one of its connections could not be added: main's
    * janitor has it swept (MSG_WORKER_SWEEP, sweep_msg) until none is
@@ -335,14 +401,12 @@ struct nbdconn {
                                    holds one of max-in-flight slots, and
                                    has one NBD command in flight or is
                                    on the pieces list */
-  struct msg *queue_head;       /* chunks waiting for a slot */
-  struct msg **queue_tail;
+  struct msg_queue queue;       /* chunks waiting for a slot */
   /* Chunks sent in pieces, between two pieces: each keeps its slot,
    * and its next piece is sent once the libnbd call that ended the last
    * one has returned (issue_queued).
    */
-  struct msg *pieces_head;
-  struct msg **pieces_tail;
+  struct msg_queue pieces;
 
   /* Main-owned. */
   bool started;                 /* MSG_CONN_START was posted */
@@ -466,8 +530,7 @@ struct export {
   struct pending_index pending_index; /* pending.c: the same, by next */
   size_t nr_pending;
   TAILQ_HEAD (, request) live;  /* incomplete requests, oldest first */
-  struct msg *retry_head;       /* chunks to send again */
-  struct msg **retry_tail;
+  struct msg_queue retry;       /* chunks to send again */
   chunk_list inflight;          /* dedup.c: chunks sent, by offset */
   warm_ranges recent;           /* dedup.c: recently warmed ranges */
   uint64_t recent_oldest_ns;    /* dedup.c: <= every recent time_ns */

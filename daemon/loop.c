@@ -39,21 +39,18 @@ static __thread struct loop *running_loop;
 static void
 loop_run_inbox (struct loop *loop)
 {
-  struct msg *m, *next;
+  struct msg_queue batch;
+  struct msg *m;
 
   loop_note_work ();
+  msg_queue_init (&batch);
   pthread_mutex_lock (&loop->lock);
-  m = loop->inbox_head;
-  loop->inbox_head = NULL;
-  loop->inbox_tail = &loop->inbox_head;
+  msg_queue_move (&batch, &loop->inbox, false);
   loop->kicked = false;
   pthread_mutex_unlock (&loop->lock);
 
-  for (; m != NULL; m = next) {
-    next = m->next;
-    m->next = NULL;
+  while ((m = msg_queue_pop (&batch)) != NULL)
     loop->dispatch (loop, m);
-  }
   if (loop->after_batch)
     loop->after_batch (loop);
 }
@@ -87,7 +84,7 @@ loop_init (struct loop *loop, const char *name,
   memset (loop, 0, sizeof *loop);
   snprintf (loop->name, sizeof loop->name, "%s", name);
   loop->dispatch = dispatch;
-  loop->inbox_tail = &loop->inbox_head;
+  msg_queue_init (&loop->inbox);
   pthread_mutex_init (&loop->lock, NULL);
 
   /* Each base is only ever touched by its own thread. */
@@ -136,20 +133,20 @@ loop_free (struct loop *loop)
   pthread_mutex_destroy (&loop->lock);
 }
 
-/* Append the list HEAD..*TAIL to LOOP's inbox and wake it if needed.
- * Any thread may call this.  The messages belong to LOOP from now on.
+/* Move the messages of Q (the caller's, left empty) to the end of
+ * LOOP's inbox and wake it if needed.  Any thread may call this.  The
+ * messages belong to LOOP from now on.
  */
 void
-loop_post_list (struct loop *loop, struct msg *head, struct msg **tail)
+loop_post_queue (struct loop *loop, struct msg_queue *q)
 {
   bool kick;
   uint64_t one = 1;
 
-  if (head == NULL)
+  if (msg_queue_empty (q))
     return;
   pthread_mutex_lock (&loop->lock);
-  *loop->inbox_tail = head;
-  loop->inbox_tail = tail;
+  msg_queue_move (&loop->inbox, q, false);
   kick = !loop->kicked;
   loop->kicked = true;
   pthread_mutex_unlock (&loop->lock);
@@ -265,8 +262,11 @@ loop_run (struct loop *loop)
 void
 loop_post (struct loop *loop, struct msg *msg)
 {
-  msg->next = NULL;
-  loop_post_list (loop, msg, &msg->next);
+  struct msg_queue q;
+
+  msg_queue_init (&q);
+  msg_queue_push (&q, msg);
+  loop_post_queue (loop, &q);
 }
 
 /* Dispatch what is in the inbox, and what that posts in turn, until
@@ -276,7 +276,7 @@ loop_post (struct loop *loop, struct msg *msg)
 void
 loop_drain (struct loop *loop)
 {
-  while (loop->inbox_head != NULL)
+  while (!msg_queue_empty (&loop->inbox))
     loop_run_inbox (loop);
 }
 

@@ -156,9 +156,7 @@ chunk_freed (void *user_data)
     c->error = ENOTCONN;
   if (c->error == 0 && next_piece (conn, c, &from, &to)) {
     atomic_store_explicit (&c->piece_ns, now_ns (), memory_order_relaxed);
-    c->msg.next = NULL;
-    *conn->pieces_tail = &c->msg;
-    conn->pieces_tail = &c->msg.next;
+    msg_queue_push (&conn->pieces, &c->msg);
     return;
   }
   chunk_finished (conn, c);
@@ -276,29 +274,19 @@ static void
 issue_queued (struct nbdconn *conn)
 {
   while (conn->state == CONN_UP && !conn->shutdown_wanted &&
-         conn->pieces_head != NULL) {
-    struct msg *m = conn->pieces_head;
-
-    conn->pieces_head = m->next;
-    if (conn->pieces_head == NULL)
-      conn->pieces_tail = &conn->pieces_head;
-    send_next_piece (conn, container_of (m, struct chunk, msg));
-  }
-  if (conn->queue_head != NULL &&
+         !msg_queue_empty (&conn->pieces))
+    send_next_piece (conn, container_of (msg_queue_pop (&conn->pieces),
+                                         struct chunk, msg));
+  if (!msg_queue_empty (&conn->queue) &&
       atomic_load_explicit (&conn->exp->paused, memory_order_relaxed)) {
     return_queued (conn, true);
     return;
   }
   while (conn->state == CONN_UP && !conn->shutdown_wanted &&
-         conn->queue_head != NULL &&
-         conn->in_flight < conn->exp->cfg.max_in_flight) {
-    struct msg *m = conn->queue_head;
-
-    conn->queue_head = m->next;
-    if (conn->queue_head == NULL)
-      conn->queue_tail = &conn->queue_head;
-    issue_chunk (conn, container_of (m, struct chunk, msg));
-  }
+         !msg_queue_empty (&conn->queue) &&
+         conn->in_flight < conn->exp->cfg.max_in_flight)
+    issue_chunk (conn, container_of (msg_queue_pop (&conn->queue),
+                                     struct chunk, msg));
 }
 
 /* Hand every queued chunk back, unsent, to be sent again: lost with
@@ -307,17 +295,16 @@ issue_queued (struct nbdconn *conn)
 static void
 return_queued (struct nbdconn *conn, bool held_back)
 {
-  while (conn->queue_head != NULL) {
-    struct msg *m = conn->queue_head;
+  struct msg *m;
+
+  while ((m = msg_queue_pop (&conn->queue)) != NULL) {
     struct chunk *c = container_of (m, struct chunk, msg);
 
-    conn->queue_head = m->next;
     c->error = held_back ? ECANCELED : ENOTCONN;
     c->retry = true;
     c->held_back = held_back;
     worker_chunk_done (conn->worker, c);
   }
-  conn->queue_tail = &conn->queue_head;
 }
 
 /* Finish every chunk on the pieces list, to be sent again: its
@@ -326,15 +313,14 @@ return_queued (struct nbdconn *conn, bool held_back)
 static void
 return_pieces (struct nbdconn *conn)
 {
-  while (conn->pieces_head != NULL) {
-    struct msg *m = conn->pieces_head;
+  struct msg *m;
+
+  while ((m = msg_queue_pop (&conn->pieces)) != NULL) {
     struct chunk *c = container_of (m, struct chunk, msg);
 
-    conn->pieces_head = m->next;
     c->error = ENOTCONN;
     chunk_finished (conn, c);
   }
-  conn->pieces_tail = &conn->pieces_head;
 }
 
 /* The connection has just become ready. */
@@ -687,8 +673,8 @@ nbdconn_start (struct nbdconn *conn)
     /* First start, or again after nbdconn_stop. */
     conn->stopped = false;
     conn->shutdown_wanted = false;
-    conn->queue_tail = &conn->queue_head;
-    conn->pieces_tail = &conn->pieces_head;
+    msg_queue_init (&conn->queue);
+    msg_queue_init (&conn->pieces);
     conn->backoff_ms = conn->exp->cfg.reconnect_min_ms;
     TAILQ_INSERT_TAIL (&conn->worker->conns, conn, worker_entry);
     conn->listed = true;
@@ -764,9 +750,7 @@ nbdconn_submit (struct nbdconn *conn, struct chunk *c)
     worker_chunk_done (conn->worker, c);
     return;
   }
-  c->msg.next = NULL;
-  *conn->queue_tail = &c->msg;
-  conn->queue_tail = &c->msg.next;
+  msg_queue_push (&conn->queue, &c->msg);
   conn_after_nbd_call (conn);
 }
 

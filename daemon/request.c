@@ -297,15 +297,11 @@ pick_conn (struct export *exp)
   return best;
 }
 
-/* Per-worker lists of chunks being handed over in one post. */
-struct batch {
-  struct msg *head;
-  struct msg **tail;
-};
-
-/* Put C on CONN's worker's batch. */
+/* Put C on CONN's worker's batch: BATCHES holds, per worker, the
+ * chunks handed over in one post.
+ */
 static void
-batch_add (struct batch *batches, struct nbdconn *conn, struct chunk *c,
+batch_add (struct msg_queue *batches, struct nbdconn *conn, struct chunk *c,
            uint64_t now)
 {
   struct export *exp = conn->exp;
@@ -315,7 +311,6 @@ batch_add (struct batch *batches, struct nbdconn *conn, struct chunk *c,
   atomic_store_explicit (&c->piece_ns, 0, memory_order_relaxed);
   TAILQ_INSERT_TAIL (&conn->handed, c, conn_entry);
   c->msg.type = MSG_CHUNK_SUBMIT;
-  c->msg.next = NULL;
   c->error = 0;
   c->retry = false;
   if (conn->outstanding++ == 0)
@@ -325,8 +320,7 @@ batch_add (struct batch *batches, struct nbdconn *conn, struct chunk *c,
   exp->chunks_out++;
   exp->st_chunks++;
   exp->st_bytes += c->count;
-  *batches[conn->worker->id].tail = &c->msg;
-  batches[conn->worker->id].tail = &c->msg.next;
+  msg_queue_push (&batches[conn->worker->id], &c->msg);
 }
 
 /* Does any request still want C's range: its own, or a waiter? */
@@ -382,19 +376,19 @@ chunk_drop (struct export *exp, struct chunk *c)
 static void
 purge_retries (struct export *exp)
 {
-  struct msg **p = &exp->retry_head;
+  struct msg_queue all;
+  struct msg *m;
 
-  while (*p != NULL) {
-    struct chunk *c = container_of (*p, struct chunk, msg);
+  msg_queue_init (&all);
+  msg_queue_move (&all, &exp->retry, false);
+  while ((m = msg_queue_pop (&all)) != NULL) {
+    struct chunk *c = container_of (m, struct chunk, msg);
 
-    if (!chunk_wanted (c)) {
-      *p = c->msg.next;
-      chunk_drop (exp, c);
-    }
+    if (chunk_wanted (c))
+      msg_queue_push (&exp->retry, m);
     else
-      p = &(*p)->next;
+      chunk_drop (exp, c);
   }
-  exp->retry_tail = p;
 }
 
 /* Grow the new chunk C over pending requests whose next bytes start
@@ -463,7 +457,8 @@ chunk_refit (struct export *exp, struct chunk *c)
 {
   const struct export_info *info = &exp->info;
   uint64_t start, end, cut;
-  struct msg *pieces = NULL, **tail = &pieces;
+  struct msg_queue pieces, first;
+  struct msg *m;
   struct nbdc_error err;
 
   /* What of C lies in the export now, rounded as a request would be;
@@ -485,6 +480,8 @@ chunk_refit (struct export *exp, struct chunk *c)
    * queue.
    */
   dedup_inflight_remove (exp, c);
+  msg_queue_init (&pieces);
+  msg_queue_init (&first);
   for (uint64_t from = cut, to; from < end; from = to) {
     struct chunk *n = chunk_alloc ();
 
@@ -503,17 +500,11 @@ chunk_refit (struct export *exp, struct chunk *c)
     n->req->outstanding++;
     for (size_t i = 0; i < n->waiters.len; i++)
       n->waiters.ptr[i]->outstanding++;
-    *tail = &n->msg;
-    tail = &n->msg.next;
+    msg_queue_push (&pieces, &n->msg);
   }
   c->offset = start;
   c->count = (uint32_t) (cut - start);
-  if (pieces != NULL) {
-    *tail = exp->retry_head;
-    if (exp->retry_head == NULL)
-      exp->retry_tail = tail;
-    exp->retry_head = pieces;
-  }
+  msg_queue_move (&exp->retry, &pieces, true);
   return true;
 
  nomem:
@@ -523,12 +514,11 @@ chunk_refit (struct export *exp, struct chunk *c)
   log_warn ("export %s: fitting the chunk at offset %llu, %u bytes to "
             "the server's new limits", exp->name,
             (unsigned long long) c->offset, c->count);
-  c->msg.next = pieces;
-  pieces = &c->msg;
-  while (pieces != NULL) {
-    struct chunk *n = container_of (pieces, struct chunk, msg);
+  msg_queue_push (&first, &c->msg);
+  msg_queue_move (&pieces, &first, true);
+  while ((m = msg_queue_pop (&pieces)) != NULL) {
+    struct chunk *n = container_of (m, struct chunk, msg);
 
-    pieces = pieces->next;
     n->error = ENOMEM;
     n->failure = CHUNK_NO_MEMORY;
     chunk_finish (exp, n);
@@ -549,11 +539,10 @@ next_chunk (struct export *exp, uint64_t now)
   struct chunk *c;
   uint64_t pos, end;
 
-  while (exp->retry_head != NULL) {
-    c = container_of (exp->retry_head, struct chunk, msg);
-    exp->retry_head = c->msg.next;
-    if (exp->retry_head == NULL)
-      exp->retry_tail = &exp->retry_head;
+  struct msg *m;
+
+  while ((m = msg_queue_pop (&exp->retry)) != NULL) {
+    c = container_of (m, struct chunk, msg);
     if (!chunk_wanted (c)) {
       chunk_drop (exp, c);
       continue;
@@ -609,7 +598,7 @@ next_chunk (struct export *exp, uint64_t now)
 void
 request_pump (struct export *exp)
 {
-  struct batch batches[MAX_THREADS + 1];   /* one per worker */
+  struct msg_queue batches[MAX_THREADS + 1];   /* one per worker */
   struct nbdconn *conn;
   struct chunk *c;
   uint64_t now;
@@ -623,7 +612,7 @@ request_pump (struct export *exp)
   if (exp->paused)
     return;
   for (unsigned i = 0; i < nr_workers; i++)
-    batches[i].tail = &batches[i].head;
+    msg_queue_init (&batches[i]);
 
   /* One clock read per pump, not per chunk. */
   now = now_ns ();
@@ -632,8 +621,7 @@ request_pump (struct export *exp)
     batch_add (batches, conn, c, now);
 
   for (unsigned i = 0; i < nr_workers; i++) {
-    if (batches[i].tail != &batches[i].head)
-      loop_post_list (workers[i].lp, batches[i].head, batches[i].tail);
+    loop_post_queue (workers[i].lp, &batches[i]);
   }
 }
 
@@ -684,9 +672,7 @@ request_chunk_done (struct chunk *c)
   else if (c->abandoned && c->sent_end < end)
     exp->st_bytes -= end - c->sent_end;   /* the pieces never sent */
   if (c->retry && chunk_wanted (c)) {
-    c->msg.next = NULL;
-    *exp->retry_tail = &c->msg;
-    exp->retry_tail = &c->msg.next;
+    msg_queue_push (&exp->retry, &c->msg);
     return;
   }
   if (c->error == 0)

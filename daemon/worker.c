@@ -28,9 +28,7 @@ void
 worker_chunk_done (struct worker *w, struct chunk *c)
 {
   c->msg.type = MSG_CHUNK_DONE;
-  c->msg.next = NULL;
-  *w->done_tail = &c->msg;
-  w->done_tail = &c->msg.next;
+  msg_queue_push (&w->done, &c->msg);
 }
 
 /* Post the finished chunks back to the main loop in one message
@@ -39,11 +37,7 @@ worker_chunk_done (struct worker *w, struct chunk *c)
 void
 worker_flush (struct worker *w)
 {
-  if (w->done_head == NULL)
-    return;
-  loop_post_list (&main_loop, w->done_head, w->done_tail);
-  w->done_head = NULL;
-  w->done_tail = &w->done_head;
+  loop_post_queue (&main_loop, &w->done);
 }
 
 static void
@@ -177,7 +171,7 @@ workers_start (unsigned n)
   }
   workers[0].lp = &main_loop;
   TAILQ_INIT (&workers[0].conns);
-  workers[0].done_tail = &workers[0].done_head;
+  msg_queue_init (&workers[0].done);
   nr_workers = 1;
   for (unsigned i = 1; i <= n; i++) {
     char name[32];
@@ -189,7 +183,7 @@ workers_start (unsigned n)
     workers[i].lp = &workers[i].loop;
     workers[i].id = i;
     TAILQ_INIT (&workers[i].conns);
-    workers[i].done_tail = &workers[i].done_head;
+    msg_queue_init (&workers[i].done);
     workers[i].loop.after_batch = worker_after_batch;
     err = pthread_create (&workers[i].loop.thread, NULL, worker_main,
                           &workers[i]);
