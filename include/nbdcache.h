@@ -18,7 +18,7 @@ extern "C" {
 
 #define LIBNBDCACHE_VERSION_MAJOR 0
 #define LIBNBDCACHE_VERSION_MINOR 4
-#define LIBNBDCACHE_VERSION_RELEASE 0
+#define LIBNBDCACHE_VERSION_RELEASE 1
 
 /* An opaque connection to the daemon. */
 struct nbdcache_handle;
