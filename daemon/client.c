@@ -299,9 +299,8 @@ output_over_limits (const struct client *client, size_t before)
                 "unread (max-client-output)", unwritten (client));
     return true;
   }
-  return output_blocked (client) &&
-    before / OUTPUT_STEP != unwritten (client) / OUTPUT_STEP &&
-    user_output_over (client);
+  return before / OUTPUT_STEP != unwritten (client) / OUTPUT_STEP &&
+    output_blocked (client) && user_output_over (client);
 }
 
 /* Queue MSG for CLIENT.  It is written at the end of this pass of the
