@@ -1,6 +1,6 @@
 # The benchmark's quick run (bench/run-bench.sh --quick).
-TESTS += test-bench-quick.sh
-EXTRA_DIST += test-bench-quick.sh
+TESTS += test-bench-quick.sh test-bench-compare.sh
+EXTRA_DIST += test-bench-quick.sh test-bench-compare.sh
 
 # What the performance work added: coalescing, shared warming, reading
 # replies in bursts, batching events under load.
