@@ -33,20 +33,11 @@ fi
 declare -A binary=([old]="$1" [new]="$2")
 lat_requests=$(( requests / 10 ))
 
-tmp="$(mktemp -d /tmp/nbdcached-compare.XXXXXX)"
-pids=()
-cleanup () {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || :; done
-    wait 2>/dev/null || :
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-nbdkit --exit-with-parent -U "$tmp/nbd.sock" -P "$tmp/nbd.pid" memory 4G &
-pids+=($!)
-while [ ! -s "$tmp/nbd.pid" ]; do sleep 0.05; done
-printf '[export bench]\nuri = nbd+unix:///?socket=%s\nconnections = 1\nwarm-ttl = 0\n' \
-    "$tmp/nbd.sock" > "$tmp/conf"
+source "$(dirname "$0")/bench-lib.sh"
+bench_tmpdir
+start_nbdkit mem memory 4G
+printf '[export bench]\nuri = %s\nconnections = 1\nwarm-ttl = 0\n' \
+    "$(uri mem)" > "$tmp/conf"
 declare -A dpid
 for v in old new; do
     "${binary[$v]}" -c "$tmp/conf" -s "$tmp/$v.sock" -P "$tmp/$v.pid" \

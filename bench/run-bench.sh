@@ -23,14 +23,8 @@ while [ $# -gt 0 ]; do
 done
 : "${NBDCACHED:?}" "${NBDCACHECTL:?}" "${BENCH_CLIENT:?}" "${BENCH_RELAY:?}"
 mkdir -p "$out"
-tmp="$(mktemp -d /tmp/nbdcached-bench.XXXXXX)"
-pids=()
-cleanup () {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || :; done
-    wait 2>/dev/null || :
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/bench-lib.sh"
+bench_tmpdir
 
 if [ $quick = 1 ]; then
     size=256M reqs=2000 lat_reqs=200 warm_size=64M idle=50 procs=4 shared=4
@@ -39,12 +33,6 @@ else
 fi
 warm_bytes=$(numfmt --from=iec "$warm_size")
 
-start_nbdkit () {                  # NAME ARGS...
-    local name=$1; shift
-    nbdkit --exit-with-parent -U "$tmp/$name.sock" -P "$tmp/$name.pid" "$@" &
-    pids+=($!)
-    while [ ! -s "$tmp/$name.pid" ]; do sleep 0.05; done
-}
 start_daemon () {                  # CONFIG-TEXT
     printf '%s\n' "$1" > "$tmp/conf"
     rm -f "$tmp/d.pid"
@@ -55,7 +43,6 @@ start_daemon () {                  # CONFIG-TEXT
     while [ ! -s "$tmp/d.pid" ]; do sleep 0.05; done
 }
 stop_daemon () { kill "$dpid"; wait "$dpid" 2>/dev/null || :; }
-uri () { echo "nbd+unix:///?socket=$tmp/$1.sock"; }
 field () { python3 -c 'import json,sys; print(json.loads(sys.stdin.read())[sys.argv[1]])' "$1"; }
 chunks () {                        # NBD commands the daemon has sent
     "$NBDCACHECTL" -s "$tmp/d.sock" stats --json |

@@ -237,6 +237,17 @@ replace_disk ()
     start_nbdkit disk "$@"
 }
 
+# replace_logged_disk NBDKIT-ARGS...: replace_disk with nbdkit's log
+# filter, logging to a fresh file each time: $disk_log, which is
+# $tmpdir/log1 the first time, then log2, and so on.
+disk_logs=0
+replace_logged_disk ()
+{
+    disk_logs=$((disk_logs + 1))
+    disk_log="$tmpdir/log$disk_logs"
+    replace_disk --filter=log "$@" logfile="$disk_log"
+}
+
 # restart_logged_disk: the logged disk (start_logged_disk, of the
 # default size) killed and started again on the same socket and log.
 restart_logged_disk ()
@@ -253,6 +264,7 @@ chunks_in_flight ()
     ctl stats --json | jq "j['exports'][${1:-0}]['chunks_in_flight']"
 }
 chunks_in_flight_are () { [ "$(chunks_in_flight "${2:-0}")" = "$1" ]; }
+some_chunk_in_flight () { [ "$(chunks_in_flight)" -ge 1 ]; }
 
 # log_count PATTERN: how many lines of the daemon's log match PATTERN
 # (grep -E); log_grew PATTERN N: more than N do (for wait_until).

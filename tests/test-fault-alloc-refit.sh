@@ -19,14 +19,6 @@ requires_nbdkit_filter blocksize-policy
 requires_failing_shim
 
 M=$((1024*1024))
-n=0
-# serve NBDKIT-ARGS...: (re)start the server, logging to $tmpdir/log$n.
-serve ()
-{
-    n=$((n + 1))
-    replace_disk --filter=log "$@" logfile="$tmpdir/log$n"
-}
-some_chunk_in_flight () { [ "$(chunks_in_flight)" -ge 1 ]; }
 is_up () { export_is up; }
 refit_failed="export disk: fitting the chunk at offset 0, $M bytes to the server's new limits: Cannot allocate memory"
 
@@ -36,7 +28,7 @@ refit_failed="export disk: fitting the chunk at offset 0, $M bytes to the server
 setup ()
 {
     [ -z "${nbdcached_pid:-}" ] || stop_nbdcached
-    serve --filter=delay memory 1G delay-cache=10
+    replace_logged_disk --filter=delay memory 1G delay-cache=10
     printf '[export disk]\nuri = %s\nconnections = 1\nwarm-ttl = 0\n%s\n' \
         "$disk_uri" "reconnect-delay = 0.1" > "$tmpdir/conf"
     start_nbdcached_failing -c "$tmpdir/conf" --threads 0
@@ -44,7 +36,7 @@ setup ()
     c=$!
     wait_until 10 some_chunk_in_flight || fail "no chunk went to the server"
     ctl pause disk
-    serve --filter=blocksize-policy memory 1G blocksize-minimum=4096 \
+    replace_logged_disk --filter=blocksize-policy memory 1G blocksize-minimum=4096 \
         blocksize-preferred=4096 blocksize-maximum=65536
     wait_until 20 is_up || fail "the new server did not come up"
 }
@@ -68,7 +60,7 @@ ctl resume disk
 wait $c || fail "the request failed with nothing failing: $(cat "$tmpdir/client")"
 total=$(armed_calls)
 arm_failures 0 0
-[ "$(cache_lines "$tmpdir/log$n" | wc -l)" -eq 16 ] ||
+[ "$(cache_lines "$disk_log" | wc -l)" -eq 16 ] ||
     fail "the chunk was not cut in 16 pieces"
 echo "resume and refit: $total allocations"
 
@@ -80,7 +72,7 @@ for (( s=0; s < total && refits < 3; s++ )); do
     kill -0 "$nbdcached_pid" 2>/dev/null || fail "allocation $s: the daemon died"
     if [ "$status" -eq 0 ]; then
         outcome=warmed
-        check_chunks 0 $M 65536 65536 4096 < <(cache_lines "$tmpdir/log$n") ||
+        check_chunks 0 $M 65536 65536 4096 < <(cache_lines "$disk_log") ||
             fail "allocation $s: succeeded, but not all of it was sent"
     else
         outcome=enomem

@@ -16,27 +16,17 @@ requires_nbdkit_filter nocache
 requires_nbdkit_filter blocksize-policy
 
 M=$((1024*1024))
-n=0
-
-# serve NBDKIT-ARGS...: (re)start the server on the same socket,
-# logging to $tmpdir/log$n (a fresh one each time).
-serve ()
-{
-    n=$((n + 1))
-    replace_disk --filter=log "$@" logfile="$tmpdir/log$n"
-}
 # slow_then NBDKIT-ARGS...: once the (slow) server has a chunk of the
 # requests in flight (in case 3 one, or two when the requests came in
 # separate passes and were not coalesced), replace it with NBDKIT-ARGS.
-some_chunk_in_flight () { [ "$(chunks_in_flight)" -ge 1 ]; }
 slow_then ()
 {
     wait_until 10 some_chunk_in_flight ||
         fail "no chunk went to the slow server"
-    serve "$@"
+    replace_logged_disk "$@"
 }
 
-serve --filter=delay memory 1G delay-cache=3
+replace_logged_disk --filter=delay memory 1G delay-cache=3
 start_nbdcached_export disk "$disk_uri" connections=1 fallback=read \
     reconnect-delay=0.1 reconnect-max-delay=0.2 warm-ttl=0
 
@@ -45,25 +35,25 @@ ctl cache disk 0 $((32*M)) > "$tmpdir/out1" 2>&1 &
 c=$!
 slow_then --filter=nocache pattern 1G cachemode=none
 wait $c || fail "the 32 MiB request failed: $(cat "$tmpdir/out1")"
-command_lines Read "$tmpdir/log$n" > "$tmpdir/reads"
+command_lines Read "$disk_log" > "$tmpdir/reads"
 check_chunks 0 $((32*M)) $((4*M)) $((4*M)) 1 < "$tmpdir/reads" ||
     fail "not read in pieces of 4 MiB: $(cat "$tmpdir/reads")"
 
 # 2. 1 MiB in flight; the new server's maximum is 64 KiB: 16 commands.
-serve --filter=delay memory 1G delay-cache=3
+replace_logged_disk --filter=delay memory 1G delay-cache=3
 ctl cache disk 0 $M > "$tmpdir/out2" 2>&1 &
 c=$!
 slow_then --filter=blocksize-policy memory 1G blocksize-minimum=4096 \
     blocksize-preferred=4096 blocksize-maximum=65536
 wait $c || fail "the 1 MiB request failed: $(cat "$tmpdir/out2")"
-cache_lines "$tmpdir/log$n" > "$tmpdir/caches"
+cache_lines "$disk_log" > "$tmpdir/caches"
 check_chunks 0 $M 65536 65536 4096 < "$tmpdir/caches" ||
     fail "not cut to the new maximum: $(cat "$tmpdir/caches")"
 
 # 3. Two adjacent 1 MiB requests, coalesced into one 2 MiB chunk; the
 # new server has only 1 MiB.  The second fails as past the new end;
 # the first is sent alone, and succeeds.
-serve --filter=delay memory 1G delay-cache=3
+replace_logged_disk --filter=delay memory 1G delay-cache=3
 pipeline disk 2 $M 30 > "$tmpdir/result" &
 p=$!
 slow_then memory $M
@@ -71,7 +61,7 @@ wait $p || fail "exactly-once check failed: $(cat "$tmpdir/result")"
 [ "$(jq 'j["ok"]' < "$tmpdir/result")" = 1 ] &&
     [ "$(jq 'j["failed"]' < "$tmpdir/result")" = '{"EINVAL": 1}' ] ||
     fail "expected one success and one EINVAL: $(cat "$tmpdir/result")"
-[ "$(cache_lines "$tmpdir/log$n")" = "0 $M" ] ||
-    fail "not trimmed to the new size: $(cache_lines "$tmpdir/log$n")"
+[ "$(cache_lines "$disk_log")" = "0 $M" ] ||
+    fail "not trimmed to the new size: $(cache_lines "$disk_log")"
 [ "$(ctl stats --json | jq "j['exports'][0]['in_flight']")" = 0 ] ||
     fail "requests left in flight"

@@ -13,15 +13,6 @@ requires nbdkit eval --version
 
 M=$((1024*1024))
 G=$((1024*M))
-n=0
-
-# restart NBDKIT-ARGS...: kill the server and start another on the same
-# socket, logging to $tmpdir/log$n (a fresh one each time).
-restart ()
-{
-    n=$((n + 1))
-    replace_disk --filter=log "$@" logfile="$tmpdir/log$n"
-}
 
 # exports_are EXPR VALUE: wait until EXPR on "exports" gives VALUE.
 exports_are ()
@@ -43,7 +34,7 @@ exports_are 'j[0]["connections"]["up"]' 2
 
 # Smaller: a range past the new end is refused at once, and a range
 # inside it still works.
-restart memory 1M
+replace_logged_disk memory 1M
 exports_are 'j[0]["size"]' $M
 status=0
 ctl cache disk $((512*M)) $M 2>"$tmpdir/err" || status=$?
@@ -55,7 +46,7 @@ ctl cache disk 0 $M
     fail "after shrinking: $(cache_lines "$tmpdir/log1")"
 
 # Larger: the new range is accepted and sent.
-restart memory 2G
+replace_logged_disk memory 2G
 exports_are 'j[0]["size"]' $((2*G))
 ctl cache disk $((3*G/2)) $M
 [ "$(cache_lines "$tmpdir/log2")" = "$((3*G/2)) $M" ] ||
@@ -66,7 +57,7 @@ ctl cache disk $((3*G/2)) $M
 # (An eval plugin, which does not advertise multi-conn, rather than the
 # multi-conn filter: nbdkit 1.32's filter can abort when a connection
 # closes during its handshake, as the daemon's second one does here.)
-restart --filter=blocksize-policy eval \
+replace_logged_disk --filter=blocksize-policy eval \
     get_size='echo 1G' pread='exit 1' \
     can_cache='echo native' cache='exit 0' \
     blocksize-minimum=4096 blocksize-preferred=4096 \
@@ -79,7 +70,7 @@ check_chunks 0 102400 65536 65536 4096 <"$tmpdir/cache"
 ! grep -q 'Cache.*return=-1' "$tmpdir/log3" || fail "the server rejected a chunk"
 
 # Multi-conn again: the pool grows back to both connections.
-restart memory 1G
+replace_logged_disk memory 1G
 exports_are '[j[0]["can_multi_conn"], j[0]["connections"]["used"], j[0]["connections"]["up"]]' \
     '[true, 2, 2]'
 ctl cache disk 0 $M
