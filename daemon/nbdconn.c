@@ -127,14 +127,19 @@ chunk_finished (struct nbdconn *conn, struct chunk *c)
 }
 
 /* The next piece of C to send on CONN, from where the last one ended
- * (fit_piece): false when C is all sent.
+ * (fit_piece): false when C is all sent.  Every piece ends on a
+ * multiple of the server's minimum block size, so one that reached or
+ * passed (rounded out) the chunk's end left nothing to fit: the usual
+ * chunk, sent whole, costs its .free no second fitting.
  */
 static bool
 next_piece (const struct nbdconn *conn, const struct chunk *c,
             uint64_t *from, uint64_t *to)
 {
-  return fit_piece (&conn->server, c->sent_end, c->offset + c->count,
-                    from, to);
+  uint64_t end = c->offset + c->count;
+
+  return c->sent_end < end &&
+    fit_piece (&conn->server, c->sent_end, end, from, to);
 }
 
 /* libnbd's .free callback: C's command is over, one way or another.
