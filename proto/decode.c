@@ -147,20 +147,6 @@ thread_tokener (void)
   return tok;
 }
 
-/* Does the string that ends with the quote at LINE[END] name a
- * member, that is, does a ':' follow it?
- */
-static bool
-is_member_name (const char *line, size_t len, size_t end)
-{
-  size_t i = end + 1;
-
-  while (i < len && (line[i] == ' ' || line[i] == '\t' ||
-                     line[i] == '\r' || line[i] == '\n'))
-    i++;
-  return i < len && line[i] == ':';
-}
-
 /* The UTF-16 unit of the escape "\uXXXX" at P (LEFT bytes there), or
  * -1 if P holds no such escape.
  */
@@ -257,7 +243,7 @@ check_strings (const char *line, size_t len, struct nbdc_error *err)
       i++;                      /* the escaped character is no quote */
     }
     else if (c == '"') {
-      if (nul && is_member_name (line, len, i)) {
+      if (nul && nbdc_is_member_name (line, len, i)) {
         nbdc_set_error (err, EINVAL,
                         "member name ending at byte %zu contains a NUL "
                         "character (\\u0000)", i);

@@ -25,15 +25,13 @@ string_end (const char *line, size_t len, size_t start)
   return len;
 }
 
-/* Whether the string ending at LINE[END] is a member's name: a ':'
- * follows it.
- */
-static bool
-is_name (const char *line, size_t len, size_t end)
+bool
+nbdc_is_member_name (const char *line, size_t len, size_t end)
 {
   size_t i = end + 1;
 
-  while (i < len && isspace ((unsigned char) line[i]))
+  while (i < len && (line[i] == ' ' || line[i] == '\t' ||
+                     line[i] == '\r' || line[i] == '\n'))
     i++;
   return i < len && line[i] == ':';
 }
@@ -47,7 +45,7 @@ nbdc_text_shape (const char *line, size_t len, struct nbdc_json_shape *shape)
 
     if (c == '"') {
       i = string_end (line, len, i);
-      if (is_name (line, len, i))
+      if (nbdc_is_member_name (line, len, i))
         shape->members++;
       else
         shape->values++;

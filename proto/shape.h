@@ -10,6 +10,7 @@
 #ifndef NBDCACHED_PROTO_SHAPE_H
 #define NBDCACHED_PROTO_SHAPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <json-c/json.h>
@@ -22,6 +23,10 @@ struct nbdc_json_shape {
   size_t members;
 };
 
+/* Does the string that ends with the quote at LINE[END] (of LEN
+ * bytes) name a member, that is, does a ':' follow it?
+ */
+bool nbdc_is_member_name (const char *line, size_t len, size_t end);
 /* The shape of LINE (LEN bytes), which json-c parsed in strict mode. */
 void nbdc_text_shape (const char *line, size_t len,
                       struct nbdc_json_shape *shape);
