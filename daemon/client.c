@@ -745,8 +745,6 @@ client_accept (int fd)
     client->pid = cred.pid;
     client->uid = cred.uid;
     client->gid = cred.gid;
-    client->uid_known = peer_uid_known (cred.uid);
-    client->gid_known = peer_gid_known (cred.gid);
   }
   else {
     /* Without credentials we cannot apply access lists: refuse. */

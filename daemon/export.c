@@ -375,8 +375,10 @@ export_allowed (const struct export *exp, const struct client *client)
 
   if (!ec->restricted || client->uid == 0)
     return true;
-  if ((client->uid_known && id_listed (&ec->allow_uids, client->uid)) ||
-      (client->gid_known && id_listed (&ec->allow_gids, client->gid)))
+  if ((peer_uid_known (client->uid) &&
+       id_listed (&ec->allow_uids, client->uid)) ||
+      (peer_gid_known (client->gid) &&
+       id_listed (&ec->allow_gids, client->gid)))
     return true;
   for (unsigned i = 0; i < client->nr_groups; i++)
     if (id_listed (&ec->allow_gids, client->groups[i]))
@@ -649,8 +651,8 @@ export_conn_event (struct nbdconn *conn)
  * The reply to each piece of a chunk that a connection sends in pieces
  * (reads that emulate cache, or commands fitted to a server whose
  * block sizes are not the export's) counts, although main sees the
- * chunk only when it is over.  Returns the reason to log, and in *FOR_NS for how long it has
- * been so, or NULL.
+ * chunk only when it is over.  Returns the reason to log, and in
+ * *FOR_NS for how long it has been so, or NULL.
  */
 static const char *
 conn_hung (const struct nbdconn *conn, uint64_t timeout, uint64_t now,

@@ -774,7 +774,6 @@ struct client {
   pid_t pid;
   uid_t uid;
   gid_t gid;
-  bool uid_known, gid_known;    /* not an unmapped peer's overflow id */
   char name[64];                /* from hello, for logs */
   gid_t *groups;                /* supplementary groups (SO_PEERGROUPS): */
   gid_t groups_inline[16];      /* here, or allocated when there are more */

@@ -199,7 +199,7 @@ bool
 client_is_admin (const struct client *client)
 {
   return client->uid == 0 ||
-    (client->uid_known && client->uid == geteuid ());
+    (peer_uid_known (client->uid) && client->uid == geteuid ());
 }
 
 /* "pause" and "resume": stop or restart sending an export's chunks. */
