@@ -274,10 +274,9 @@ conn_capacity (const struct nbdconn *conn)
  * room for another (conn_capacity), or NULL.  Only one whose own
  * server can warm ranges (export_conn_serves): the export's facts are
  * another connection's, and may say the server caches when this one's
- * cannot.  Connection 0 runs on
- * the main loop (see worker.c) and wins ties, so that a lone request
- * is never handed to another thread; ties among the others go
- * round-robin.
+ * cannot.  Connection 0 runs on the main loop (see worker.c) and wins
+ * ties, so that a lone request is never handed to another thread; ties
+ * among the others go round-robin.
  */
 static struct nbdconn *
 pick_conn (struct export *exp)
@@ -457,7 +456,7 @@ chunk_refit (struct export *exp, struct chunk *c)
 {
   const struct export_info *info = &exp->info;
   uint64_t start, end, cut;
-  struct msg_queue pieces, first;
+  struct msg_queue pieces, failed;
   struct msg *m;
   struct nbdc_error err;
 
@@ -481,7 +480,6 @@ chunk_refit (struct export *exp, struct chunk *c)
    */
   dedup_inflight_remove (exp, c);
   msg_queue_init (&pieces);
-  msg_queue_init (&first);
   for (uint64_t from = cut, to; from < end; from = to) {
     struct chunk *n = chunk_alloc ();
 
@@ -514,9 +512,10 @@ chunk_refit (struct export *exp, struct chunk *c)
   log_warn ("export %s: fitting the chunk at offset %llu, %u bytes to "
             "the server's new limits", exp->name,
             (unsigned long long) c->offset, c->count);
-  msg_queue_push (&first, &c->msg);
-  msg_queue_move (&pieces, &first, true);
-  while ((m = msg_queue_pop (&pieces)) != NULL) {
+  msg_queue_init (&failed);
+  msg_queue_push (&failed, &c->msg);
+  msg_queue_move (&failed, &pieces, false);
+  while ((m = msg_queue_pop (&failed)) != NULL) {
     struct chunk *n = container_of (m, struct chunk, msg);
 
     n->error = ENOMEM;
@@ -538,7 +537,6 @@ next_chunk (struct export *exp, uint64_t now)
   struct request *req;
   struct chunk *c;
   uint64_t pos, end;
-
   struct msg *m;
 
   while ((m = msg_queue_pop (&exp->retry)) != NULL) {
@@ -620,9 +618,8 @@ request_pump (struct export *exp)
          (c = next_chunk (exp, now)) != NULL)
     batch_add (batches, conn, c, now);
 
-  for (unsigned i = 0; i < nr_workers; i++) {
+  for (unsigned i = 0; i < nr_workers; i++)
     loop_post_queue (workers[i].lp, &batches[i]);
-  }
 }
 
 /* Mark each chunk CONN holds that no request wants any more (each has
