@@ -12,7 +12,6 @@
  */
 #include <config.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -23,6 +22,7 @@
 #include "cleanup.h"
 #include "ctl.h"
 #include "protocol.h"
+#include "shape.h"
 
 /* Stop reporting after this many bad lines: it is not a manifest. */
 #define MAX_REPORTED 20
@@ -119,79 +119,6 @@ check_entry (const struct line_entry *ent, char *why, size_t whylen)
   return 0;
 }
 
-/* What the text of a line shows that json-c's parse does not tell. */
-struct line_scan {
-  /* The members of the object as written: each has one ':' outside
-   * strings at depth 1.  json-c keeps only the last of members with
-   * the same name, so this is how a duplicate shows.
-   */
-  size_t members;
-  /* The first number with a leading zero ("00", "-01"), which json-c
-   * takes as 0 (00) or reports as "number expected" (01), and a reader
-   * of the file might take for octal; NULL if none.
-   */
-  const char *leading_zero;
-  int leading_zero_len;
-};
-
-/* Whether C can continue a number or a word (true, null) of JSON. */
-static bool
-is_token_char (char c)
-{
-  return isalnum ((unsigned char) c) || c == '.' || c == '+' || c == '-';
-}
-
-/* If a number starts at LINE[I] (of LEN bytes) with a leading zero,
- * note it in *SCAN, unless one was noted before.
- */
-static void
-check_leading_zero (const char *line, size_t len, size_t i,
-                    struct line_scan *scan)
-{
-  size_t digits = i + (line[i] == '-');
-  size_t end = digits;
-
-  if (scan->leading_zero != NULL || (i > 0 && is_token_char (line[i - 1])))
-    return;
-  if (digits + 1 >= len || line[digits] != '0' ||
-      !isdigit ((unsigned char) line[digits + 1]))
-    return;
-  while (end < len && isdigit ((unsigned char) line[end]))
-    end++;
-  scan->leading_zero = &line[i];
-  scan->leading_zero_len = (int) (end - i);
-}
-
-/* Scan LINE (LEN bytes, any text) outside strings into *SCAN. */
-static void
-scan_line (const char *line, size_t len, struct line_scan *scan)
-{
-  int depth = 0;
-  bool in_string = false;
-
-  *scan = (struct line_scan) { .members = 0 };
-  for (size_t i = 0; i < len; i++) {
-    char c = line[i];
-
-    if (in_string) {
-      if (c == '\\')
-        i++;                    /* the escaped character */
-      else if (c == '"')
-        in_string = false;
-    }
-    else if (c == '"')
-      in_string = true;
-    else if (c == '{' || c == '[')
-      depth++;
-    else if (c == '}' || c == ']')
-      depth--;
-    else if (c == ':' && depth == 1)
-      scan->members++;
-    else if (c == '-' || isdigit ((unsigned char) c))
-      check_leading_zero (line, len, i, scan);
-  }
-}
-
 /* Parse LINE (LEN bytes, no blanks around it) and add its entry to W,
  * as line number LINENO.  Returns 0, or -1 with a reason in WHY.
  */
@@ -202,17 +129,21 @@ parse_entry (struct warm *w, const char *line, size_t len,
   CLEANUP_JSON_PUT struct json_object *obj = NULL;
   struct json_tokener *tok;
   struct line_entry ent = { .export_name = NULL };
-  struct line_scan scan;
+  struct nbdc_json_shape text, tree = { .values = 0 };
   enum json_tokener_error jerr;
   size_t end;
 
   if (memchr (line, '\0', len))
     return reason (why, whylen, "the line contains a NUL byte");
-  scan_line (line, len, &scan);
-  if (scan.leading_zero != NULL)
+  /* What json-c does not tell (proto/shape.h): a leading zero, which
+   * it reads as decimal or octal or not at all, and a member given
+   * twice, of which it keeps the last.
+   */
+  nbdc_text_shape (line, len, &text);
+  if (text.leading_zero_len != 0)
     return reason (why, whylen, "the number %.*s has a leading zero "
                    "(numbers are decimal, without leading zeros)",
-                   scan.leading_zero_len, scan.leading_zero);
+                   (int) text.leading_zero_len, &line[text.leading_zero]);
   tok = json_tokener_new ();
   if (tok == NULL)
     out_of_memory ();
@@ -234,7 +165,8 @@ parse_entry (struct warm *w, const char *line, size_t len,
   if (!json_object_is_type (obj, json_type_object))
     return reason (why, whylen, "expected a JSON object, not %s",
                    json_type_to_name (json_object_get_type (obj)));
-  if (scan.members != (size_t) json_object_object_length (obj))
+  nbdc_tree_shape (obj, &tree);
+  if (!nbdc_shape_equal (&text, &tree))
     return reason (why, whylen, "a member is given more than once");
   if (get_members (obj, &ent, why, whylen) == -1 ||
       check_entry (&ent, why, whylen) == -1)

@@ -36,6 +36,27 @@ nbdc_is_member_name (const char *line, size_t len, size_t end)
   return i < len && line[i] == ':';
 }
 
+/* If the token LINE[START] to LINE[END - 1] is a number with a leading
+ * zero ("00", "-01", "007"; RFC 8259 has none, json-c 0.16 reads "00"
+ * as 0 even in strict mode) and SHAPE notes none yet, note it: from
+ * START to the end of its digits.
+ */
+static void
+note_leading_zero (const char *line, size_t start, size_t end,
+                   struct nbdc_json_shape *shape)
+{
+  size_t zero = start + (line[start] == '-');
+  size_t digits = zero;
+
+  if (shape->leading_zero_len != 0 || zero + 1 >= end ||
+      line[zero] != '0' || !isdigit ((unsigned char) line[zero + 1]))
+    return;
+  while (digits < end && isdigit ((unsigned char) line[digits]))
+    digits++;
+  shape->leading_zero = start;
+  shape->leading_zero_len = digits - start;
+}
+
 void
 nbdc_text_shape (const char *line, size_t len, struct nbdc_json_shape *shape)
 {
@@ -54,10 +75,13 @@ nbdc_text_shape (const char *line, size_t len, struct nbdc_json_shape *shape)
       shape->values++;
     else if (isalnum ((unsigned char) c) || c == '-') {
       /* A number, true, false or null: one value, up to its end. */
+      size_t start = i;
+
       shape->values++;
       while (i + 1 < len && (isalnum ((unsigned char) line[i + 1]) ||
                              strchr ("+-.", line[i + 1]) != NULL))
         i++;
+      note_leading_zero (line, start, i + 1, shape);
     }
   }
 }

@@ -16,18 +16,24 @@
 #include <json-c/json.h>
 
 /* How many values a JSON text or tree holds, at every depth, and how
- * many of them are members of objects.
+ * many of them are members of objects.  Of a text, also the first
+ * number written with a leading zero, which JSON does not allow and
+ * json-c does not always refuse.
  */
 struct nbdc_json_shape {
   size_t values;
   size_t members;
+  size_t leading_zero;          /* its offset in the text, */
+  size_t leading_zero_len;      /* and its length: 0 if none */
 };
 
 /* Does the string that ends with the quote at LINE[END] (of LEN
  * bytes) name a member, that is, does a ':' follow it?
  */
 bool nbdc_is_member_name (const char *line, size_t len, size_t end);
-/* The shape of LINE (LEN bytes), which json-c parsed in strict mode. */
+/* The shape of LINE (LEN bytes, any text without NUL bytes: it need
+ * not be valid JSON).
+ */
 void nbdc_text_shape (const char *line, size_t len,
                       struct nbdc_json_shape *shape);
 /* The shape of the tree V. */
