@@ -245,17 +245,15 @@ output_blocked (const struct client *client)
   return event_pending (client->write_ev, EV_WRITE, NULL);
 }
 
-/* Bytes unread by the open clients of user UID whose sockets are
- * full.
- */
+/* Bytes unread by the open clients of USER whose sockets are full. */
 static uint64_t
-user_unwritten (uid_t uid)
+user_unwritten (const struct user *user)
 {
   const struct client *c;
   uint64_t sum = 0;
 
-  TAILQ_FOREACH (c, &clients, entry)
-    if (c->uid == uid && output_blocked (c))
+  TAILQ_FOREACH (c, &user->clients, user_entry)
+    if (client_is_open (c) && output_blocked (c))
       sum += unwritten (c);
   return sum;
 }
@@ -277,7 +275,7 @@ user_output_over (const struct client *client)
 
   if (client->uid == 0)
     return false;
-  sum = user_unwritten (client->uid);
+  sum = user_unwritten (client->user);
   if (sum <= cfg.max_client_output)
     return false;
   client_log (log_warnx, client, "disconnecting: %" PRIu64 " bytes of "
@@ -452,23 +450,71 @@ client_maybe_finish (struct client *client)
   client_close_after_flush (client);
 }
 
-/* One of CLIENT's requests, of BYTES bytes, has completed. */
+/* Read CLIENT again, held (throttled) until now, unless it is closed
+ * or closing, the daemon is draining, or it is still over its own
+ * limits.  Returns whether it is read again.
+ */
+static bool
+client_resume (struct client *client)
+{
+  if (!client_is_open (client) || client->closing || daemon_draining ||
+      client_over_limits (client))
+    return false;
+  client->throttled = false;
+  /* After EOF the socket stays readable: only the buffered lines are
+   * left to handle.
+   */
+  if (client->eof || client_watch (client, client->read_ev) == 0)
+    /* Lines may already be buffered: run the read callback soon. */
+    event_active (client->read_ev, EV_READ, 0);
+  return true;
+}
+
+/* Read again as many of USER's connections held at max-user-requests
+ * as it has room for (user_next_waiting).
+ */
+static void
+user_wake (struct user *user)
+{
+  struct client *next;
+  unsigned woken = 0;
+
+  while ((next = user_next_waiting (user, woken)) != NULL)
+    if (client_resume (next))
+      woken++;
+}
+
+/* One of CLIENT's requests, of BYTES bytes, has completed: read
+ * CLIENT again if it was held at its own limits, and its user's
+ * connections held at max-user-requests that there is now room for.
+ */
 void
 client_request_done (struct client *client, uint64_t bytes)
 {
   client->in_flight--;
   client->bytes_in_flight -= bytes;
-  if (client->throttled && client_is_open (client) && !client->closing &&
-      !daemon_draining && !client_over_limits (client)) {
-    client->throttled = false;
-    /* After EOF the socket stays readable: only the buffered lines
-     * are left to handle.
-     */
-    if (client->eof || client_watch (client, client->read_ev) == 0)
-      /* Lines may already be buffered: run the read callback soon. */
-      event_active (client->read_ev, EV_READ, 0);
-  }
+  user_request_done (client->user);
+  if (client->throttled && !client->user_waiting)
+    client_resume (client);
+  user_wake (client->user);
   client_maybe_finish (client);
+}
+
+/* A reload may have raised the limits: read again the clients held at
+ * them that now have room, rather than at their next completion, which
+ * on a paused export may be far off.
+ */
+void
+clients_limits_changed (void)
+{
+  struct client *client;
+  struct user *user;
+
+  TAILQ_FOREACH (client, &clients, entry)
+    if (client->throttled && !client->user_waiting)
+      client_resume (client);
+  LIST_FOREACH (user, &users, entry)
+    user_wake (user);
 }
 
 /* Close CLIENT now.  Its requests are finished at once (ECANCELED,
@@ -499,6 +545,7 @@ client_close (struct client *client, const char *why)
    */
   while ((req = TAILQ_FIRST (&client->requests)) != NULL)
     request_complete (req, ECANCELED, "client disconnected");
+  user_detach (client);
   client_unref (client);
 }
 
@@ -558,7 +605,12 @@ handle_lines (struct client *client, const char *data, size_t len)
     }
     if (nl == NULL)
       break;
-    ops_handle_line (client, line, n);
+    if (!ops_handle_line (client, line, n)) {
+      client->throttled = true;
+      event_del (client->read_ev);
+      user_wait (client);
+      break;
+    }
     start += n + 1;
   }
   return start;
@@ -693,15 +745,9 @@ read_peer_groups (struct client *client, int fd)
 static bool
 user_at_limit (uid_t uid)
 {
-  const struct client *c;
-  unsigned n = 0;
+  const struct user *user = user_find (uid);
 
-  if (uid == 0)
-    return false;
-  TAILQ_FOREACH (c, &clients, entry)
-    if (c->uid == uid && ++n >= cfg.max_user_clients)
-      return true;
-  return false;
+  return uid != 0 && user != NULL && user->nr_clients >= cfg.max_user_clients;
 }
 
 /* Refuse the connection FD of user UID: one error reply ("id": null,
@@ -772,8 +818,12 @@ client_accept (int fd)
   if (client->read_ev == NULL || client->write_ev == NULL ||
       client->hold_ev == NULL)
     failed = "event_new";
-  else if (event_add (client->read_ev, NULL) == -1)
+  else if (user_attach (client) == -1)
+    failed = "out of memory for its user's limits";
+  else if (event_add (client->read_ev, NULL) == -1) {
+    user_detach (client);
     failed = "cannot watch the client's socket";
+  }
   if (failed != NULL) {
     log_warn ("accept: %s", failed);
     if (client->read_ev)

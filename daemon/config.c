@@ -303,6 +303,7 @@ static const struct key daemon_keys[] = {
   DKEY ("max-client-bytes", parse_size, max_client_bytes, 1, 0),
   DKEY ("max-client-output", parse_size, max_client_output, 65536, 0),
   DKEY ("max-user-clients", parse_uint, max_user_clients, 1, 65536),
+  DKEY ("max-user-requests", parse_uint, max_user_requests, 1, 1 << 24),
   DKEY ("drain-timeout", parse_seconds, drain_timeout_ms, 0, 3600000),
   DKEY ("hello-timeout", parse_seconds, hello_timeout_ms, 100, 3600000),
   DKEY ("busy-poll-us", parse_uint, busy_poll_us, 0, MAX_BUSY_POLL_US),
@@ -488,6 +489,7 @@ config_init (struct config *c)
   c->max_client_bytes = DEFAULT_MAX_CLIENT_BYTES;
   c->max_client_output = DEFAULT_MAX_CLIENT_OUTPUT;
   c->max_user_clients = DEFAULT_MAX_USER_CLIENTS;
+  c->max_user_requests = DEFAULT_MAX_USER_REQUESTS;
   c->hello_timeout_ms = DEFAULT_HELLO_TIMEOUT_MS;
   c->drain_timeout_ms = DEFAULT_DRAIN_TIMEOUT_MS;
 }

@@ -94,6 +94,7 @@ struct config {
   uint64_t max_client_bytes;    /* per client, in flight */
   uint64_t max_client_output;   /* unread replies before disconnecting */
   unsigned max_user_clients;    /* connections per user but root */
+  unsigned max_user_requests;   /* in flight per user but root */
   unsigned hello_timeout_ms;    /* a new client must say hello by then */
   unsigned drain_timeout_ms;    /* SIGTERM: how long to let requests finish */
   unsigned busy_poll_us;        /* 0: loops sleep as soon as idle */
@@ -119,6 +120,7 @@ struct config {
 #define DEFAULT_MAX_CLIENT_BYTES (UINT64_C (1) << 40)
 #define DEFAULT_MAX_CLIENT_OUTPUT (4 * 1024 * 1024)
 #define DEFAULT_MAX_USER_CLIENTS 256
+#define DEFAULT_MAX_USER_REQUESTS 16384
 #define DEFAULT_HELLO_TIMEOUT_MS 10000
 #define DEFAULT_DRAIN_TIMEOUT_MS 30000
 #define MAX_CONNECTIONS 64
@@ -752,6 +754,33 @@ extern bool peer_uid_known (uid_t uid);
 extern bool peer_gid_known (gid_t gid);
 
 /* ------------------------------------------------------------------ */
+/* users.c: what one local user holds, for the per-user limits. */
+
+struct user {
+  LIST_ENTRY (user) entry;      /* in the list of users with clients */
+  uid_t uid;
+  unsigned nr_clients;          /* its connections (max-user-clients) */
+  TAILQ_HEAD (, client) clients;        /* those connections */
+  TAILQ_HEAD (, client) waiting;        /* held at max-user-requests */
+  uint64_t requests;            /* not yet completed (max-user-requests) */
+  uint64_t warned_ns;           /* when last logged being held there */
+  uint64_t times_held;          /* since then */
+};
+
+LIST_HEAD (user_list, user);
+extern struct user_list users;          /* those with a connection */
+
+extern struct user *user_find (uid_t uid);
+extern int user_attach (struct client *client);
+extern void user_detach (struct client *client);
+extern bool user_requests_full (const struct user *user);
+extern void user_wait (struct client *client);
+extern void user_unwait (struct client *client);
+extern void user_request_done (struct user *user);
+extern struct client *user_next_waiting (struct user *user,
+                                         unsigned handed_out);
+
+/* ------------------------------------------------------------------ */
 /* client.c: one local client connection. */
 
 struct client {
@@ -768,6 +797,10 @@ struct client {
   strbuf wbuf;                  /* replies and events not yet written */
   size_t wpos;                  /* bytes of wbuf already written */
   TAILQ_ENTRY (client) entry;   /* in the list of open clients */
+  struct user *user;            /* its uid's (users.c), while open */
+  TAILQ_ENTRY (client) user_entry; /* in user->clients */
+  TAILQ_ENTRY (client) wait_entry; /* in user->waiting */
+  bool user_waiting;            /* linked in user->waiting */
   TAILQ_ENTRY (client) dirty_entry; /* in the flush list */
   bool dirty;                   /* has output queued since the last flush */
   uint64_t accepted_ns;         /* for hello-timeout */
@@ -815,12 +848,13 @@ extern void clients_init (void);
 extern void clients_close_all (void);
 extern void clients_close_all_after_flush (void);
 extern void clients_stop_reading (void);
+extern void clients_limits_changed (void);
 extern void client_request_done (struct client *client, uint64_t bytes);
 
 /* ------------------------------------------------------------------ */
 /* ops.c: the protocol operations. */
 
-extern void ops_handle_line (struct client *client, const char *line,
+extern bool ops_handle_line (struct client *client, const char *line,
                              size_t len);
 extern bool client_is_admin (const struct client *client);
 

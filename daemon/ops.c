@@ -245,27 +245,37 @@ op_is_admin (enum nbdc_op op)
     op == NBDC_OP_RESUME || op == NBDC_OP_RELOAD;
 }
 
-/* Decode and run one request line from CLIENT. */
-void
+/* Decode and run one request line from CLIENT.  Returns true, or
+ * false for a cache request that must wait because CLIENT's user has
+ * max-user-requests not yet completed: the line is left as it is,
+ * nothing done, for the caller to hand back once there is room.  Only
+ * cache requests wait, so that the user can still connect, list and
+ * look at its requests.
+ */
+bool
 ops_handle_line (struct client *client, const char *line, size_t len)
 {
   struct nbdc_request req;
   struct nbdc_error err;
 
   if (strspn (line, " \t\r") == len)
-    return;                     /* blank lines are allowed */
+    return true;                /* blank lines are allowed */
   if (nbdc_decode_request (line, len, &req, &err) == -1) {
     reply_error (client, req.id, err.errnum, err.message);
     if (!client->hello_done)
       client_close_after_flush (client);
-    return;
+    return true;
   }
   if (!client->hello_done && req.op != NBDC_OP_HELLO) {
     reply_error (client, req.id, EPROTO,
                  "the first request must be \"hello\"");
     client_close_after_flush (client);
     nbdc_request_free (&req);
-    return;
+    return true;
+  }
+  if (req.op == NBDC_OP_CACHE && user_requests_full (client->user)) {
+    nbdc_request_free (&req);
+    return false;
   }
   if (op_is_admin (req.op) && !client_is_admin (client)) {
     log_info ("client %llu (uid %u): denied admin op \"%s\"",
@@ -274,7 +284,7 @@ ops_handle_line (struct client *client, const char *line, size_t len)
     reply_error (client, req.id, EPERM,
                  "only root or the daemon's user may do that");
     nbdc_request_free (&req);
-    return;
+    return true;
   }
   switch (req.op) {
   case NBDC_OP_HELLO:
@@ -301,4 +311,5 @@ ops_handle_line (struct client *client, const char *line, size_t len)
     break;
   }
   nbdc_request_free (&req);
+  return true;
 }

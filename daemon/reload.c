@@ -90,6 +90,7 @@ daemon_reload (char *error, size_t len)
   config_free (&cfg);
   cfg = newcfg;
   loop_set_busy_poll (cfg.busy_poll_us);
+  clients_limits_changed ();
   log_info ("reloaded: %zu export%s", exports.len,
             exports.len == 1 ? "" : "s");
   notify_reloaded ();

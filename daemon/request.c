@@ -125,6 +125,7 @@ request_start (struct client *client, uint64_t id, struct export *exp,
   client->refs++;
   client->in_flight++;
   client->bytes_in_flight += req->bytes;
+  client->user->requests++;
   client->st_requests++;
   exp->st_requests++;
   exp->in_flight++;

@@ -33,6 +33,7 @@ FAULT_TESTS = \
 	test-limit-emfile.sh \
 	test-limit-user-clients.sh \
 	test-limit-user-output.sh \
+	test-limit-user-requests.sh \
 	test-limit-reply-size.sh \
 	test-access-exports.sh \
 	test-access-socket.sh \

@@ -117,6 +117,9 @@ max-chunk = 5G"
 bad_file 2 'max-client-output = 1K: must be at least 64K' \
 "[daemon]
 max-client-output = 1K"
+bad_file 2 'max-user-requests = 0: must be 1 to 16777216' \
+"[daemon]
+max-user-requests = 0"
 bad_file 2 'threads = many: must be 0 to 64' \
 "[daemon]
 threads = many"
