@@ -64,3 +64,28 @@ stat_is in_flight 0 || fail "its requests are still in flight"
 ctl resume disk
 ctl cache disk 0 1M
 stop_nbdcached
+
+# A reload that raises max-client-requests reads a held client again
+# at once, although nothing completes while the export is paused.
+start_limited
+ctl pause disk
+run_py_bg <<'PY'
+import time
+from rawclient import Client
+c = Client()
+c.hello()
+for i in range(10):
+    c.send({"op": "cache", "export": "disk", "offset": i * 65536,
+            "count": 65536})
+time.sleep(60)
+PY
+in_flight_is () { stat_is in_flight "$1"; }
+wait_until 10 in_flight_is 4 ||
+    fail "not held at 4: $(ctl stats --json | jq 'j["in_flight"]')"
+sed -i 's/^max-client-requests = 4$/max-client-requests = 100/' "$tmpdir/conf"
+ctl reload
+wait_until 10 in_flight_is 10 ||
+    fail "the reload did not read the held client: $(ctl stats --json | jq 'j["in_flight"]')"
+kill "$py_pid"
+ctl resume disk
+stop_nbdcached
