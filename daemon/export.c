@@ -440,6 +440,23 @@ export_any_conn_serves (const struct export *exp)
   return false;
 }
 
+/* Can EXP warm ranges as things stand: one of its connections up can
+ * (export_conn_serves), whatever the others' servers say; or, while
+ * none is up, the server could when one last was.
+ */
+static bool
+export_can_warm (const struct export *exp)
+{
+  bool any_up = false;
+
+  for (unsigned j = 0; j < exp->nr_conns; j++) {
+    if (export_conn_serves (&exp->conns[j]))
+      return true;
+    any_up |= exp->conns[j].up;
+  }
+  return !any_up && export_info_serves (exp, &exp->info);
+}
+
 static bool
 info_equal (const struct export_info *a, const struct export_info *b)
 {
@@ -495,13 +512,16 @@ export_set_info (struct export *exp, const struct export_info *info)
  * server's facts stand?  Returns 0 with the range to send in *START
  * and *END (normalise_range), or -1 with ENOTSUP or EINVAL in ERR.
  * Asked at acceptance (ops.c) and again when the facts change
- * (export_fail_stale).
+ * (export_fail_stale).  Whether the export can warm at all is asked
+ * of its connections (export_can_warm), since chunks go only to those
+ * that can; the range is checked against the export's facts (the last
+ * connection up's).
  */
 int
 export_range (const struct export *exp, uint64_t offset, uint64_t count,
               uint64_t *start, uint64_t *end, struct nbdc_error *err)
 {
-  if (!export_info_serves (exp, &exp->info)) {
+  if (!export_can_warm (exp)) {
     nbdc_set_error (err, ENOTSUP, "the server of export \"%s\" does not "
                     "support NBD_CMD_CACHE", exp->name);
     return -1;

@@ -15,7 +15,11 @@
 #  - "bigmin": connection 0's server has a minimum of 4096; its Cache
 #    commands are rounded out to it;
 #  - "smallmax": connection 0's server takes at most 1 MiB in one
-#    command; it sends a 32 MiB chunk as 32 commands of 1 MiB.
+#    command; it sends a 32 MiB chunk as 32 commands of 1 MiB;
+#  - "cachefirst" (fallback = error): the other way round from
+#    "nocache": connection 0's server can cache, connection 1's cannot,
+#    so the export's facts say it cannot; requests are still accepted,
+#    and go to connection 0.
 # Before, libnbd refused each such chunk on connection 0 (EINVAL, "not
 # sent to the server"), or sent a Cache longer than the server's
 # maximum, which it failed.
@@ -35,12 +39,13 @@ G=$((1024*M))
 # A server whose minimum is 4096 has a partial last block of 512.
 SIZE=$((G + 4096 + 512))
 
-# mixed_disk NAME CAN_CACHE FIRST_MIN FIRST_MAX LATER_MIN LATER_MAX:
+# mixed_disk NAME CAN_CACHE FIRST_MIN FIRST_MAX LATER_MIN LATER_MAX
+# [LATER_CACHE]:
 # start_nbdkit NAME, an eval disk of $SIZE logged to $tmpdir/log-NAME
 # that advertises multi-conn.  The first connection's server answers
 # can_cache with CAN_CACHE and has the minimum and maximum block sizes
-# FIRST_MIN and FIRST_MAX; later ones can cache and have LATER_MIN and
-# LATER_MAX.  The preferred size is 4096.  It fails with EINVAL a Cache
+# FIRST_MIN and FIRST_MAX; later ones answer LATER_CACHE (default
+# native) and have LATER_MIN and LATER_MAX.  The preferred size is 4096.  It fails with EINVAL a Cache
 # or Read that its sizes do not allow.  Once $tmpdir/NAME/gone exists,
 # later connections get ESHUTDOWN and cannot connect again.
 mixed_disk ()
@@ -57,7 +62,7 @@ fi"
               elif [ -e $tmpdir/$1/gone ]; then echo 'EIO gone' >&2; exit 1
               else echo later; fi" \
         can_multi_conn='exit 0' \
-        can_cache="case \$2 in first) echo $2;; *) echo native;; esac" \
+        can_cache="case \$2 in first) echo $2;; *) echo ${7:-native};; esac" \
         block_size="$sizes; echo \$min 4096 \$max" \
         cache="$strict
 if [ \$2 = later ] && [ -e $tmpdir/$1/gone ]; then
@@ -70,9 +75,10 @@ mixed_disk readmin none 4096 $((32*M)) 512 $((32*M))
 mixed_disk nocache none 512 $((32*M)) 512 $((32*M))
 mixed_disk bigmin native 4096 $((32*M)) 512 $((32*M))
 mixed_disk smallmax native 512 $M 512 $((32*M))
+mixed_disk cachefirst native 512 $((32*M)) 512 $((32*M)) none
 
 conf=
-for e in readmin nocache bigmin smallmax; do
+for e in readmin nocache bigmin smallmax cachefirst; do
     uri=${e}_uri
     conf+="[export $e]
 uri = ${!uri}
@@ -98,6 +104,8 @@ for n in 0 1 2 3; do
     wait_until 10 facts_are $n "[2, true, 512, $((32*M))]" ||
         fail "export $n: $(ctl exports --json)"
 done
+wait_until 10 facts_are 4 "[2, false, 512, $((32*M))]" ||
+    fail "export 4: $(ctl exports --json)"
 
 # commands LOG: the "offset count" of every Cache and Read in LOG.
 commands ()
@@ -147,8 +155,15 @@ grep -q "no connection up can serve it: their servers do not support NBD_CMD_CAC
     "$tmpdir/err" || fail "nocache: not the reason"
 [ "$(export_state 1)" = up ] || fail "nocache: $(export_state 1)"
 
+# 6. cachefirst: two chunks, both sent as Cache by connection 0,
+# although the export's facts (connection 1's) say it cannot cache.
+ctl cache cachefirst 0 $((64*M))
+commands "$tmpdir/log-cachefirst" |
+    check_chunks 0 $((64*M)) $((32*M)) $((32*M)) 512
+! grep -q ' Read id=' "$tmpdir/log-cachefirst" || fail "cachefirst: a read"
+
 [ "$(refused)" = 0 ] || fail "libnbd refused commands"
 ! grep 'error=EINVAL' "$tmpdir"/log-* || fail "the servers refused commands"
 [ "$(ctl stats --json | jq "[e['errors'] for e in j['exports']]")" = \
-  '[1, 1, 0, 0]' ] || fail "errors: $(ctl stats --json)"
+  '[1, 1, 0, 0, 0]' ] || fail "errors: $(ctl stats --json)"
 stop_nbdcached
