@@ -1,7 +1,8 @@
 /* nbdcached: what each local user (uid) holds in the daemon, for the
  * limits that apply to a user's connections together: max-user-clients
  * (its connections), max-user-requests (its requests not yet
- * completed) and max-user-output (client.c).  Main thread only.
+ * completed) and max-client-output (their unread replies, client.c).
+ * Main thread only.
  *
  * A user is created with its first connection and freed with its
  * last.  Few users are connected at a time, and they are looked up
