@@ -20,6 +20,7 @@ static const struct {
   { "REQUESTS", "requests", true },
   { "IN-FLIGHT", "in_flight", true },
   { "QUEUED", "queued", true },
+  { "HELD", "held", false },
 };
 #define NR_COLUMNS (sizeof columns / sizeof columns[0])
 

@@ -423,13 +423,17 @@ clients_flush (bool all)
 }
 
 /* Is CLIENT at its limit of requests or bytes in flight?  Then we stop
- * reading from it until some complete (backpressure).
+ * reading from it until some complete (backpressure).  Returns the
+ * name of the limit's setting, or NULL.
  */
-static bool
-client_over_limits (const struct client *client)
+static const char *
+client_limit_reached (const struct client *client)
 {
-  return client->in_flight >= cfg.max_client_requests ||
-    client->bytes_in_flight >= cfg.max_client_bytes;
+  if (client->in_flight >= cfg.max_client_requests)
+    return "max-client-requests";
+  if (client->bytes_in_flight >= cfg.max_client_bytes)
+    return "max-client-bytes";
+  return NULL;
 }
 
 /* CLIENT shut down its sending side: once every whole line it sent
@@ -450,7 +454,7 @@ client_maybe_finish (struct client *client)
   client_close_after_flush (client);
 }
 
-/* Read CLIENT again, held (throttled) until now, unless it is closed
+/* Read CLIENT again, held until now, unless it is closed
  * or closing, the daemon is draining, or it is still over its own
  * limits.  Returns whether it is read again.
  */
@@ -458,9 +462,9 @@ static bool
 client_resume (struct client *client)
 {
   if (!client_is_open (client) || client->closing || daemon_draining ||
-      client_over_limits (client))
+      client_limit_reached (client) != NULL)
     return false;
-  client->throttled = false;
+  client->held_at = NULL;
   /* After EOF the socket stays readable: only the buffered lines are
    * left to handle.
    */
@@ -494,7 +498,7 @@ client_request_done (struct client *client, uint64_t bytes)
   client->in_flight--;
   client->bytes_in_flight -= bytes;
   user_request_done (client->user);
-  if (client->throttled && !client->user_waiting)
+  if (client->held_at != NULL && !client->user_waiting)
     client_resume (client);
   user_wake (client->user);
   client_maybe_finish (client);
@@ -511,7 +515,7 @@ clients_limits_changed (void)
   struct user *user;
 
   TAILQ_FOREACH (client, &clients, entry)
-    if (client->throttled && !client->user_waiting)
+    if (client->held_at != NULL && !client->user_waiting)
       client_resume (client);
   LIST_FOREACH (user, &users, entry)
     user_wake (user);
@@ -586,11 +590,11 @@ handle_lines (struct client *client, const char *data, size_t len)
          client->doomed == NULL) {
     const char *line = data + start;
     size_t avail = len - start;
-    const char *nl;
+    const char *nl, *limit;
     size_t n;
 
-    if (client_over_limits (client)) {
-      client->throttled = true;
+    if ((limit = client_limit_reached (client)) != NULL) {
+      client->held_at = limit;
       event_del (client->read_ev);
       break;
     }
@@ -606,7 +610,7 @@ handle_lines (struct client *client, const char *data, size_t len)
     if (nl == NULL)
       break;
     if (!ops_handle_line (client, line, n)) {
-      client->throttled = true;
+      client->held_at = "max-user-requests";
       event_del (client->read_ev);
       user_wait (client);
       break;
@@ -649,7 +653,7 @@ on_readable (evutil_socket_t fd, short what, void *opaque)
   loop_note_work ();
   /* Any reply below may close the client; keep the struct alive. */
   client->refs++;
-  if (!client->throttled && !client->closing && !client->eof) {
+  if (client->held_at == NULL && !client->closing && !client->eof) {
     n = recv (client->fd, buf, sizeof buf, MSG_DONTWAIT);
     if (n == 0) {
       if (peer_gone (client->fd)) {

@@ -176,6 +176,8 @@ client_members (struct nbdc_members *m, const struct client *c)
   U64 ("in_flight", c->in_flight);
   U64 ("queued", c->nr_pending);
   U64 ("bytes_in_flight", c->bytes_in_flight);
+  if (c->held_at != NULL)
+    STR ("held", c->held_at);
   CLOSE ('}');
 }
 

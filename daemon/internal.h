@@ -815,7 +815,8 @@ struct client {
   bool closing;                 /* flushing a final error, then close */
   bool eof;                     /* it shut down its sending side */
   const char *doomed;           /* closing at the end of the pass: why */
-  bool throttled;               /* over its limits: not reading */
+  const char *held_at;          /* not read, held at this limit (its
+                                   setting's name), or NULL */
   unsigned refs;                /* 1 while open + 1 per request */
   uint64_t next_cookie;
   uint64_t in_flight;           /* requests not yet completed */

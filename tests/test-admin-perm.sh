@@ -22,7 +22,7 @@ paused () { ctl exports --json | jq 'j[0]["paused"]'; }
 # Root: each admin command works.
 ctl clients >"$tmpdir/out"
 cat "$tmpdir/out"
-head -n 1 "$tmpdir/out" | grep -qE '^ *ID +PID +UID +NAME +REQUESTS +IN-FLIGHT +QUEUED$' ||
+head -n 1 "$tmpdir/out" | grep -qE '^ *ID +PID +UID +NAME +REQUESTS +IN-FLIGHT +QUEUED +HELD$' ||
     fail "clients: no header"
 grep -qE '^ *[0-9]+ +[0-9]+ +0 +libnbdcache ' "$tmpdir/out" ||
     fail "clients: root's own client is not listed"

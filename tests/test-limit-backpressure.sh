@@ -82,10 +82,15 @@ PY
 in_flight_is () { stat_is in_flight "$1"; }
 wait_until 10 in_flight_is 4 ||
     fail "not held at 4: $(ctl stats --json | jq 'j["in_flight"]')"
+# nbdcachectl clients shows the client held, and at which limit.
+held () { ctl clients --json | jq "[c.get('held') for c in j]"; }
+[ "$(held)" = '["max-client-requests", null]' ] ||
+    fail "nbdcachectl clients: $(held)"
 sed -i 's/^max-client-requests = 4$/max-client-requests = 100/' "$tmpdir/conf"
 ctl reload
 wait_until 10 in_flight_is 10 ||
     fail "the reload did not read the held client: $(ctl stats --json | jq 'j["in_flight"]')"
+[ "$(held)" = '[null, null]' ] || fail "still shown held: $(held)"
 kill "$py_pid"
 ctl resume disk
 stop_nbdcached

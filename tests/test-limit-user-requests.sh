@@ -116,6 +116,15 @@ in_flight_is 65534 6 ||
 held_lines () { log_count 'uid 65534 has [0-9]+ requests in flight \(max-user-requests\)'; }
 [ "$(log_count 'uid 65534 has 6 requests in flight \(max-user-requests\)')" = 1 ] ||
     fail "reaching max-user-requests was not logged once"
+# nbdcachectl clients says which connections are held, and at what.
+held_at () {
+    ctl clients --json |
+        jq "sorted(c.get('held', '-') for c in j if c['uid'] == $1)"
+}
+case "$(held_at 65534)" in
+    *'"max-user-requests"'*) ;;
+    *) fail "no connection of nobody's shown held at max-user-requests: $(held_at 65534)" ;;
+esac
 touch "$flags/nobody.check"
 wait_for_file "$flags/nobody.checked"
 in_flight_is 65534 6 ||
