@@ -30,7 +30,6 @@ nbdcache_create (void)
   pthread_mutex_init (&h->lock, NULL);
   pthread_cond_init (&h->progress, NULL);
   h->fd = -1;
-  h->export_size = -1;
   h->next_id = 1;
   return h;
 }
@@ -104,7 +103,6 @@ nbdcache_set_export_name (struct nbdcache_handle *h, const char *name)
   ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&h->lock);
   free (h->export_name);
   h->export_name = copy;
-  h->export_size = -1;
   return 0;
 }
 

@@ -58,7 +58,6 @@ struct nbdcache_handle {
   uint64_t version;             /* negotiated protocol version */
 
   char *export_name;            /* NULL until set */
-  int64_t export_size;          /* of export_name, -1 if not known */
 
   uint64_t next_id;             /* request ids and cookies, from 1 */
   strbuf wbuf;                  /* encoded requests not yet sent */

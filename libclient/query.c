@@ -214,8 +214,6 @@ lookup_export_size (struct nbdcache_handle *h, const char *name)
 int64_t
 nbdcache_get_size (struct nbdcache_handle *h)
 {
-  int64_t size;
-
   ENTER_CALL ();
   ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&h->lock);
   if (check_connected (h) == -1)
@@ -224,10 +222,7 @@ nbdcache_get_size (struct nbdcache_handle *h)
     set_error (EINVAL, "no export name: call nbdcache_set_export_name first");
     return -1;
   }
-  size = lookup_export_size (h, h->export_name);
-  if (size >= 0)
-    h->export_size = size;
-  return size;
+  return lookup_export_size (h, h->export_name);
 }
 
 /* Run OP and return JSON text, which the caller frees: the member KEY

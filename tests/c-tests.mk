@@ -94,7 +94,8 @@ LIB_TESTS = \
 	test-lib-export-names \
 	test-lib-bad-daemon \
 	test-lib-bad-replies \
-	test-lib-oom
+	test-lib-oom \
+	test-lib-resize
 TESTS += $(LIB_TESTS:=.sh)
 EXTRA_DIST += $(LIB_TESTS:=.sh) bad-daemon.py
 check_PROGRAMS += $(LIB_TESTS)
