@@ -22,6 +22,13 @@ open_socket (const char *path)
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
   int fd;
 
+  /* An empty sun_path would name a socket in the abstract namespace,
+   * where anyone may listen: never the daemon.
+   */
+  if (path[0] == '\0') {
+    set_error (EINVAL, "the socket path is empty");
+    return -1;
+  }
   if (strlen (path) >= sizeof addr.sun_path) {
     set_error (ENAMETOOLONG, "socket path is too long: %s", path);
     return -1;

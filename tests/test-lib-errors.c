@@ -187,6 +187,9 @@ test_connect_errors (void)
   CHECK_CONNECT_FAILS (path, ECONNREFUSED, path);
   unlink (path);
 
+  /* An empty path, which would name an abstract socket (anyone's). */
+  CHECK_CONNECT_FAILS ("", EINVAL, "empty");
+
   /* A path too long for sockaddr_un. */
   memset (longpath, 'a', sizeof longpath - 1);
   longpath[0] = '/';
