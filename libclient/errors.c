@@ -14,11 +14,28 @@ static __thread char last_error[512];
 static __thread bool have_error;
 static __thread int last_errno;
 
-/* Called at the top of every public function. */
-void
+/* Called at the top of every public function, by ENTER_CALL: NAME
+ * prefixes the errors from now on.  Returns the call this one runs
+ * inside (from a completion callback), for leave_call.
+ */
+const char *
 enter_call (const char *name)
 {
+  const char *outer = current_call;
+
   current_call = name;
+  return outer;
+}
+
+/* Called when a public function returns (ENTER_CALL's cleanup): a
+ * completion callback may call into another handle, and the call that
+ * ran the callback must not go on to report its errors under that
+ * call's name.
+ */
+void
+leave_call (const char **outer)
+{
+  current_call = *outer;
 }
 
 /* Record an error for the calling thread: "CALL: message". */

@@ -72,10 +72,16 @@ struct nbdcache_handle {
 };
 
 /* errors.c */
-extern void enter_call (const char *name);
+extern const char *enter_call (const char *name);
+extern void leave_call (const char **outer);
 extern void set_error (int errnum, const char *fmt, ...)
   __attribute__ ((format (printf, 2, 3)));
-#define ENTER_CALL() enter_call (__func__)
+/* At the top of every public function: name it in its errors until
+ * it returns.
+ */
+#define ENTER_CALL()                                                   \
+  __attribute__ ((cleanup (leave_call))) const char *outer_call_ =     \
+    enter_call (__func__)
 
 /* handle.c */
 extern int check_export_name (const char *name);

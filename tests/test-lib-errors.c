@@ -462,6 +462,38 @@ test_errors_per_thread (void)
   nbdcache_close (h);
 }
 
+/* A completion callback that calls into another handle, which is
+ * allowed: user_data is that handle.
+ */
+static int
+ask_other_handle (void *user_data, int *error)
+{
+  CHECK_INT (nbdcache_aio_in_flight (user_data), ==, 0);
+  return 1;
+}
+
+/* The errors of a call name that call, even when a callback it ran
+ * made calls of its own on another handle.
+ */
+static void
+test_errors_after_nested_calls (void)
+{
+  struct nbdcache_handle *h = connect_to (sock, "nosuch");
+  struct nbdcache_handle *other = connect_to (sock, "disk");
+  nbdcache_completion_callback cb = {
+    .callback = ask_other_handle, .user_data = other,
+  };
+
+  /* The daemon answers in order: the first command's error, and so
+   * its callback, comes inside nbdcache_cache, before its own.
+   */
+  CHECK_OK (nbdcache_aio_cache (h, 512, 0, cb, 0));
+  CHECK_INT (nbdcache_cache (h, 512, 0, 0), ==, -1);
+  CHECK_ERROR ("nbdcache_cache", ENOENT);
+  nbdcache_close (other);
+  nbdcache_close (h);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -480,6 +512,7 @@ main (int argc, char *argv[])
   test_info ();
   test_signals ();
   test_errors_per_thread ();
+  test_errors_after_nested_calls ();
   printf ("test-lib-errors: ok\n");
   return 0;
 }
