@@ -142,10 +142,18 @@ static void
 test_slow (void)
 {
   struct nbdcache_handle *h = connect_to (sock, "disk");
+  struct pollfd two[2] = { { .fd = -1 }, { .fd = -1 } };
   char *json;
   int polls;
 
   break_poll ();
+  /* valgrind keeps the limit to itself: poll(2) does not fail then. */
+  if (poll (two, 2, 0) != -1) {
+    mend_poll ();
+    printf ("test_slow skipped: poll(2) ignores RLIMIT_NOFILE here\n");
+    nbdcache_close (h);
+    return;
+  }
   CHECK_INT (nbdcache_cache (h, 512, 0, 0), ==, -1);
   CHECK_ERROR ("nbdcache_cache", EINVAL);
   mend_poll ();
