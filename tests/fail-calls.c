@@ -42,6 +42,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -255,29 +256,33 @@ scan_ulong (const char **p)
   return n;
 }
 
-/* Write the calls counted since arming to arm_file.count.
- * Only async-signal-safe calls.
+/* Write the calls counted since arming to arm_file.count, whole: it is
+ * written as arm_file.count.tmp and renamed, since the test reads it as
+ * soon as it exists.  Only async-signal-safe calls.
  */
 static void
 write_count (void)
 {
-  char path[PATH_MAX + 8], digits[24];
+  char tmp[PATH_MAX + 16], path[PATH_MAX + 16], digits[24];
   size_t len = strlen (arm_file), i = sizeof digits;
   unsigned long n = atomic_load (&armed_calls);
   int fd;
 
   memcpy (path, arm_file, len);
   memcpy (path + len, ".count", sizeof ".count");
+  memcpy (tmp, arm_file, len);
+  memcpy (tmp + len, ".count.tmp", sizeof ".count.tmp");
   do {
     digits[--i] = (char) ('0' + n % 10);
     n /= 10;
   } while (n > 0);
-  fd = open (path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd >= 0) {
     if (write (fd, digits + i, sizeof digits - i) == -1) {
       /* nothing to do: the test waits for the file, and fails */
     }
     close (fd);
+    rename (tmp, path);
   }
 }
 
