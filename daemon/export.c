@@ -531,8 +531,12 @@ export_range (const struct export *exp, uint64_t offset, uint64_t count,
 
 /* The server changed EXP (it came back with another size, other
  * block sizes or flags): requests accepted under the old facts that
- * the new ones would not accept as they are cannot be sent; fail them
- * now, as acceptance would have.  The others carry on.
+ * the new ones would refuse (past the new end, or no server left that
+ * can warm) cannot be sent; fail them now, as acceptance would have.
+ * The others carry on, even where the new facts would round them out
+ * further (a larger minimum block size): a request made now would be
+ * accepted so rounded, and each command is fitted to its server's
+ * block sizes when it is sent (fit_piece).
  */
 static void
 export_fail_stale (struct export *exp)
@@ -545,12 +549,8 @@ export_fail_stale (struct export *exp)
     char why[sizeof err.message + 64];
 
     next = TAILQ_NEXT (req, live_entry);
-    if (export_range (exp, start, req->bytes, &s, &e, &err) == 0) {
-      if (s == start && e == req->end)
-        continue;
-      nbdc_set_error (&err, EINVAL, "the range is no longer aligned to "
-                      "the minimum block size %u", exp->info.block_min);
-    }
+    if (export_range (exp, start, req->bytes, &s, &e, &err) == 0)
+      continue;
     snprintf (why, sizeof why, "the server changed the export: %s",
               err.message);
     request_complete (req, err.errnum, why);

@@ -65,3 +65,28 @@ wait $p || fail "exactly-once check failed: $(cat "$tmpdir/result")"
     fail "not trimmed to the new size: $(cache_lines "$disk_log")"
 [ "$(ctl stats --json | jq "j['exports'][0]['in_flight']")" = 0 ] ||
     fail "requests left in flight"
+
+# 4. A request still queued (the export paused) when the server comes
+# back with a larger minimum block size: [512, 1024) was aligned to the
+# old server's 512, not to the new one's 4096.  It is warmed as a new
+# request for it would be now, rounded out to [0, 4096), not failed.
+replace_logged_disk --filter=blocksize-policy memory 1G \
+    blocksize-minimum=512 blocksize-preferred=4096 blocksize-maximum=$M
+min_is () {
+    [ "$(ctl exports --json | jq "j[0]['block_size']['minimum']")" = "$1" ]
+}
+queued_is () {
+    [ "$(ctl stats --json | jq "j['exports'][0]['queued']")" = "$1" ]
+}
+wait_until 10 min_is 512 || fail "the 512-byte server did not come up"
+ctl pause disk
+ctl cache disk 512 512 > "$tmpdir/out4" 2>&1 &
+c=$!
+wait_until 10 queued_is 1 || fail "the request was not queued"
+replace_logged_disk --filter=blocksize-policy memory 1G \
+    blocksize-minimum=4096 blocksize-preferred=4096 blocksize-maximum=$M
+wait_until 20 min_is 4096 || fail "the 4096-byte server did not come up"
+ctl resume disk
+wait $c || fail "the queued request failed: $(cat "$tmpdir/out4")"
+[ "$(cache_lines "$disk_log")" = "0 4096" ] ||
+    fail "not rounded out to the new minimum: $(cache_lines "$disk_log")"
