@@ -65,8 +65,6 @@ user_detach (struct client *client)
 {
   struct user *user = client->user;
 
-  if (user == NULL)
-    return;
   user_unwait (client);
   TAILQ_REMOVE (&user->clients, client, user_entry);
   client->user = NULL;

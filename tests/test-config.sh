@@ -188,6 +188,76 @@ bad_file 1 'export name is longer than 255 bytes' \
 "[export $(printf 'n%.0s' {1..256})]
 uri = nbd://localhost"
 
+# Each kind of value names what it expected.
+bad_file 3 'coalesce = maybe: expected true or false' \
+"[export a]
+uri = nbd://localhost
+coalesce = maybe"
+bad_file 2 'fallback = sometimes: expected error or read' \
+"[export a]
+fallback = sometimes
+uri = nbd://localhost"
+bad_file 2 'tls = on: expected off, allow or require' \
+"[export a]
+tls = on
+uri = nbd://localhost"
+bad_file 2 'allow-transports = tcp, pigeon: expected a list of tcp, unix, vsock' \
+"[export a]
+allow-transports = tcp, pigeon
+uri = nbd://localhost"
+bad_file 2 'allow-transports = ,: no transport listed' \
+"[export a]
+allow-transports = ,
+uri = nbd://localhost"
+bad_file 2 'allow-users = root, nbdc-no-such-user: unknown user' \
+"[export a]
+allow-users = root, nbdc-no-such-user
+uri = nbd://localhost"
+bad_file 2 'allow-groups = nbdc-no-such-group: unknown group' \
+"[export a]
+allow-groups = nbdc-no-such-group
+uri = nbd://localhost"
+bad_file 2 'socket-owner = nbdc-no-such-user: unknown user' \
+"[daemon]
+socket-owner = nbdc-no-such-user"
+bad_file 2 'socket-group = nbdc-no-such-group: unknown group' \
+"[daemon]
+socket-group = nbdc-no-such-group"
+bad_file 3 '\[daemon\] appears twice' \
+"[daemon]
+threads = 1
+[daemon]
+threads = 2"
+# And takes every spelling it documents (each value in one file or
+# another, cycling through the shorter lists).
+bools=(true yes 1 on TRUE false no 0 off Off)
+fallbacks=(error read)
+tlss=(off allow require)
+transports=(tcp unix vsock "tcp, unix, vsock")
+spellings="$tmpdir/spellings.ini"
+for (( i=0; i < ${#bools[@]}; i++ )); do
+    cat > "$spellings" <<INI
+[export a]
+uri = nbd://localhost
+coalesce = ${bools[i]}
+fallback = ${fallbacks[i % 2]}
+tls = ${tlss[i % 3]}
+allow-transports = ${transports[i % 4]}
+allow-users = root, 0
+allow-groups = root, 0
+[daemon]
+socket-owner = root
+socket-group = 0
+INI
+    check_config 0 -c "$spellings"
+done
+# A file without exports is valid (a reload may add them), but warned of.
+printf '[daemon]\nthreads = 1\n' > "$tmpdir/none.ini"
+check_config 0 -c "$tmpdir/none.ini"
+grep -qx "configuration OK: 0 exports" "$out" ||
+    fail "no exports: unexpected output: $(cat "$out")"
+expect_err 'no exports are configured'
+
 # An empty access list is refused: it would open the export to all.
 bad_file 3 'allow-users = : names no user' \
 "[export a]
