@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "codec.h"
 #include "ctl.h"
 #include "protocol.h"
 #include "shape.h"
@@ -130,25 +131,20 @@ parse_entry (struct warm *w, const char *line, size_t len,
   struct json_tokener *tok;
   struct line_entry ent = { .export_name = NULL };
   struct nbdc_json_shape text, tree = { .values = 0 };
+  struct nbdc_error err;
   enum json_tokener_error jerr;
   size_t end;
 
-  if (memchr (line, '\0', len))
-    return reason (why, whylen, "the line contains a NUL byte");
-  /* What json-c does not tell (proto/shape.h): a leading zero, which
-   * it reads as decimal or octal or not at all, and a member given
-   * twice, of which it keeps the last.
+  /* What json-c does not check (proto/shape.h), as the daemon does:
+   * NUL bytes, UTF-8, raw control characters, lone surrogates, leading
+   * zeros; and below, a member given twice, of which it keeps the last.
    */
-  nbdc_text_shape (line, len, &text);
-  if (text.leading_zero_len != 0)
-    return reason (why, whylen, "the number %.*s has a leading zero "
-                   "(numbers are decimal, without leading zeros)",
-                   (int) text.leading_zero_len, &line[text.leading_zero]);
+  if (nbdc_check_json_text ("the line", line, len, &text, &err) == -1)
+    return reason (why, whylen, "%s", err.message);
   tok = json_tokener_new ();
   if (tok == NULL)
     out_of_memory ();
-  json_tokener_set_flags (tok, JSON_TOKENER_STRICT |
-                          JSON_TOKENER_VALIDATE_UTF8);
+  json_tokener_set_flags (tok, JSON_TOKENER_STRICT);
   obj = json_tokener_parse_ex (tok, line, (int) len);
   jerr = json_tokener_get_error (tok);
   end = json_tokener_get_parse_end (tok);

@@ -147,91 +147,6 @@ thread_tokener (void)
   return tok;
 }
 
-/* The UTF-16 unit of the escape "\uXXXX" at P (LEFT bytes there), or
- * -1 if P holds no such escape.
- */
-static long
-u_escape (const char *p, size_t left)
-{
-  long v = 0;
-
-  if (left < 6 || p[0] != '\\' || p[1] != 'u')
-    return -1;
-  for (int k = 2; k < 6; k++) {
-    int d = p[k];
-
-    if (d >= '0' && d <= '9') d -= '0';
-    else if (d >= 'a' && d <= 'f') d -= 'a' - 10;
-    else if (d >= 'A' && d <= 'F') d -= 'A' - 10;
-    else return -1;
-    v = v * 16 + d;
-  }
-  return v;
-}
-
-/* Refuse what json-c 0.16 would let through inside the strings of
- * LINE: raw control characters (0x01 to 0x1f; RFC 8259 wants them
- * escaped, but even strict mode takes them); a UTF-16 surrogate
- * escape that is not half of a pair ("\ud800" alone, which json-c
- * turns into U+FFFD: it is no character, so no UTF-8); and member
- * names holding "\u0000", which json-c cuts short at the NUL
- * ("id\u0000x" would become a second "id").  get_string refuses
- * "\u0000" in values itself, naming the field.  Returns 0, or -1 with
- * ERR filled.  Only the full path needs this: nbdc_flat_scan already
- * declines control characters and escapes in strings.
- */
-static int
-check_strings (const char *line, size_t len, struct nbdc_error *err)
-{
-  bool in_string = false, nul = false;
-
-  for (size_t i = 0; i < len; i++) {
-    unsigned char c = (unsigned char) line[i];
-
-    if (!in_string)
-      in_string = c == '"';
-    else if (c < 0x20) {
-      nbdc_set_error (err, EINVAL,
-                      "malformed JSON: raw control character 0x%02x "
-                      "in a string at byte %zu (it must be escaped)", c, i);
-      return -1;
-    }
-    else if (c == '\\') {
-      long u = u_escape (&line[i], len - i);
-      bool high = u >= 0xd800 && u <= 0xdbff;
-      bool low = u >= 0xdc00 && u <= 0xdfff;
-
-      if (high) {
-        long next = u_escape (&line[i + 6], len - i - 6);
-
-        if (next >= 0xdc00 && next <= 0xdfff)
-          i += 6;               /* a whole pair: skip its first half */
-        else
-          low = true;           /* alone, as good as a lone low half */
-      }
-      if (low) {
-        nbdc_set_error (err, EINVAL,
-                        "malformed JSON: \\u%04lx at byte %zu is half of "
-                        "a UTF-16 surrogate pair without its other half",
-                        u, i);
-        return -1;
-      }
-      nul |= u == 0;
-      i++;                      /* the escaped character is no quote */
-    }
-    else if (c == '"') {
-      if (nul && nbdc_is_member_name (line, len, i)) {
-        nbdc_set_error (err, EINVAL,
-                        "member name ending at byte %zu contains a NUL "
-                        "character (\\u0000)", i);
-        return -1;
-      }
-      in_string = nul = false;
-    }
-  }
-  return 0;
-}
-
 /* Whether json-c ran out of memory in a parse that gave OBJ (or NULL)
  * and JERR, ALLOC_ERRNO being errno after it, set to 0 before: json-c
  * 0.16 then returns NULL with no error, or goes on (see shape.h), but
@@ -320,27 +235,8 @@ parse_object (const char *line, size_t len, struct nbdc_error *err)
     nbdc_set_too_long (err);
     return NULL;
   }
-  if (memchr (line, '\0', len) != NULL) {
-    nbdc_set_error (err, EINVAL, "message contains a NUL byte");
+  if (nbdc_check_json_text ("message", line, len, &text, err) == -1)
     return NULL;
-  }
-  /* json-c's own check lets overlong forms and surrogates through. */
-  if (!nbdc_utf8_valid (line, len)) {
-    nbdc_set_error (err, EINVAL, "message is not valid UTF-8");
-    return NULL;
-  }
-  if (check_strings (line, len, err) == -1)
-    return NULL;
-  /* RFC 8259 has no leading zeros, and the fast path (nbdc_flat_scan)
-   * declines them, but json-c 0.16 reads "00" as 0.
-   */
-  nbdc_text_shape (line, len, &text);
-  if (text.leading_zero_len != 0) {
-    nbdc_set_error (err, EINVAL, "malformed JSON: a number with a "
-                    "leading zero at byte %zu", text.leading_zero +
-                    (line[text.leading_zero] == '-'));
-    return NULL;
-  }
   obj = parse_with_json_c (line, len, err);
   if (obj == NULL)
     return NULL;
@@ -419,7 +315,7 @@ nbdc_get_u64 (struct json_object *obj, const char *key, uint64_t *val,
 
 /* Read VAL as a string.  Escapes can produce what the raw line could
  * not hold: "\u0000" would cut the C string short, so it is refused
- * here (a lone "\ud800" never gets this far: check_strings).
+ * here (a lone "\ud800" never gets this far: nbdc_check_json_text).
  */
 static int
 get_string (struct json_object *val, const char *key, const char **out,

@@ -41,4 +41,10 @@ void nbdc_tree_shape (struct json_object *v, struct nbdc_json_shape *shape);
 bool nbdc_shape_equal (const struct nbdc_json_shape *a,
                        const struct nbdc_json_shape *b);
 
+struct nbdc_error;
+/* json-text.c: what json-c does not check in a JSON text. */
+int nbdc_check_json_text (const char *what, const char *text, size_t len,
+                          struct nbdc_json_shape *shape,
+                          struct nbdc_error *err);
+
 #endif /* NBDCACHED_PROTO_SHAPE_H */

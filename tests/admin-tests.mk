@@ -9,7 +9,8 @@ ADMIN_TESTS = \
 	test-timeout-paused.sh \
 	test-stats-formats.sh \
 	test-manifest-warm.sh \
-	test-manifest-past-end.sh
+	test-manifest-past-end.sh \
+	test-manifest-errors.sh
 
 TESTS += $(ADMIN_TESTS)
 EXTRA_DIST += $(ADMIN_TESTS)

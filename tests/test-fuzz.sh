@@ -15,7 +15,7 @@ clang -g -O1 -fsanitize=fuzzer,address,undefined \
     -fno-sanitize-recover=undefined \
     -I"$abs_top_builddir" -I"$src/proto" -I"$src/common" \
     $(pkg-config --cflags json-c) \
-    "$src/tests/fuzz/fuzz-decode.c" "$src"/proto/{decode,encode,errnames,flat,shape,utf8}.c \
+    "$src/tests/fuzz/fuzz-decode.c" "$src"/proto/{decode,encode,errnames,flat,json-text,shape,utf8}.c \
     "$src/common/strbuf.c" "$src/common/vector.c" \
     $(pkg-config --libs json-c) -o "$tmpdir/fuzz-decode"
 

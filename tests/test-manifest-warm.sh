@@ -131,7 +131,7 @@ for number in 00 010 -00 007; do
     { echo '{"export":"disk","offset":0,"count":1}'
       echo "{\"export\":\"disk\",\"offset\":$number,\"count\":1}"
     } | expect_status 1 "offset $number" ctl warm --manifest - --no-progress
-    grep -qx "nbdcachectl: <stdin>:2: the number $number has a leading zero (numbers are decimal, without leading zeros)" \
+    grep -qx "nbdcachectl: <stdin>:2: malformed JSON: the number $number at byte 26 has a leading zero (numbers are decimal, without leading zeros)" \
         "$tmpdir/err" || fail "offset $number: not refused as such"
 done
 [ -z "$(new_caches disk)" ] || fail "leading zeros: something was sent"
