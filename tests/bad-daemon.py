@@ -24,6 +24,10 @@
 #              name is up, 1 MiB), then closes the connection
 #   oldexports refuses "exports" naming an export, as a daemon from
 #              before that member does, and lists "disk" (4096 bytes)
+#   newer      answers as a newer daemon may (PROTOCOL.md section 1):
+#              members the client does not know in replies and events,
+#              and, before each completion, an event of a kind it does
+#              not know, for the same cookie
 # or never answers at all (test-ctl-timeout.sh):
 #   mute       a daemon that hangs after the handshake
 # Connections are served one after the other, until SIGTERM.
@@ -71,6 +75,16 @@ def answer(msg):
     if mode == "nullname" and op == "exports":
         return encode({"id": rid, "ok": True, "exports": [
             {"name": None, "size": 512}, {"name": "disk", "size": 4096}]})
+    if mode == "newer" and op == "cache":
+        return (encode({"id": rid, "cookie": rid, "ok": True,
+                        "queued": 7}) +
+                encode({"event": "progress", "cookie": rid, "id": rid,
+                        "done": 0}) +
+                encode({"event": "complete", "cookie": rid, "id": rid,
+                        "ok": True, "chunks": 1, "note": {"a": [1]}}))
+    if mode == "newer" and op == "exports":
+        return encode({"id": rid, "ok": True, "generation": 3, "exports": [
+            {"name": "disk", "size": 4096, "state": "up", "tier": "hot"}]})
     # slow, and nullname for anything but exports: correct answers.
     if mode == "slow":
         time.sleep(0.3)

@@ -216,6 +216,36 @@ test_sendfails (void)
   CHECK_INT (c.frees, ==, 1);
 }
 
+/* A newer daemon (PROTOCOL.md section 1: clients ignore members and
+ * event kinds they do not know): an extra member in the cookie reply,
+ * an event of an unknown kind for the cookie before its completion,
+ * and extra members in the completion and in "exports".  Each command
+ * completes once, without error, and the connection stays usable.
+ */
+static void
+test_newer (void)
+{
+  struct nbdcache_handle *h = connect_to (sock, "disk");
+
+  for (int i = 0; i < 2; i++) {
+    struct cmd c = { .retire = 1 };
+    int polls;
+
+    CHECK (nbdcache_aio_cache (h, 512, 0, cmd_completion (&c), 0) > 0);
+    for (polls = 0; c.calls == 0; polls++) {
+      CHECK_INT (polls, <, 100);
+      CHECK_OK (nbdcache_poll (h, 1000));
+    }
+    CHECK_INT (c.calls, ==, 1);
+    CHECK_INT (c.error, ==, 0);
+    CHECK_INT (c.frees, ==, 1);
+    CHECK_INT (nbdcache_aio_in_flight (h), ==, 0);
+  }
+  CHECK_OK (nbdcache_cache (h, 512, 0, 0));
+  CHECK_INT (nbdcache_get_size (h), ==, 4096);
+  nbdcache_close (h);
+}
+
 /* The modes, as test-lib-bad-replies.sh names them. */
 static const struct {
   const char *name;
@@ -228,6 +258,7 @@ static const struct {
   { "oldexports", test_oldexports },
   { "slow", test_slow },
   { "sendfails", test_sendfails },
+  { "newer", test_newer },
 };
 
 int
