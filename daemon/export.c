@@ -46,7 +46,7 @@ export_new (const struct export_config *ec)
   exp->name = exp->cfg.name;
   exp->connections_configured =
     ec->connections ? ec->connections : DEFAULT_CONNECTIONS;
-  TAILQ_INIT (&exp->flows);
+  TAILQ_INIT (&exp->shares);
   TAILQ_INIT (&exp->live);
   msg_queue_init (&exp->retry);
   exp->conns = calloc (exp->connections_configured, sizeof *exp->conns);

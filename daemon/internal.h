@@ -469,6 +469,7 @@ enum export_state {
 
 struct request;
 struct client;
+struct user;
 
 /* pending.c: the pending queue's index by next byte. */
 LIST_HEAD (request_bucket, request);
@@ -481,15 +482,27 @@ struct pending_search {
   uint64_t granule;             /* the next one to probe */
 };
 
-/* pending.c: one client's pending requests on one export.  The export
- * serves its flows in turn, and a flow its requests in turn.  A flow
- * is in exp->flows exactly while it has requests; kept on the client
- * while empty (flow_find), freed with the client.
+/* pending.c: one user's share of one export's pool, and one client's
+ * pending requests on one export (its flow).  The export serves its
+ * shares in turn, a share its flows in turn, and a flow its requests
+ * in turn.  A share is in exp->shares exactly while one of its flows
+ * has requests, and a flow in share->flows exactly while it has
+ * requests.  Both are kept while empty (share_find, flow_find): a
+ * share on its user until the user's last connection closes, a flow
+ * on its client until the client is freed.
  */
+struct share {
+  struct export *exp;           /* with the user, the key */
+  TAILQ_HEAD (, flow) flows;    /* with requests, in turn order */
+  TAILQ_ENTRY (share) turn_entry;  /* in exp->shares, while not empty */
+  LIST_ENTRY (share) user_entry;   /* in user->shares */
+};
+
 struct flow {
   struct export *exp;           /* with the client, the key */
+  struct share *share;          /* its user's on EXP */
   TAILQ_HEAD (, request) requests; /* pending, in turn order */
-  TAILQ_ENTRY (flow) turn_entry;   /* in exp->flows, while not empty */
+  TAILQ_ENTRY (flow) turn_entry;   /* in share->flows, while not empty */
   LIST_ENTRY (flow) client_entry;  /* in client->flows */
 };
 
@@ -527,8 +540,9 @@ struct export {
   struct nbdconn *conns;        /* connections_configured of them */
   unsigned rr;                  /* round-robin start for picking */
 
-  TAILQ_HEAD (, flow) flows;    /* pending.c: requests with chunks left
-                                   to cut, by client, in turn order */
+  TAILQ_HEAD (, share) shares;  /* pending.c: requests with chunks left
+                                   to cut, by user and client, in turn
+                                   order */
   struct pending_index pending_index; /* pending.c: the same, by next */
   size_t nr_pending;
   TAILQ_HEAD (, request) live;  /* incomplete requests, oldest first */
@@ -719,6 +733,7 @@ struct request {
 /* pending.c */
 extern struct flow *flow_find (struct client *client, struct export *exp);
 extern void flows_free (struct client *client);
+extern void shares_free (struct user *user);
 extern struct request *pending_first (const struct export *exp);
 extern void pending_append (struct export *exp, struct request *req);
 extern void pending_remove (struct export *exp, struct request *req);
@@ -765,6 +780,7 @@ struct user {
   uint64_t requests;            /* not yet completed (max-user-requests) */
   uint64_t warned_ns;           /* when last logged being held there */
   uint64_t times_held;          /* since then */
+  LIST_HEAD (, share) shares;   /* pending.c: its shares of exports */
 };
 
 LIST_HEAD (user_list, user);

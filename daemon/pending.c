@@ -1,13 +1,16 @@
 /* nbdcached: the pending queue, the requests with chunks left to cut.
  * Main thread only.
  *
- * The queue is fair to clients first, then to requests.  Each client's
- * pending requests on an export form a flow; the export serves its
- * flows in turn, one chunk per turn (request_pump cuts from the first
- * request of the first flow, then sends both to their tails).  So a
- * client with thousands of requests queued does not make another
- * client's single request wait behind them all, and a long request
- * does not starve its client's short ones.
+ * The queue is fair to users first, then to each user's clients, then
+ * to each client's requests.  Each client's pending requests on an
+ * export form a flow, and the flows of one user's clients its share of
+ * the export; the export serves its shares in turn, one chunk per turn
+ * (request_pump cuts from the first request of the first flow of the
+ * first share, then sends all three to their tails).  So a user with
+ * a hundred connections does not get a hundred turns to another user's
+ * one, a client with thousands of requests queued does not make
+ * another client's single request wait behind them all, and a long
+ * request does not starve its client's short ones.
  *
  * Coalescing also needs to ask "which pending requests want bytes
  * starting in [START, END]?", for every chunk it cuts, over queues of
@@ -73,6 +76,7 @@ index_rebuild (struct export *exp, unsigned bits)
 {
   struct pending_index *idx = &exp->pending_index;
   struct request_bucket *buckets;
+  struct share *share;
   struct flow *flow;
   struct request *req;
 
@@ -82,33 +86,68 @@ index_rebuild (struct export *exp, unsigned bits)
   free (idx->buckets);
   idx->buckets = buckets;
   idx->bits = bits;
-  TAILQ_FOREACH (flow, &exp->flows, turn_entry)
-    TAILQ_FOREACH (req, &flow->requests, pending_entry)
-      index_insert (idx, req);
+  TAILQ_FOREACH (share, &exp->shares, turn_entry)
+    TAILQ_FOREACH (flow, &share->flows, turn_entry)
+      TAILQ_FOREACH (req, &flow->requests, pending_entry)
+        index_insert (idx, req);
   return 0;
 }
 
-/* CLIENT's flow on EXP, for a request about to be queued; NULL on
- * ENOMEM.  Rather than make a new one, take over an empty flow of
- * another export: so a client has at most one flow more than the
- * exports it has requests queued on at once, however many exports
- * reloads make and remove over its life.  An export's address is only
- * ever compared, never followed, so a flow may outlive its export.
+/* USER's share of EXP; NULL on ENOMEM.  Rather than make a new one,
+ * take over an empty share of another export, as flow_find does with
+ * flows.  An export's address is only ever compared, never followed,
+ * so a share may outlive its export.
  */
-struct flow *
-flow_find (struct client *client, struct export *exp)
+static struct share *
+share_find (struct user *user, struct export *exp)
 {
-  struct flow *flow, *spare = NULL;
+  struct share *share, *spare = NULL;
 
-  LIST_FOREACH (flow, &client->flows, client_entry) {
-    if (flow->exp == exp)
-      return flow;
-    if (TAILQ_EMPTY (&flow->requests))
-      spare = flow;
+  LIST_FOREACH (share, &user->shares, user_entry) {
+    if (share->exp == exp)
+      return share;
+    if (TAILQ_EMPTY (&share->flows))
+      spare = share;
   }
   if (spare != NULL) {
     spare->exp = exp;
     return spare;
+  }
+  share = calloc (1, sizeof *share);
+  if (share == NULL)
+    return NULL;
+  share->exp = exp;
+  TAILQ_INIT (&share->flows);
+  LIST_INSERT_HEAD (&user->shares, share, user_entry);
+  return share;
+}
+
+/* CLIENT's flow on EXP, in its user's share of EXP, for a request
+ * about to be queued; NULL on ENOMEM.  Rather than make a new one,
+ * take over an empty flow of another export: so a client has at most
+ * one flow more than the exports it has requests queued on at once,
+ * however many exports reloads make and remove over its life.  The
+ * flow's share is looked up each time, since an empty share may have
+ * been taken over for another export (share_find).
+ */
+struct flow *
+flow_find (struct client *client, struct export *exp)
+{
+  struct share *share = share_find (client->user, exp);
+  struct flow *flow, *spare = NULL;
+
+  if (share == NULL)
+    return NULL;
+  LIST_FOREACH (flow, &client->flows, client_entry) {
+    if (flow->exp == exp)
+      goto found;
+    if (TAILQ_EMPTY (&flow->requests))
+      spare = flow;
+  }
+  if (spare != NULL) {
+    flow = spare;
+    flow->exp = exp;
+    goto found;
   }
   flow = calloc (1, sizeof *flow);
   if (flow == NULL)
@@ -116,7 +155,25 @@ flow_find (struct client *client, struct export *exp)
   flow->exp = exp;
   TAILQ_INIT (&flow->requests);
   LIST_INSERT_HEAD (&client->flows, flow, client_entry);
+ found:
+  flow->share = share;
   return flow;
+}
+
+/* Free USER's shares: its last connection has closed, and its
+ * requests have all completed, so they are empty.  (Flows of its
+ * clients still point at them until those are freed; they are no
+ * longer used.)
+ */
+void
+shares_free (struct user *user)
+{
+  struct share *share;
+
+  while ((share = LIST_FIRST (&user->shares)) != NULL) {
+    LIST_REMOVE (share, user_entry);
+    free (share);
+  }
 }
 
 /* Free CLIENT's flows: it has no requests left, so they are empty. */
@@ -135,23 +192,29 @@ flows_free (struct client *client)
 struct request *
 pending_first (const struct export *exp)
 {
-  const struct flow *flow = TAILQ_FIRST (&exp->flows);
+  const struct share *share = TAILQ_FIRST (&exp->shares);
 
-  return flow == NULL ? NULL : TAILQ_FIRST (&flow->requests);
+  return share == NULL ? NULL :
+    TAILQ_FIRST (&TAILQ_FIRST (&share->flows)->requests);
 }
 
 /* Append REQ, whose next byte and flow are set, to EXP's queue (the
- * tail of its flow, and its flow to the tail of the turns if it was
- * empty) and index.
+ * tail of its flow; its flow, if it was empty, to the tail of its
+ * share's turns; its share, if that was empty, to the tail of EXP's)
+ * and index.
  */
 void
 pending_append (struct export *exp, struct request *req)
 {
   struct pending_index *idx = &exp->pending_index;
   struct flow *flow = req->flow;
+  struct share *share = flow->share;
 
-  if (TAILQ_EMPTY (&flow->requests))
-    TAILQ_INSERT_TAIL (&exp->flows, flow, turn_entry);
+  if (TAILQ_EMPTY (&flow->requests)) {
+    if (TAILQ_EMPTY (&share->flows))
+      TAILQ_INSERT_TAIL (&exp->shares, share, turn_entry);
+    TAILQ_INSERT_TAIL (&share->flows, flow, turn_entry);
+  }
   TAILQ_INSERT_TAIL (&flow->requests, req, pending_entry);
   req->pending = true;
   exp->nr_pending++;
@@ -169,12 +232,16 @@ void
 pending_remove (struct export *exp, struct request *req)
 {
   struct flow *flow = req->flow;
+  struct share *share = flow->share;
 
   if (!req->pending)
     return;
   TAILQ_REMOVE (&flow->requests, req, pending_entry);
-  if (TAILQ_EMPTY (&flow->requests))
-    TAILQ_REMOVE (&exp->flows, flow, turn_entry);
+  if (TAILQ_EMPTY (&flow->requests)) {
+    TAILQ_REMOVE (&share->flows, flow, turn_entry);
+    if (TAILQ_EMPTY (&share->flows))
+      TAILQ_REMOVE (&exp->shares, share, turn_entry);
+  }
   index_remove (exp, req);
   req->pending = false;
   exp->nr_pending--;
@@ -185,14 +252,16 @@ pending_remove (struct export *exp, struct request *req)
 
 /* REQ, pending, has had its chunks up to NEXT cut.  It leaves the
  * queue if nothing is left; otherwise it is re-indexed.  With TO_TAIL
- * (REQ had its turn), REQ goes to the back of its flow, and its flow,
- * if it has requests left, to the back of the turns.
+ * (REQ had its turn), REQ goes to the back of its flow, its flow, if
+ * it has requests left, to the back of its share's turns, and its
+ * share, if it has flows left, to the back of EXP's.
  */
 void
 pending_advance (struct export *exp, struct request *req, uint64_t next,
                  bool to_tail)
 {
   struct flow *flow = req->flow;
+  struct share *share = flow->share;
 
   if (next >= req->end) {
     pending_remove (exp, req);
@@ -209,8 +278,12 @@ pending_advance (struct export *exp, struct request *req, uint64_t next,
     }
   }
   if (to_tail && !TAILQ_EMPTY (&flow->requests)) {
-    TAILQ_REMOVE (&exp->flows, flow, turn_entry);
-    TAILQ_INSERT_TAIL (&exp->flows, flow, turn_entry);
+    TAILQ_REMOVE (&share->flows, flow, turn_entry);
+    TAILQ_INSERT_TAIL (&share->flows, flow, turn_entry);
+  }
+  if (to_tail && !TAILQ_EMPTY (&share->flows)) {
+    TAILQ_REMOVE (&exp->shares, share, turn_entry);
+    TAILQ_INSERT_TAIL (&exp->shares, share, turn_entry);
   }
 }
 

@@ -47,6 +47,7 @@ user_attach (struct client *client)
     if (user == NULL)
       return -1;
     user->uid = client->uid;
+    LIST_INIT (&user->shares);
     TAILQ_INIT (&user->clients);
     TAILQ_INIT (&user->waiting);
     LIST_INSERT_HEAD (&users, user, entry);
@@ -70,6 +71,7 @@ user_detach (struct client *client)
   client->user = NULL;
   if (--user->nr_clients == 0) {
     LIST_REMOVE (user, entry);
+    shares_free (user);
     free (user);
   }
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# An export's pool is shared fairly (pending.c), at both levels:
+# An export's pool is shared fairly (pending.c), at every level:
+# - between users: a user's one request does not wait behind one chunk
+#   of each of another user's many connections;
 # - between clients: a client's one request does not wait behind the
 #   many requests another client queued first;
 # - between a client's own requests: a small request sent after a huge
@@ -89,3 +91,79 @@ greedy.expect_silence(0.1)
 print("ok")
 PY
 check_position 2 0x38500000
+
+# 3. Two users, while the export is paused: nobody's eight connections
+# queue four one-chunk requests each, then uid 1 sends one; then the
+# export resumes.  Users take turns before their connections do, so
+# uid 1's request is the second command sent, not the ninth (after one
+# chunk of each of nobody's connections, as when only connections took
+# turns).
+can_be_nobody && getent passwd daemon >/dev/null || {
+    echo "part 3 skipped: needs root, setpriv and the users nobody and daemon"
+    exit 0
+}
+requires_nobody
+stop_nbdcached
+printf '[daemon]\nsocket-mode = 0666\n' >> "$tmpdir/export.conf"
+start_nbdcached -c "$tmpdir/export.conf"
+ctl pause disk
+flags="$tmpdir/flags"
+mkdir -m 0777 "$flags"
+as_nobody "${py_cmd[@]}" "$flags" <<'PY' &
+import os, sys
+from rawclient import Client, check
+
+M = 1 << 20
+greedy = []
+for c in range(8):
+    g = Client(timeout=30)
+    g.hello()
+    for k in range(4):
+        g.send({"op": "cache", "id": k + 1, "export": "disk",
+                "offset": (c * 4 + k) * 32 * M, "count": 32 * M})
+    greedy.append(g)
+for g in greedy:
+    for k in range(4):
+        r = g.recv_reply()
+        check(r["ok"] and r["id"] == k + 1, "greedy: reply", r)
+open(os.path.join(sys.argv[1], "greedy"), "w").close()
+for g in greedy:
+    done = set()
+    while len(done) < 4:
+        ev = g.events.pop(0) if g.events else g.recv()
+        check(ev.get("event") == "complete" and ev["ok"], "greedy: event", ev)
+        check(ev["id"] not in done, "greedy: one event per request", ev)
+        done.add(ev["id"])
+    g.expect_silence(0.1)
+print("greedy: ok")
+PY
+greedy=$!
+wait_for_file "$flags/greedy"
+setpriv --reuid=daemon --regid=daemon --clear-groups -- \
+    "${py_cmd[@]}" "$flags" <<'PY' &
+import os, sys
+from rawclient import Client, check
+
+M = 1 << 20
+polite = Client(timeout=30)
+polite.hello()
+polite.send({"op": "cache", "id": 1, "export": "disk", "offset": 902 * M,
+             "count": M})
+check(polite.recv()["ok"], "polite: reply")
+open(os.path.join(sys.argv[1], "polite"), "w").close()
+ev = polite.recv()
+check(ev.get("event") == "complete" and ev["ok"], "polite: event", ev)
+print("polite: ok")
+PY
+polite=$!
+wait_for_file "$flags/polite"
+ctl resume disk
+wait $polite || fail "uid 1's request did not complete"
+wait $greedy || fail "nobody's requests did not all complete once"
+pos=$(grep ' Cache id=' "$tmpdir/log" | sed -n '43,$p' |
+          grep -n "offset=0x38600000 " | cut -d: -f1)
+total=$(grep -c ' Cache id=' "$tmpdir/log")
+echo "part 3: uid 1's request was Cache number $pos of 33"
+[ "$total" -eq 75 ] || fail "part 3: expected 75 Cache commands in all, got $total"
+[ -n "$pos" ] && [ "$pos" -le 2 ] ||
+    fail "part 3: uid 1's request waited behind nobody's connections"

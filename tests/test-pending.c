@@ -2,12 +2,13 @@
  *
  * The pump cuts one chunk from pending_first's request and then calls
  * pending_advance (..., true); this test plays that loop over
- * hand-built clients, exports and requests, and checks the order of
- * the cuts: clients take turns first, then each client's requests,
- * and a client whose request has just been cut to its end still
- * yields its turn.  It also checks that a client keeps no more flows
- * than it needs, however many exports it meets (reloads replace
- * export structures).  The timing-dependent view of the same rules,
+ * hand-built users, clients, exports and requests, and checks the
+ * order of the cuts: users take turns first, then each user's clients,
+ * then each client's requests, and a client whose request has just
+ * been cut to its end still yields its turn.  It also checks that a
+ * client keeps no more flows, and a user no more shares, than it
+ * needs, however many exports it meets (reloads replace export
+ * structures).  The timing-dependent view of the same rules,
  * against a real server, is test-fairness.sh.
  */
 #include <config.h>
@@ -28,19 +29,38 @@ new_export (void)
   struct export *exp = calloc (1, sizeof *exp);
 
   CHECK (exp != NULL);
-  TAILQ_INIT (&exp->flows);
+  TAILQ_INIT (&exp->shares);
   return exp;
 }
 
+static struct user *
+new_user (void)
+{
+  struct user *user = calloc (1, sizeof *user);
+
+  CHECK (user != NULL);
+  LIST_INIT (&user->shares);
+  return user;
+}
+
 static struct client *
-new_client (void)
+new_client (struct user *user)
 {
   struct client *client = calloc (1, sizeof *client);
 
   CHECK (client != NULL);
   client->fd = 1;               /* open, for client_is_open */
+  client->user = user;
   LIST_INIT (&client->flows);
   return client;
+}
+
+static void
+free_user (struct user *user)
+{
+  shares_free (user);
+  CHECK (LIST_EMPTY (&user->shares));
+  free (user);
 }
 
 /* Queue a request of CHUNKS chunks for CLIENT on EXP, named NAME
@@ -93,14 +113,26 @@ count_flows (const struct client *client)
   return n;
 }
 
-/* Clients take turns, then each client's requests: A's three requests
- * (a, b, c) and B's one (x), two chunks each.
+static size_t
+count_shares (const struct user *user)
+{
+  const struct share *share;
+  size_t n = 0;
+
+  LIST_FOREACH (share, &user->shares, user_entry)
+    n++;
+  return n;
+}
+
+/* Clients of one user take turns, then each client's requests: A's
+ * three requests (a, b, c) and B's one (x), two chunks each.
  */
 static void
 test_turns (void)
 {
   struct export *exp = new_export ();
-  struct client *a = new_client (), *b = new_client ();
+  struct user *u = new_user ();
+  struct client *a = new_client (u), *b = new_client (u);
   struct request *r[4];
   char order[32];
 
@@ -144,6 +176,44 @@ test_turns (void)
   flows_free (b);
   free (a);
   free (b);
+  free_user (u);
+  free (exp);
+}
+
+/* Users take turns before their clients do: user U's clients A and B
+ * (requests a and b) and user V's client C (request x), three chunks
+ * each.  By clients alone the order would be "abxabxabx", and U, with
+ * two connections, would get two turns to V's one.
+ */
+static void
+test_users (void)
+{
+  struct export *exp = new_export ();
+  struct user *u = new_user (), *v = new_user ();
+  struct client *a = new_client (u), *b = new_client (u);
+  struct client *c = new_client (v);
+  struct request *r[3];
+  char order[32];
+
+  r[0] = queue (a, exp, 'a', 3, 0);
+  r[1] = queue (b, exp, 'b', 3, 1000);
+  r[2] = queue (c, exp, 'x', 3, 2000);
+  CHECK (r[0]->flow->share == r[1]->flow->share);
+  CHECK (r[0]->flow->share != r[2]->flow->share);
+  pump (exp, order, sizeof order);
+  CHECK_STR (order, "axbxaxbab");
+
+  for (int i = 0; i < 3; i++)
+    free (r[i]);
+  pending_free (exp);
+  flows_free (a);
+  flows_free (b);
+  flows_free (c);
+  free (a);
+  free (b);
+  free (c);
+  free_user (u);
+  free_user (v);
   free (exp);
 }
 
@@ -154,7 +224,8 @@ test_turns (void)
 static void
 test_flows_bounded (void)
 {
-  struct client *client = new_client ();
+  struct user *user = new_user ();
+  struct client *client = new_client (user);
   struct export *exp[100];
   struct request *r1, *r2, *r3;
   char order[8];
@@ -166,11 +237,14 @@ test_flows_bounded (void)
     CHECK_STR (order, "a");
     free (r1);
     CHECK_INT (count_flows (client), ==, 1);
+    CHECK_INT (count_shares (user), ==, 1);
   }
   r1 = queue (client, exp[98], 'a', 2, 0);
   r2 = queue (client, exp[99], 'b', 1, 0);
   CHECK (r1->flow != r2->flow);
+  CHECK (r1->flow->share != r2->flow->share);
   CHECK_INT (count_flows (client), ==, 2);
+  CHECK_INT (count_shares (user), ==, 2);
   pump (exp[98], order, sizeof order);
   CHECK_STR (order, "aa");
   pump (exp[99], order, sizeof order);
@@ -190,13 +264,60 @@ test_flows_bounded (void)
     free (exp[i]);
   }
   free (client);
+  free_user (user);
+}
+
+/* An empty share taken over for another export (by another client of
+ * the same user) is not the share of a flow that kept its export: A's
+ * flow on export 1 is empty when B's request on export 2 takes the
+ * user's only share over; A's next request on export 1 then gets a
+ * share of its own, and each export cuts only its own requests.
+ */
+static void
+test_share_taken_over (void)
+{
+  struct export *e1 = new_export (), *e2 = new_export ();
+  struct user *u = new_user ();
+  struct client *a = new_client (u), *b = new_client (u);
+  struct request *r1, *r2, *r3;
+  char order[8];
+
+  r1 = queue (a, e1, 'a', 1, 0);
+  pump (e1, order, sizeof order);
+  CHECK_STR (order, "a");
+  r2 = queue (b, e2, 'b', 2, 0);
+  CHECK (r2->flow->share == r1->flow->share);       /* taken over */
+  CHECK_INT (count_shares (u), ==, 1);
+  r3 = queue (a, e1, 'c', 2, 0);
+  CHECK (r3->flow == r1->flow);
+  CHECK (r3->flow->share != r2->flow->share);
+  CHECK_INT (count_shares (u), ==, 2);
+  pump (e1, order, sizeof order);
+  CHECK_STR (order, "cc");
+  pump (e2, order, sizeof order);
+  CHECK_STR (order, "bb");
+
+  free (r1);
+  free (r2);
+  free (r3);
+  pending_free (e1);
+  pending_free (e2);
+  flows_free (a);
+  flows_free (b);
+  free (a);
+  free (b);
+  free_user (u);
+  free (e1);
+  free (e2);
 }
 
 int
 main (void)
 {
   test_turns ();
+  test_users ();
   test_flows_bounded ();
+  test_share_taken_over ();
   printf ("ok\n");
   return 0;
 }
