@@ -17,8 +17,8 @@ extern "C" {
 #endif
 
 #define LIBNBDCACHE_VERSION_MAJOR 0
-#define LIBNBDCACHE_VERSION_MINOR 4
-#define LIBNBDCACHE_VERSION_RELEASE 1
+#define LIBNBDCACHE_VERSION_MINOR 5
+#define LIBNBDCACHE_VERSION_RELEASE 0
 
 /* An opaque connection to the daemon. */
 struct nbdcache_handle;
