@@ -173,7 +173,8 @@ parse_args (const struct command *cmd, int argc, char **argv,
 
 /* Check that OPS are the operands NAMES (NULL-terminated) of CMD, no
  * fewer and no more: report the first one missing or the first extra
- * one.  Returns KEEP_GOING, or EXIT_USAGE after the report.
+ * one.  An EXPORT operand must not be empty: no export has that name,
+ * daemon or not.  Returns KEEP_GOING, or EXIT_USAGE after the report.
  */
 int
 expect_operands (const struct command *cmd, const struct operands *ops,
@@ -187,5 +188,8 @@ expect_operands (const struct command *cmd, const struct operands *ops,
     return usage_error (cmd, "missing %s", names[ops->n]);
   if (ops->n > n)
     return usage_error (cmd, "unexpected argument '%s'", ops->arg[n]);
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (names[i], "EXPORT") == 0 && ops->arg[i][0] == '\0')
+      return usage_error (cmd, "EXPORT must not be empty");
   return KEEP_GOING;
 }

@@ -28,9 +28,9 @@ run_cache (const struct command *cmd, int argc, char **argv)
   if (parse_size_arg (cmd, "OFFSET", ops.arg[1], &offset) == -1 ||
       parse_size_arg (cmd, "COUNT", ops.arg[2], &count) == -1)
     return EXIT_USAGE;
-  /* What no export could accept is a usage error, daemon or not. */
-  if (*export_name == '\0')
-    return usage_error (cmd, "EXPORT must not be empty");
+  /* What no export could accept is a usage error, daemon or not (an
+   * empty EXPORT: expect_operands).
+   */
   if (count == 0)
     return usage_error (cmd, "COUNT must not be 0");
   if (offset > NBDC_MAX_INTEGER || count > NBDC_MAX_INTEGER - offset)

@@ -50,7 +50,7 @@ cat "$tmpdir/err"
     fail "pause nosuch: status $status, not ENOENT"
 status=0
 ctl pause "" 2>"$tmpdir/err" || status=$?
-[ $status -eq 1 ] && grep -q "nbdcache_pause_export: export name must not be empty" \
+[ $status -eq 2 ] && grep -q "pause: EXPORT must not be empty" \
     "$tmpdir/err" || fail "pause '': status $status: $(cat "$tmpdir/err")"
 status=0
 ctl resume 2>/dev/null || status=$?

@@ -100,6 +100,11 @@ done <<'EOF'
 2 | option '--json' doesn't allow an argument | stats --json=1
 2 | --json and --prometheus are mutually exclusive | stats --json --prometheus
 2 | --manifest: the file name is empty | warm --manifest ''
+# an empty EXPORT, which no export is called
+2 | EXPORT must not be empty | cache '' 0 1
+2 | EXPORT must not be empty | warm ''
+2 | EXPORT must not be empty | pause ''
+2 | EXPORT must not be empty | resume ''
 # bad numbers: empty, "1x", "-1", "0x10", 2^64
 2 | OFFSET '': not a number | cache disk '' 1
 2 | OFFSET '1x': unknown suffix (use K, M, G, T, P or E) | cache disk 1x 1

@@ -244,6 +244,13 @@ test_submit_errors (void)
   CHECK_ERROR ("nbdcache_cache", EINVAL);
   CHECK_INT (nbdcache_cache (h, 512, 0, 2), ==, -1);
   CHECK_ERROR ("nbdcache_cache", EINVAL);
+  /* An admin call on an empty export name (nbdcachectl refuses one
+   * itself, so this is the only test of it).
+   */
+  CHECK_INT (nbdcache_pause_export (h, ""), ==, -1);
+  CHECK_ERROR ("nbdcache_pause_export", EINVAL);
+  CHECK_INT (nbdcache_resume_export (h, ""), ==, -1);
+  CHECK_ERROR ("nbdcache_resume_export", EINVAL);
 
   /* Nothing was submitted by any of those. */
   CHECK_INT (nbdcache_aio_in_flight (h), ==, 0);
@@ -256,7 +263,6 @@ test_submit_errors (void)
   nbdcache_close (h);
 }
 
-/* Errors the daemon finds: they arrive as the command's error. */
 /* S, from a nbdcache_get_*_reply_json call, is the whole reply: it
  * starts with its list (PREFIX), holds NEEDLE, has no "ok", and left
  * nothing out of a list this short.
@@ -271,6 +277,7 @@ check_whole_reply (const char *s, const char *prefix, const char *needle)
   CHECK (strstr (s, "omitted") == NULL);
 }
 
+/* Errors the daemon finds: they arrive as the command's error. */
 static void
 test_daemon_errors (void)
 {
