@@ -215,7 +215,8 @@ listener_open (const char *path)
     return r == 1 ? 0 : -1;
 
   if (strlen (path) >= sizeof addr.sun_path) {
-    log_warnx ("socket path too long: %s", path);
+    log_warnx ("socket path too long (%zu bytes, at most %zu): %s",
+               strlen (path), sizeof addr.sun_path - 1, path);
     return -1;
   }
   strcpy (addr.sun_path, path);

@@ -55,6 +55,22 @@ cat "$tmpdir/third.log"
 [ $status -eq 1 ] || fail "a daemon on a regular file exited $status"
 [ "$(cat "$tmpdir/notasocket")" = precious ] || fail "the file was changed"
 
+# A socket path too long for an AF_UNIX address, and one that cannot
+# be bound: exit 1, saying why, and no pid file.
+long="$tmpdir/$(printf 's%.0s' {1..120}).sock"
+bad_socket () {                         # PATH MESSAGE
+    local status=0
+    $VG "$NBDCACHED" -s "$1" -P "$tmpdir/bad.pid" -e disk="$disk_uri" \
+        >"$tmpdir/bad.log" 2>&1 || status=$?
+    cat "$tmpdir/bad.log"
+    [ $status -eq 1 ] || fail "-s $1: exited $status, expected 1"
+    grep -qF -- "$2" "$tmpdir/bad.log" || fail "-s $1: not said why"
+    [ ! -e "$tmpdir/bad.pid" ] || fail "-s $1: a pid file was written"
+}
+bad_socket "$long" "socket path too long (${#long} bytes, at most 107): $long"
+bad_socket /proc/nbdcached-test.sock \
+    "bind /proc/nbdcached-test.sock: No such file or directory"
+
 # A stale socket: kill -9 leaves socket and pid file behind.
 start_nbdcached -e disk="$disk_uri"
 kill -9 "$nbdcached_pid"
