@@ -20,7 +20,7 @@ static int
 open_socket (const char *path)
 {
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  int fd;
+  int fd, r;
 
   /* An empty sun_path would name a socket in the abstract namespace,
    * where anyone may listen: never the daemon.
@@ -39,7 +39,15 @@ open_socket (const char *path)
     set_error (errno, "socket: %s", strerror (errno));
     return -1;
   }
-  if (connect (fd, (struct sockaddr *) &addr, sizeof addr) == -1) {
+  /* A signal can interrupt a connect that waits for room in the
+   * daemon's listen queue.  On Linux an AF_UNIX socket is then left
+   * unconnected (nothing goes on in the background, as it would for
+   * TCP), so connecting again is right.
+   */
+  while ((r = connect (fd, (struct sockaddr *) &addr, sizeof addr)) == -1 &&
+         errno == EINTR)
+    ;
+  if (r == -1) {
     int e = errno;
     set_error (e, "%s: %s%s", path, strerror (e),
                e == ENOENT || e == ECONNREFUSED ?

@@ -3,7 +3,8 @@
  * thread that cannot be started, a timerfd that cannot be made, a
  * send that finds no buffer space, a poll that finds no kernel memory,
  * a listener libevent has no memory for, a string that cannot be
- * copied, memory that cannot be allocated).
+ * copied, memory that cannot be allocated, a connect interrupted by a
+ * signal).
  *
  * Preloaded into the daemon or a client (LD_PRELOAD) with FAIL_CALLS="NAME=N
  * [,NAME=N...]": the Nth call to NAME, counting from 1, fails as the
@@ -124,6 +125,23 @@ send (int fd, const void *buf, size_t len, int flags)
   }
   *(void **) &fn = real ("send");
   return fn (fd, buf, len, flags);
+}
+
+/* As when a signal without SA_RESTART interrupts a connect that waits
+ * for room in a full listen queue.
+ */
+int
+connect (int fd, const struct sockaddr *addr, socklen_t len)
+{
+  static atomic_uint calls;
+  int (*fn) (int, const struct sockaddr *, socklen_t);
+
+  if (pick ("connect", &calls)) {
+    errno = EINTR;
+    return -1;
+  }
+  *(void **) &fn = real ("connect");
+  return fn (fd, addr, len);
 }
 
 /* As when there is no memory for the copy.  Counted apart from the
