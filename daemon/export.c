@@ -441,20 +441,14 @@ export_any_conn_serves (const struct export *exp)
 }
 
 /* Can EXP warm ranges as things stand: one of its connections up can
- * (export_conn_serves), whatever the others' servers say; or, while
- * none is up, the server could when one last was.
+ * (export_any_conn_serves), whatever the others' servers say; or,
+ * while none is up, the server could when one last was.
  */
 static bool
 export_can_warm (const struct export *exp)
 {
-  bool any_up = false;
-
-  for (unsigned j = 0; j < exp->nr_conns; j++) {
-    if (export_conn_serves (&exp->conns[j]))
-      return true;
-    any_up |= exp->conns[j].up;
-  }
-  return !any_up && export_info_serves (exp, &exp->info);
+  return export_any_conn_serves (exp) ||
+    (exp->nr_up == 0 && export_info_serves (exp, &exp->info));
 }
 
 static bool
