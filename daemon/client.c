@@ -497,7 +497,7 @@ client_request_done (struct client *client, uint64_t bytes)
 {
   client->in_flight--;
   client->bytes_in_flight -= bytes;
-  user_request_done (client->user);
+  client->user->requests--;
   if (client->held_at != NULL && !client->user_waiting)
     client_resume (client);
   user_wake (client->user);

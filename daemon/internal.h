@@ -777,7 +777,9 @@ struct user {
   unsigned nr_clients;          /* its connections (max-user-clients) */
   TAILQ_HEAD (, client) clients;        /* those connections */
   TAILQ_HEAD (, client) waiting;        /* held at max-user-requests */
-  uint64_t requests;            /* not yet completed (max-user-requests) */
+  uint64_t requests;            /* not yet completed (max-user-requests):
+                                   counted by request_start and
+                                   client_request_done */
   uint64_t warned_ns;           /* when last logged being held there */
   uint64_t times_held;          /* since then */
   LIST_HEAD (, share) shares;   /* pending.c: its shares of exports */
@@ -792,7 +794,6 @@ extern void user_detach (struct client *client);
 extern bool user_requests_full (const struct user *user);
 extern void user_wait (struct client *client);
 extern void user_unwait (struct client *client);
-extern void user_request_done (struct user *user);
 extern struct client *user_next_waiting (struct user *user,
                                          unsigned handed_out);
 

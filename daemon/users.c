@@ -126,13 +126,6 @@ user_unwait (struct client *client)
   }
 }
 
-/* One of USER's requests has completed. */
-void
-user_request_done (struct user *user)
-{
-  user->requests--;
-}
-
 /* The next of USER's connections held at max-user-requests, taken out
  * of the queue, if the user has room for one more request besides the
  * HANDED_OUT connections the caller has already taken from it; else
