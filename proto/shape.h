@@ -1,5 +1,6 @@
-/* nbdcached: checking json-c's tree against its text (shape.c),
- * private to proto/.
+/* nbdcached: checking a JSON text for what json-c does not (shape.c,
+ * json-text.c), for the codec and for nbdcachectl's manifest reader;
+ * not part of libnbdcache's interface.
  *
  * json-c 0.16 does not check every allocation of a parse: when it has
  * no memory to add a member to an object or an element to an array,
